@@ -1,0 +1,62 @@
+//! Token issuance end to end in-process (actix service call: body reading, parameter parsing,
+//! client authentication, claims, signing, JSON response) beside a bare signature with the same
+//! key, measured in one run. `scripts/bench-token.sh` prints the medians and their ratio.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use actix_web::test::{TestRequest, call_service, init_service, read_body};
+use criterion::{Criterion, criterion_group, criterion_main};
+use ms_auth_server::{AppState, Settings, oauth::keys::SigningAlgorithm};
+
+fn playground(alg: SigningAlgorithm) -> Settings {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/playground/ms-auth-server.toml");
+    let mut settings = Settings::load(Some(&path)).unwrap();
+    settings.keys.algorithm = alg;
+    settings
+}
+
+fn issuance(c: &mut Criterion) {
+    for (alg, name) in [(SigningAlgorithm::RS256, "rs256"), (SigningAlgorithm::ES256, "es256")] {
+        let state = AppState::build(&playground(alg)).unwrap();
+        let system = actix_web::rt::System::new();
+        let service = system.block_on(init_service(actix_web::App::new().configure(|cfg| state.configure()(cfg))));
+        let body = "grant_type=client_credentials&client_id=service-client-jwt&client_secret=service-client-jwt-secret&scope=country.read%20customer.read%20customer.write";
+
+        // A signing input the size of a real token's, signed by the very key the server uses.
+        let sample = system.block_on(async {
+            let req = TestRequest::post()
+                .uri("/ms-auth-server/oauth2/token")
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload(body)
+                .to_request();
+            let res = call_service(&service, req).await;
+            assert!(res.status().is_success());
+            let json: serde_json::Value = serde_json::from_slice(&read_body(res).await).unwrap();
+            json["access_token"].as_str().unwrap().to_owned()
+        });
+        let signing_input = sample.rsplit_once('.').unwrap().0.as_bytes().to_vec();
+        let key = state.server.keys.active();
+
+        let mut group = c.benchmark_group(format!("token_issuance_{name}"));
+        group.bench_function("bare_signature", |b| b.iter(|| key.sign_raw(std::hint::black_box(&signing_input)).unwrap()));
+        group.bench_function("client_credentials_end_to_end", |b| {
+            b.iter(|| {
+                system.block_on(async {
+                    let req = TestRequest::post()
+                        .uri("/ms-auth-server/oauth2/token")
+                        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                        .set_payload(body)
+                        .to_request();
+                    let res = call_service(&service, req).await;
+                    debug_assert!(res.status().is_success());
+                    read_body(res).await
+                })
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, issuance);
+criterion_main!(benches);

@@ -1,0 +1,130 @@
+//! The `ms-auth-server` command line: serve (default), check the config, hash a secret,
+//! generate a key.
+
+use std::{io::Read, path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+    app::App,
+    oauth::{
+        keys::{SigningAlgorithm, SigningKey},
+        secret::{ClientSecret, SecretHash},
+    },
+    settings::{CONFIG_FILE_ENV, Settings},
+    telemetry,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ms-auth-server",
+    version,
+    about = "OAuth 2.0 authorization server issuing JWT access tokens"
+)]
+pub struct Cli {
+    /// TOML config file (environment variables MS_AUTH_SERVER__SECTION__KEY override it).
+    #[arg(long, short, env = CONFIG_FILE_ENV, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP (the default).
+    Serve,
+    /// Load and validate the configuration, then exit.
+    CheckConfig,
+    /// Read a client secret from standard input and print its stored form for `client_secret_hash`.
+    HashSecret,
+    /// Print a new private signing key as PKCS#8 PEM, for `keys.private_key_file`.
+    GenerateKey {
+        #[arg(long, value_enum, default_value = "rs256")]
+        algorithm: Algorithm,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Algorithm {
+    Rs256,
+    Es256,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config),
+        Command::CheckConfig => match Settings::load(cli.config.as_deref()) {
+            Ok(s) => {
+                println!(
+                    "configuration is valid: {} client(s), issuer {}",
+                    s.clients.len(),
+                    s.issuer
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => config_error(&e),
+        },
+        Command::HashSecret => hash_secret(),
+        Command::GenerateKey { algorithm } => {
+            let alg = match algorithm {
+                Algorithm::Rs256 => SigningAlgorithm::RS256,
+                Algorithm::Es256 => SigningAlgorithm::ES256,
+            };
+            match SigningKey::generate(alg).and_then(|k| k.to_pkcs8_pem()) {
+                Ok(pem) => {
+                    print!("{pem}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&format!("key generation failed: {e}")),
+            }
+        }
+    }
+}
+
+fn serve(config: Option<PathBuf>) -> ExitCode {
+    let settings = match Settings::load(config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return config_error(&e),
+    };
+    telemetry::init(&settings.log);
+    let result = actix_web::rt::System::new().block_on(async move {
+        let app = App::build(settings).await.map_err(|e| e.to_string())?;
+        app.run().await.map_err(|e| format!("server error: {e}"))
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+fn hash_secret() -> ExitCode {
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        return fail(&format!("cannot read the secret from standard input: {e}"));
+    }
+    let secret = input
+        .strip_suffix('\n')
+        .map(|s| s.strip_suffix('\r').unwrap_or(s))
+        .unwrap_or(&input);
+    if secret.is_empty() {
+        return fail("empty secret: pipe the secret to standard input");
+    }
+    match SecretHash::generate(&ClientSecret::new(secret)) {
+        Ok(hash) => {
+            println!("{}", hash.to_phc());
+            ExitCode::SUCCESS
+        }
+        Err(_) => fail("could not hash the secret"),
+    }
+}
+
+fn config_error(e: &crate::settings::SettingsError) -> ExitCode {
+    eprintln!("ms-auth-server: configuration error: {e}");
+    ExitCode::from(2)
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("ms-auth-server: {message}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,59 @@
+//! Error responses on the wire: RFC 6749 §5.2 JSON for OAuth endpoints, the same shape for
+//! plain HTTP errors (404, 405, 413).
+
+use actix_web::{
+    HttpResponse,
+    http::{StatusCode, header},
+};
+use serde_json::json;
+
+use crate::oauth::error::{OAuthError, OAuthErrorCode};
+
+/// Realm named in `WWW-Authenticate` challenges.
+pub const REALM: &str = "ms-auth-server";
+
+/// The response for an OAuth error, with the status its code carries.
+pub fn oauth_error_response(error: &OAuthError) -> HttpResponse {
+    oauth_error_with_status(status(error.error), error)
+}
+
+/// The same body with a transport-level status (413 for an oversize body).
+pub fn oauth_error_with_status(status: StatusCode, error: &OAuthError) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    res.insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
+    match error.error {
+        // RFC 6749 §5.2 asks for the challenge when the client used the Authorization header;
+        // RFC 9110 §15.5.2 asks for one on every 401, so it is always sent.
+        OAuthErrorCode::InvalidClient => {
+            res.insert_header((header::WWW_AUTHENTICATE, format!("Basic realm=\"{REALM}\"")));
+        }
+        OAuthErrorCode::TemporarilyUnavailable => {
+            res.insert_header((header::RETRY_AFTER, "5"));
+        }
+        OAuthErrorCode::InvalidRequest
+        | OAuthErrorCode::InvalidGrant
+        | OAuthErrorCode::UnauthorizedClient
+        | OAuthErrorCode::UnsupportedGrantType
+        | OAuthErrorCode::InvalidScope
+        | OAuthErrorCode::ServerError => {}
+    }
+    res.json(error)
+}
+
+fn status(code: OAuthErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+pub fn not_found(path: &str) -> HttpResponse {
+    let shown: String = path.chars().take(200).collect();
+    HttpResponse::NotFound().json(
+        json!({ "error": "not_found", "error_description": format!("no resource at {shown}") }),
+    )
+}
+
+pub async fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, allow))
+        .json(json!({ "error": "method_not_allowed", "error_description": format!("use {allow}") }))
+}

@@ -1,0 +1,50 @@
+//! The HTTP layer: the only place that knows actix-web. Handlers extract, call one core
+//! function, and map the result.
+
+mod error;
+mod health;
+mod jwks;
+mod metadata;
+mod token;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+pub use error::oauth_error_response;
+
+/// HTTP settings the handlers need besides the protocol core.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub max_body_bytes: usize,
+}
+
+/// Registers every route under `context_path`.
+pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + Clone + '_ {
+    move |cfg| {
+        cfg.service(
+            web::scope(context_path)
+                .service(
+                    web::resource("/oauth2/token")
+                        .route(web::post().to(token::token))
+                        .default_service(web::to(|| error::method_not_allowed("POST"))),
+                )
+                .service(
+                    web::resource("/oauth2/jwks")
+                        .route(web::get().to(jwks::jwks))
+                        .default_service(web::to(|| error::method_not_allowed("GET"))),
+                )
+                .service(
+                    web::resource("/.well-known/oauth-authorization-server")
+                        .route(web::get().to(metadata::authorization_server))
+                        .default_service(web::to(|| error::method_not_allowed("GET"))),
+                )
+                .route("/health", web::get().to(health::health))
+                .route("/health/live", web::get().to(health::live))
+                .route("/health/ready", web::get().to(health::ready)),
+        )
+        .default_service(web::to(not_found));
+    }
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    error::not_found(req.path())
+}

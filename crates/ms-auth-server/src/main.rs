@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    ms_auth_server::cli::main()
+}

@@ -1,0 +1,407 @@
+//! Signing keys for JWTs (RFC 7515 compact serialisation) and their public JWK form (RFC 7517).
+//!
+//! Each key is parsed once and kept ready: the compact JWS is assembled by hand and signed with
+//! the parsed key, because `jsonwebtoken::encode` re-parses the private key on every call and
+//! reaches only ~40 % of the machine's RSA signing rate. jsonwebtoken supplies the JWK types.
+
+use std::fmt;
+
+use aws_lc_rs::{
+    rand::SystemRandom,
+    rsa,
+    signature::{self, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters,
+    EllipticCurveKeyType, Jwk, KeyAlgorithm, PublicKeyUse, RSAKeyParameters, RSAKeyType,
+    ThumbprintHash,
+};
+use serde::{Deserialize, Serialize};
+
+/// JWS algorithms this server signs with (RFC 7518 §3.1 names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SigningAlgorithm {
+    RS256,
+    ES256,
+}
+
+impl SigningAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::ES256 => "ES256",
+        }
+    }
+}
+
+impl fmt::Display for SigningAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("not a PEM file: {0}")]
+    Pem(String),
+    #[error(
+        "unsupported key type in PEM block {0:?}: expected an RSA (2048 bits or more) or P-256 EC private key"
+    )]
+    UnsupportedKey(String),
+    #[error("RSA keys must have at least 2048 bits, this one has {0}")]
+    RsaTooSmall(usize),
+    #[error("the key is an {found} key but the configured algorithm is {configured}")]
+    AlgorithmMismatch {
+        configured: SigningAlgorithm,
+        found: SigningAlgorithm,
+    },
+    #[error("key generation failed")]
+    Generate,
+    #[error("signing failed")]
+    Sign,
+    #[error("claims could not be serialised: {0}")]
+    Claims(#[from] serde_json::Error),
+}
+
+enum Pair {
+    Rsa(rsa::KeyPair),
+    Ec(EcdsaKeyPair),
+}
+
+/// A private key ready to sign, with its `kid`, its precomputed JWS header and its public JWK.
+pub struct SigningKey {
+    kid: String,
+    alg: SigningAlgorithm,
+    pair: Pair,
+    rng: SystemRandom,
+    access_token_header: String,
+    jwk: Jwk,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// A fresh key with a random UUID `kid`.
+    pub fn generate(alg: SigningAlgorithm) -> Result<Self, KeyError> {
+        let pair = match alg {
+            SigningAlgorithm::RS256 => Pair::Rsa(
+                rsa::KeyPair::generate(rsa::KeySize::Rsa2048).map_err(|_| KeyError::Generate)?,
+            ),
+            SigningAlgorithm::ES256 => Pair::Ec(
+                EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+                    .map_err(|_| KeyError::Generate)?,
+            ),
+        };
+        Self::new(pair, Some(uuid::Uuid::new_v4().to_string()))
+    }
+
+    /// Loads a private key from PEM (PKCS#8 `PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY` or SEC 1
+    /// `EC PRIVATE KEY`). Without a configured `kid`, the `kid` is a UUID derived from the key's
+    /// RFC 7638 thumbprint, so it stays the same across restarts and replicas sharing the file.
+    pub fn from_pem(
+        pem_text: &[u8],
+        expected: SigningAlgorithm,
+        kid: Option<String>,
+    ) -> Result<Self, KeyError> {
+        let block = pem::parse(pem_text).map_err(|e| KeyError::Pem(e.to_string()))?;
+        let der = block.contents();
+        let unsupported = || KeyError::UnsupportedKey(block.tag().to_owned());
+        let pair = match block.tag() {
+            "PRIVATE KEY" => rsa::KeyPair::from_pkcs8(der)
+                .map(Pair::Rsa)
+                .or_else(|_| {
+                    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map(Pair::Ec)
+                })
+                .map_err(|_| unsupported())?,
+            "RSA PRIVATE KEY" => rsa::KeyPair::from_der(der)
+                .map(Pair::Rsa)
+                .map_err(|_| unsupported())?,
+            "EC PRIVATE KEY" => {
+                EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                    .map(Pair::Ec)
+                    .map_err(|_| unsupported())?
+            }
+            _ => return Err(unsupported()),
+        };
+        let found = match &pair {
+            Pair::Rsa(k) if k.public_modulus_len() < 256 => {
+                return Err(KeyError::RsaTooSmall(k.public_modulus_len() * 8));
+            }
+            Pair::Rsa(_) => SigningAlgorithm::RS256,
+            Pair::Ec(_) => SigningAlgorithm::ES256,
+        };
+        if found != expected {
+            return Err(KeyError::AlgorithmMismatch {
+                configured: expected,
+                found,
+            });
+        }
+        Self::new(pair, kid)
+    }
+
+    fn new(pair: Pair, kid: Option<String>) -> Result<Self, KeyError> {
+        let (alg, params) = match &pair {
+            Pair::Rsa(k) => {
+                let public = k.public_key();
+                (
+                    SigningAlgorithm::RS256,
+                    AlgorithmParameters::RSA(RSAKeyParameters {
+                        key_type: RSAKeyType::RSA,
+                        n: URL_SAFE_NO_PAD
+                            .encode(public.modulus().big_endian_without_leading_zero()),
+                        e: URL_SAFE_NO_PAD
+                            .encode(public.exponent().big_endian_without_leading_zero()),
+                    }),
+                )
+            }
+            Pair::Ec(k) => {
+                // Uncompressed SEC 1 point: 0x04 || X (32 bytes) || Y (32 bytes).
+                let point = k.public_key().as_ref();
+                if point.len() != 65 {
+                    return Err(KeyError::UnsupportedKey("EC".into()));
+                }
+                (
+                    SigningAlgorithm::ES256,
+                    AlgorithmParameters::EllipticCurve(EllipticCurveKeyParameters {
+                        key_type: EllipticCurveKeyType::EC,
+                        curve: EllipticCurve::P256,
+                        x: URL_SAFE_NO_PAD.encode(&point[1..33]),
+                        y: URL_SAFE_NO_PAD.encode(&point[33..65]),
+                    }),
+                )
+            }
+        };
+        let mut jwk = Jwk {
+            common: CommonParameters::default(),
+            algorithm: params,
+        };
+        let kid = match kid {
+            Some(kid) => kid,
+            None => thumbprint_uuid(&jwk)?,
+        };
+        jwk.common = CommonParameters {
+            public_key_use: Some(PublicKeyUse::Signature),
+            key_algorithm: Some(match alg {
+                SigningAlgorithm::RS256 => KeyAlgorithm::RS256,
+                SigningAlgorithm::ES256 => KeyAlgorithm::ES256,
+            }),
+            key_id: Some(kid.clone()),
+            ..CommonParameters::default()
+        };
+        // RFC 9068 §2.1: access tokens carry `typ: at+jwt`.
+        let header = serde_json::json!({ "kid": kid, "alg": alg.as_str(), "typ": "at+jwt" });
+        let access_token_header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
+        Ok(Self {
+            kid,
+            alg,
+            pair,
+            rng: SystemRandom::new(),
+            access_token_header,
+            jwk,
+        })
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub fn algorithm(&self) -> SigningAlgorithm {
+        self.alg
+    }
+
+    pub fn jwk(&self) -> &Jwk {
+        &self.jwk
+    }
+
+    /// The private key as a PKCS#8 PEM document, for `ms-auth-server generate-key`.
+    pub fn to_pkcs8_pem(&self) -> Result<String, KeyError> {
+        use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+        let der = match &self.pair {
+            Pair::Rsa(k) => AsDer::<Pkcs8V1Der<'static>>::as_der(k)
+                .map_err(|_| KeyError::Generate)?
+                .as_ref()
+                .to_vec(),
+            Pair::Ec(k) => k
+                .to_pkcs8v1()
+                .map_err(|_| KeyError::Generate)?
+                .as_ref()
+                .to_vec(),
+        };
+        Ok(pem::encode(&pem::Pem::new("PRIVATE KEY", der)))
+    }
+
+    /// Signs `claims` as an RFC 9068 access token (`typ: at+jwt`) in compact serialisation.
+    pub fn sign_access_token(&self, claims: &impl Serialize) -> Result<String, KeyError> {
+        let claims = serde_json::to_vec(claims)?;
+        let mut jwt =
+            String::with_capacity(self.access_token_header.len() + claims.len() * 4 / 3 + 350);
+        jwt.push_str(&self.access_token_header);
+        jwt.push('.');
+        URL_SAFE_NO_PAD.encode_string(&claims, &mut jwt);
+        let signature = self.sign_raw(jwt.as_bytes())?;
+        jwt.push('.');
+        URL_SAFE_NO_PAD.encode_string(&signature, &mut jwt);
+        Ok(jwt)
+    }
+
+    /// The bare signature over `message`: what issuing a token costs at the least.
+    pub fn sign_raw(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        match &self.pair {
+            Pair::Rsa(k) => {
+                let mut sig = vec![0u8; k.public_modulus_len()];
+                k.sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut sig)
+                    .map_err(|_| KeyError::Sign)?;
+                Ok(sig)
+            }
+            Pair::Ec(k) => Ok(k
+                .sign(&self.rng, message)
+                .map_err(|_| KeyError::Sign)?
+                .as_ref()
+                .to_vec()),
+        }
+    }
+}
+
+/// A UUID made of the first 16 bytes of the RFC 7638 SHA-256 thumbprint (version bits set to 4).
+fn thumbprint_uuid(jwk: &Jwk) -> Result<String, KeyError> {
+    let thumb = jwk
+        .thumbprint(ThumbprintHash::SHA256)
+        .map_err(|_| KeyError::UnsupportedKey("JWK".into()))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(thumb)
+        .map_err(|_| KeyError::UnsupportedKey("JWK".into()))?;
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&bytes[..16]);
+    Ok(uuid::Builder::from_random_bytes(first)
+        .into_uuid()
+        .to_string())
+}
+
+/// The keys this server publishes, and the one it signs with.
+#[derive(Debug)]
+pub struct KeySet {
+    active: SigningKey,
+    jwks_json: String,
+}
+
+impl KeySet {
+    pub fn new(active: SigningKey) -> Result<Self, KeyError> {
+        let set = jsonwebtoken::jwk::JwkSet {
+            keys: vec![active.jwk().clone()],
+        };
+        let jwks_json = serde_json::to_string(&set)?;
+        Ok(Self { active, jwks_json })
+    }
+
+    pub fn active(&self) -> &SigningKey {
+        &self.active
+    }
+
+    /// The RFC 7517 JWK set document, serialised once.
+    pub fn jwks_json(&self) -> &str {
+        &self.jwks_json
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{DecodingKey, Validation};
+
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct Claims {
+        sub: String,
+        exp: u64,
+    }
+
+    fn verify_with_jwk(key: &SigningKey, token: &str) -> Claims {
+        let header = jsonwebtoken::decode_header(token).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(key.kid()));
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+        let dk = DecodingKey::from_jwk(key.jwk()).unwrap();
+        let mut v = Validation::new(header.alg);
+        v.validate_aud = false;
+        jsonwebtoken::decode::<Claims>(token, &dk, &v)
+            .unwrap()
+            .claims
+    }
+
+    #[test]
+    fn rs256_and_es256_tokens_verify_with_their_published_jwk() {
+        let claims = Claims {
+            sub: "c".into(),
+            exp: 4_000_000_000,
+        };
+        for alg in [SigningAlgorithm::RS256, SigningAlgorithm::ES256] {
+            let key = SigningKey::generate(alg).unwrap();
+            let token = key.sign_access_token(&claims).unwrap();
+            assert_eq!(verify_with_jwk(&key, &token), claims);
+            assert!(uuid::Uuid::parse_str(key.kid()).is_ok());
+        }
+    }
+
+    #[test]
+    fn pem_round_trip_keeps_a_stable_thumbprint_kid() {
+        for alg in [SigningAlgorithm::RS256, SigningAlgorithm::ES256] {
+            let pem = SigningKey::generate(alg).unwrap().to_pkcs8_pem().unwrap();
+            let a = SigningKey::from_pem(pem.as_bytes(), alg, None).unwrap();
+            let b = SigningKey::from_pem(pem.as_bytes(), alg, None).unwrap();
+            assert_eq!(a.kid(), b.kid());
+            assert_eq!(a.jwk(), b.jwk());
+            assert_eq!(uuid::Uuid::parse_str(a.kid()).unwrap().get_version_num(), 4);
+            let named = SigningKey::from_pem(pem.as_bytes(), alg, Some("k1".into())).unwrap();
+            assert_eq!(named.kid(), "k1");
+        }
+    }
+
+    #[test]
+    fn pem_errors_are_explicit() {
+        let ec = SigningKey::generate(SigningAlgorithm::ES256)
+            .unwrap()
+            .to_pkcs8_pem()
+            .unwrap();
+        assert!(matches!(
+            SigningKey::from_pem(ec.as_bytes(), SigningAlgorithm::RS256, None),
+            Err(KeyError::AlgorithmMismatch { .. })
+        ));
+        assert!(matches!(
+            SigningKey::from_pem(b"hello", SigningAlgorithm::RS256, None),
+            Err(KeyError::Pem(_))
+        ));
+        let cert = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert!(matches!(
+            SigningKey::from_pem(cert.as_bytes(), SigningAlgorithm::RS256, None),
+            Err(KeyError::UnsupportedKey(tag)) if tag == "CERTIFICATE"
+        ));
+    }
+
+    #[test]
+    fn jwks_lists_public_parameters_only() {
+        let set = KeySet::new(SigningKey::generate(SigningAlgorithm::RS256).unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(set.jwks_json()).unwrap();
+        let k = &v["keys"][0];
+        assert_eq!(k["kty"], "RSA");
+        assert_eq!(k["use"], "sig");
+        assert_eq!(k["alg"], "RS256");
+        assert_eq!(k["e"], "AQAB");
+        assert_eq!(k["kid"], set.active().kid());
+        assert_eq!(
+            URL_SAFE_NO_PAD
+                .decode(k["n"].as_str().unwrap())
+                .unwrap()
+                .len(),
+            256
+        );
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(k.get(private).is_none(), "{private} leaked");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The OAuth 2.0 protocol core: plain Rust types in and out, no HTTP.
+
+pub mod client;
+pub mod client_auth;
+pub mod error;
+pub mod grants;
+pub mod keys;
+pub mod metadata;
+pub mod params;
+pub mod scope;
+pub mod secret;
+pub mod server;
+pub mod token;

@@ -1,0 +1,112 @@
+//! The authorization server's protocol core: state, and the token endpoint (RFC 6749 §3.2).
+
+use std::sync::Arc;
+
+use super::{
+    client_auth::{self, AuthenticateError},
+    error::{OAuthError, OAuthErrorCode},
+    grants::{TokenRequest, client_credentials},
+    keys::{KeyError, KeySet},
+    params::Params,
+    token::{ScopeClaimFormat, TokenResponse},
+};
+use crate::store::{ClientStore, StoreError};
+
+/// Everything the protocol needs, with no HTTP in sight.
+pub struct AuthorizationServer {
+    /// The issuer identifier (RFC 8414 §2): `iss` of every token, base of every endpoint URL.
+    pub issuer: String,
+    pub keys: KeySet,
+    pub clients: Arc<dyn ClientStore>,
+    pub scope_claim: ScopeClaimFormat,
+}
+
+/// What the token endpoint receives, already taken off the wire.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenEndpointInput<'a> {
+    /// The raw `Authorization` header value, if any.
+    pub authorization: Option<&'a [u8]>,
+    /// The query string of the POST (without `?`).
+    pub query: &'a str,
+    /// The `application/x-www-form-urlencoded` body.
+    pub body: &'a [u8],
+}
+
+/// Why a token request failed: a protocol answer for the client, or an internal failure that
+/// the boundary turns into `server_error` / `temporarily_unavailable` and logs.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenEndpointError {
+    #[error(transparent)]
+    Rejected(#[from] OAuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("signing failed: {0}")]
+    Signing(#[from] KeyError),
+}
+
+impl TokenEndpointError {
+    /// The error sent to the client. Internal causes are never echoed.
+    pub fn to_oauth(&self) -> OAuthError {
+        match self {
+            Self::Rejected(e) => e.clone(),
+            Self::Store(StoreError::Unavailable(_)) => OAuthError::temporarily_unavailable(),
+            Self::Signing(_) => OAuthError::server_error(),
+        }
+    }
+}
+
+impl From<AuthenticateError> for TokenEndpointError {
+    fn from(e: AuthenticateError) -> Self {
+        match e {
+            AuthenticateError::Rejected(e) => Self::Rejected(e),
+            AuthenticateError::Store(e) => Self::Store(e),
+        }
+    }
+}
+
+impl From<client_credentials::GrantError> for TokenEndpointError {
+    fn from(e: client_credentials::GrantError) -> Self {
+        match e {
+            client_credentials::GrantError::Rejected(e) => Self::Rejected(e),
+            client_credentials::GrantError::Signing(e) => Self::Signing(e),
+        }
+    }
+}
+
+/// A granted token, with what the boundary may record about it (never the token itself).
+#[derive(Debug)]
+pub struct Issued {
+    pub response: TokenResponse,
+    pub client_id: String,
+    pub grant_type: &'static str,
+}
+
+impl AuthorizationServer {
+    /// The token endpoint: parse, authenticate the client, check the grant is allowed, dispatch.
+    pub async fn token(
+        &self,
+        input: TokenEndpointInput<'_>,
+        now: u64,
+    ) -> Result<Issued, TokenEndpointError> {
+        let params = Params::from_query_and_body(input.query, input.body)?;
+        let request = TokenRequest::parse(&params)?;
+        let presented = client_auth::extract(input.authorization, &params)?;
+        let client = client_auth::authenticate(self.clients.as_ref(), presented).await?;
+        let grant_type = request.grant_type();
+        if !client.may_use_grant(grant_type) {
+            return Err(OAuthError::new(
+                OAuthErrorCode::UnauthorizedClient,
+                format!("this client may not use grant_type {}", grant_type.as_str()),
+            )
+            .into());
+        }
+        let response = match &request {
+            TokenRequest::ClientCredentials(r) => client_credentials::grant(self, &client, r, now)?,
+        };
+        Ok(Issued {
+            response,
+            client_id: client.id.to_string(),
+            grant_type: grant_type.as_str(),
+        })
+    }
+}

@@ -1,0 +1,331 @@
+//! Typed configuration: built-in defaults, then a TOML file, then `MS_AUTH_SERVER__…` environment
+//! variables. Unknown keys are refused, and every error names the key it is about.
+
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use serde::Deserialize;
+
+use crate::oauth::{
+    client::{AuthMethod, Client, ClientId, GrantType},
+    keys::SigningAlgorithm,
+    scope::ScopeSet,
+    secret::{ClientSecret, SecretHash},
+    token::ScopeClaimFormat,
+};
+
+/// Prefix of environment overrides: `MS_AUTH_SERVER__SERVER__PORT=9001` sets `server.port`.
+pub const ENV_PREFIX: &str = "MS_AUTH_SERVER";
+/// Environment variable naming the config file when `--config` is not given.
+pub const CONFIG_FILE_ENV: &str = "MS_AUTH_SERVER_CONFIG";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    /// The issuer identifier: the public URL of this server (through the gateway).
+    pub issuer: String,
+    pub tokens: TokenSettings,
+    pub keys: KeySettings,
+    pub log: LogSettings,
+    pub clients: Vec<ClientSettings>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            issuer: "http://localhost:8085/ms-auth-server".to_owned(),
+            tokens: TokenSettings::default(),
+            keys: KeySettings::default(),
+            log: LogSettings::default(),
+            clients: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Path prefix every route is served under; `""` serves at the root.
+    pub context_path: String,
+    /// Largest accepted request body, in bytes; larger is 413.
+    pub max_body_bytes: usize,
+    /// HTTP worker threads; the number of cores when unset.
+    pub workers: Option<usize>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 9000,
+            context_path: "/ms-auth-server".to_owned(),
+            max_body_bytes: 16 * 1024,
+            workers: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenSettings {
+    /// `array` (as the docs' tokens) or `string` (RFC 9068 §2.2.3).
+    pub scope_claim: ScopeClaimFormat,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeySettings {
+    pub algorithm: SigningAlgorithm,
+    /// PEM private key; a fresh key is generated at each start when unset.
+    pub private_key_file: Option<PathBuf>,
+    /// `kid` of the key from the file; a UUID derived from its thumbprint when unset.
+    pub kid: Option<String>,
+}
+
+impl Default for KeySettings {
+    fn default() -> Self {
+        Self {
+            algorithm: SigningAlgorithm::RS256,
+            private_key_file: None,
+            kid: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A `tracing_subscriber::EnvFilter` directive; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSettings {
+    pub client_id: String,
+    /// Plain-text secret (playground only: a warning is logged at start-up).
+    pub client_secret: Option<ClientSecret>,
+    /// `$hmac-sha256$v=1$<salt>$<hash>`, as printed by `ms-auth-server hash-secret`.
+    pub client_secret_hash: Option<String>,
+    pub grant_types: Vec<GrantType>,
+    pub token_endpoint_auth_methods: Vec<AuthMethod>,
+    pub scopes: ScopeSet,
+    #[serde(default)]
+    pub audience: Vec<String>,
+    #[serde(default = "default_access_token_ttl_secs")]
+    pub access_token_ttl_secs: u64,
+}
+
+fn default_access_token_ttl_secs() -> u64 {
+    3600
+}
+
+/// A configuration error, naming the key it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("config file {0} (named by --config or {CONFIG_FILE_ENV}) does not exist")]
+    MissingFile(PathBuf),
+    #[error("{0}")]
+    Load(#[from] config::ConfigError),
+    #[error("`{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` if given, then environment overrides, and validates.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut builder = config::Config::builder();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(SettingsError::MissingFile(path.to_owned()));
+            }
+            builder = builder.add_source(
+                config::File::from(path)
+                    .format(config::FileFormat::Toml)
+                    .required(true),
+            );
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix(ENV_PREFIX)
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what types alone cannot.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        validate_issuer(&self.issuer)?;
+        let cp = &self.server.context_path;
+        if !cp.is_empty()
+            && (!cp.starts_with('/') || cp.ends_with('/') || cp.contains(['?', '#', ' ']))
+        {
+            return Err(invalid(
+                "server.context_path",
+                "must be empty or start with '/' and not end with '/'",
+            ));
+        }
+        if self.server.max_body_bytes < 1024 {
+            return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        if self.server.workers == Some(0) {
+            return Err(invalid("server.workers", "must be at least 1"));
+        }
+        if self.clients.is_empty() {
+            return Err(invalid(
+                "clients",
+                "no clients are registered: declare at least one [[clients]] table in the config file",
+            ));
+        }
+        let mut seen = HashSet::new();
+        for (i, c) in self.clients.iter().enumerate() {
+            let key = |field: &str| format!("clients[{i}].{field}");
+            if c.client_id.is_empty() {
+                return Err(invalid(key("client_id"), "must not be empty"));
+            }
+            if !seen.insert(c.client_id.as_str()) {
+                return Err(invalid(
+                    key("client_id"),
+                    format!("{:?} is registered twice", c.client_id),
+                ));
+            }
+            match (&c.client_secret, &c.client_secret_hash) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid(
+                        key("client_secret"),
+                        "give client_secret or client_secret_hash, not both",
+                    ));
+                }
+                (None, None) => {
+                    return Err(invalid(
+                        key("client_secret_hash"),
+                        "a client secret is required",
+                    ));
+                }
+                (Some(s), None) if s.expose().is_empty() => {
+                    return Err(invalid(key("client_secret"), "must not be empty"));
+                }
+                (None, Some(h)) => {
+                    SecretHash::parse(h)
+                        .map_err(|e| invalid(key("client_secret_hash"), e.to_string()))?;
+                }
+                (Some(_), None) => {}
+            }
+            if c.grant_types.is_empty() {
+                return Err(invalid(
+                    key("grant_types"),
+                    "must list at least one grant type",
+                ));
+            }
+            if c.token_endpoint_auth_methods.is_empty() {
+                return Err(invalid(
+                    key("token_endpoint_auth_methods"),
+                    "must list at least one method",
+                ));
+            }
+            if c.scopes.is_empty() {
+                return Err(invalid(key("scopes"), "must list at least one scope"));
+            }
+            if c.access_token_ttl_secs == 0 || c.access_token_ttl_secs > 7 * 24 * 3600 {
+                return Err(invalid(
+                    key("access_token_ttl_secs"),
+                    "must be between 1 and 604800 (7 days)",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The registered clients, secrets hashed. Plain-text secrets are hashed here and logged
+    /// as a warning (by id, never by value).
+    pub fn clients(&self) -> Result<Vec<Client>, SettingsError> {
+        self.clients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let secret = match (&c.client_secret, &c.client_secret_hash) {
+                    (_, Some(h)) => {
+                        SecretHash::parse(h).map_err(|e| invalid(format!("clients[{i}].client_secret_hash"), e.to_string()))?
+                    }
+                    (Some(plain), None) => {
+                        tracing::warn!(
+                            client_id = %c.client_id,
+                            "client secret is given in plain text in the config; use client_secret_hash (ms-auth-server hash-secret) outside the playground"
+                        );
+                        SecretHash::generate(plain).map_err(|_| invalid(format!("clients[{i}].client_secret"), "could not hash"))?
+                    }
+                    (None, None) => return Err(invalid(format!("clients[{i}].client_secret_hash"), "a client secret is required")),
+                };
+                Ok(Client {
+                    id: ClientId::new(c.client_id.clone()),
+                    secret,
+                    grant_types: c.grant_types.clone(),
+                    auth_methods: c.token_endpoint_auth_methods.clone(),
+                    scopes: c.scopes.clone(),
+                    audience: c.audience.clone(),
+                    access_token_ttl: Duration::from_secs(c.access_token_ttl_secs),
+                })
+            })
+            .collect()
+    }
+}
+
+/// RFC 8414 §2: a URL with no query or fragment; https, or http for local development.
+fn validate_issuer(issuer: &str) -> Result<(), SettingsError> {
+    let url = url::Url::parse(issuer)
+        .map_err(|e| invalid("issuer", format!("{issuer:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid(
+            "issuer",
+            "must be an http or https URL with a host",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(
+            "issuer",
+            "must not have a query or fragment (RFC 8414 §2)",
+        ));
+    }
+    if issuer.ends_with('/') {
+        return Err(invalid(
+            "issuer",
+            "must not end with '/': it is compared character for character",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! The binary: bad configuration stops start-up with one clear line naming the key.
+
+use std::process::Command;
+
+use crate::helpers::workspace_root;
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"));
+    cmd.args(args)
+        .env_remove("MS_AUTH_SERVER_CONFIG")
+        .env_remove("RUST_BACKTRACE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code().unwrap_or(-1), stderr)
+}
+
+fn playground() -> String {
+    workspace_root()
+        .join("deploy/playground/ms-auth-server.toml")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    let pg = playground();
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
+        (
+            &["--config", "/nonexistent/ms.toml", "check-config"],
+            &[],
+            "/nonexistent/ms.toml",
+        ),
+        (&["check-config"], &[], "`clients`"),
+        (
+            &["-c", &pg, "check-config"],
+            &[("MS_AUTH_SERVER__ISSUER", "not a url")],
+            "`issuer`",
+        ),
+        (
+            &["-c", &pg, "check-config"],
+            &[("MS_AUTH_SERVER__ISSUER", "http://x/a?b=c")],
+            "`issuer`",
+        ),
+        (
+            &["-c", &pg, "check-config"],
+            &[("MS_AUTH_SERVER__SERVER__PORT", "ninety")],
+            "server.port",
+        ),
+        (
+            &["-c", &pg, "check-config"],
+            &[("MS_AUTH_SERVER__SERVER__PROT", "1")],
+            "prot",
+        ),
+        (
+            &["-c", &pg, "check-config"],
+            &[("MS_AUTH_SERVER__KEYS__ALGORITHM", "HS256")],
+            "keys.algorithm",
+        ),
+        (
+            &["-c", &pg, "serve"],
+            &[("MS_AUTH_SERVER__KEYS__PRIVATE_KEY_FILE", "/nonexistent.pem")],
+            "keys.private_key_file",
+        ),
+    ];
+    for (args, env, needle) in cases {
+        let (code, stderr) = run(args, env);
+        assert_ne!(code, 0, "{args:?} {env:?}");
+        assert!(
+            stderr.contains(needle),
+            "{args:?} {env:?}: expected {needle:?} in {stderr:?}"
+        );
+        assert_eq!(stderr.trim().lines().count(), 1, "one clear line: {stderr}");
+    }
+}
+
+#[test]
+fn a_key_file_of_an_unknown_type_is_refused() {
+    let dir = std::env::temp_dir().join(format!("msas-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = dir.join("cert.pem");
+    std::fs::write(
+        &cert,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let (code, stderr) = run(
+        &["-c", &playground(), "serve"],
+        &[
+            (
+                "MS_AUTH_SERVER__KEYS__PRIVATE_KEY_FILE",
+                cert.to_str().unwrap(),
+            ),
+            ("RUST_LOG", "off"),
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("keys.private_key_file") && stderr.contains("CERTIFICATE"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_playground_config_is_valid_and_env_overrides_apply() {
+    let (code, stderr) = run(&["-c", &playground(), "check-config"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let out = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
+        .args(["-c", &playground(), "check-config"])
+        .env("MS_AUTH_SERVER__ISSUER", "https://auth.example.com")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("issuer https://auth.example.com"));
+}
+
+#[test]
+fn hash_secret_prints_a_verifiable_hash_and_generate_key_a_pem() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
+        .arg("hash-secret")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"my-secret\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stored = String::from_utf8(out.stdout).unwrap();
+    let hash = ms_auth_server::oauth::secret::SecretHash::parse(stored.trim()).unwrap();
+    assert!(hash.verify(b"my-secret"));
+    assert!(!hash.verify(b"my-secret\n"));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
+        .args(["generate-key", "--algorithm", "es256"])
+        .output()
+        .unwrap();
+    let pem = String::from_utf8(out.stdout).unwrap();
+    ms_auth_server::oauth::keys::SigningKey::from_pem(
+        pem.as_bytes(),
+        ms_auth_server::oauth::keys::SigningAlgorithm::ES256,
+        None,
+    )
+    .unwrap();
+}

@@ -1,0 +1,12 @@
+//! ms-auth-server over real HTTP: every app is started in-process on port 0.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod docs_curl;
+mod health;
+mod helpers;
+mod jwks;
+mod metadata;
+mod token_client_auth;
+mod token_client_credentials;
+mod token_input;
