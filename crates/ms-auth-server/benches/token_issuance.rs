@@ -10,17 +10,23 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ms_auth_server::{AppState, Settings, oauth::keys::SigningAlgorithm};
 
 fn playground(alg: SigningAlgorithm) -> Settings {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/playground/ms-auth-server.toml");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/playground/ms-auth-server.toml");
     let mut settings = Settings::load(Some(&path)).unwrap();
     settings.keys.algorithm = alg;
     settings
 }
 
 fn issuance(c: &mut Criterion) {
-    for (alg, name) in [(SigningAlgorithm::RS256, "rs256"), (SigningAlgorithm::ES256, "es256")] {
+    for (alg, name) in [
+        (SigningAlgorithm::RS256, "rs256"),
+        (SigningAlgorithm::ES256, "es256"),
+    ] {
         let state = AppState::build(&playground(alg)).unwrap();
         let system = actix_web::rt::System::new();
-        let service = system.block_on(init_service(actix_web::App::new().configure(|cfg| state.configure()(cfg))));
+        let service = system.block_on(init_service(
+            actix_web::App::new().configure(|cfg| state.configure()(cfg)),
+        ));
         let body = "grant_type=client_credentials&client_id=service-client-jwt&client_secret=service-client-jwt-secret&scope=country.read%20customer.read%20customer.write";
 
         // A signing input the size of a real token's, signed by the very key the server uses.
@@ -39,7 +45,9 @@ fn issuance(c: &mut Criterion) {
         let key = state.server.keys.active();
 
         let mut group = c.benchmark_group(format!("token_issuance_{name}"));
-        group.bench_function("bare_signature", |b| b.iter(|| key.sign_raw(std::hint::black_box(&signing_input)).unwrap()));
+        group.bench_function("bare_signature", |b| {
+            b.iter(|| key.sign_raw(std::hint::black_box(&signing_input)).unwrap())
+        });
         group.bench_function("client_credentials_end_to_end", |b| {
             b.iter(|| {
                 system.block_on(async {

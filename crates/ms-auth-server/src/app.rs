@@ -146,6 +146,11 @@ impl App {
         self.port
     }
 
+    /// Stops the server from elsewhere (tests, embedding).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests (up to 10 s).
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await

@@ -12,7 +12,6 @@ use crate::{
         secret::{ClientSecret, SecretHash},
     },
     settings::{CONFIG_FILE_ENV, Settings},
-    telemetry,
 };
 
 #[derive(Debug, Parser)]
@@ -87,7 +86,7 @@ fn serve(config: Option<PathBuf>) -> ExitCode {
         Ok(s) => s,
         Err(e) => return config_error(&e),
     };
-    telemetry::init(&settings.log);
+    service_kit::telemetry::init(&settings.log);
     let result = actix_web::rt::System::new().block_on(async move {
         let app = App::build(settings).await.map_err(|e| e.to_string())?;
         app.run().await.map_err(|e| format!("server error: {e}"))

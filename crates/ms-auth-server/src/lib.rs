@@ -9,7 +9,6 @@ pub mod http;
 pub mod oauth;
 pub mod settings;
 pub mod store;
-pub mod telemetry;
 
 pub use app::{App, AppState, BuildError};
 pub use settings::Settings;

@@ -9,6 +9,8 @@ use std::{
 
 use serde::Deserialize;
 
+use service_kit::{config::LoadError, telemetry::LogSettings};
+
 use crate::oauth::{
     client::{AuthMethod, Client, ClientId, GrantType},
     keys::SigningAlgorithm,
@@ -99,31 +101,6 @@ impl Default for KeySettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogFormat {
-    #[default]
-    Text,
-    Json,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogSettings {
-    pub format: LogFormat,
-    /// A `tracing_subscriber::EnvFilter` directive; `RUST_LOG` wins when set.
-    pub filter: String,
-}
-
-impl Default for LogSettings {
-    fn default() -> Self {
-        Self {
-            format: LogFormat::Text,
-            filter: "info".to_owned(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSettings {
@@ -148,10 +125,8 @@ fn default_access_token_ttl_secs() -> u64 {
 /// A configuration error, naming the key it is about.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("config file {0} (named by --config or {CONFIG_FILE_ENV}) does not exist")]
-    MissingFile(PathBuf),
-    #[error("{0}")]
-    Load(#[from] config::ConfigError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
     #[error("`{key}`: {message}")]
     Invalid { key: String, message: String },
 }
@@ -166,24 +141,7 @@ fn invalid(key: impl Into<String>, message: impl Into<String>) -> SettingsError 
 impl Settings {
     /// Loads defaults, then `file` if given, then environment overrides, and validates.
     pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
-        let mut builder = config::Config::builder();
-        if let Some(path) = file {
-            if !path.is_file() {
-                return Err(SettingsError::MissingFile(path.to_owned()));
-            }
-            builder = builder.add_source(
-                config::File::from(path)
-                    .format(config::FileFormat::Toml)
-                    .required(true),
-            );
-        }
-        builder = builder.add_source(
-            config::Environment::with_prefix(ENV_PREFIX)
-                .prefix_separator("__")
-                .separator("__")
-                .try_parsing(true),
-        );
-        let settings: Settings = builder.build()?.try_deserialize()?;
+        let settings: Settings = service_kit::config::load(file, ENV_PREFIX)?;
         settings.validate()?;
         Ok(settings)
     }

@@ -5,7 +5,6 @@ use actix_web::{
     HttpResponse,
     http::{StatusCode, header},
 };
-use serde_json::json;
 
 use crate::oauth::error::{OAuthError, OAuthErrorCode};
 
@@ -43,17 +42,4 @@ pub fn oauth_error_with_status(status: StatusCode, error: &OAuthError) -> HttpRe
 
 fn status(code: OAuthErrorCode) -> StatusCode {
     StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST)
-}
-
-pub fn not_found(path: &str) -> HttpResponse {
-    let shown: String = path.chars().take(200).collect();
-    HttpResponse::NotFound().json(
-        json!({ "error": "not_found", "error_description": format!("no resource at {shown}") }),
-    )
-}
-
-pub async fn method_not_allowed(allow: &'static str) -> HttpResponse {
-    HttpResponse::MethodNotAllowed()
-        .insert_header((header::ALLOW, allow))
-        .json(json!({ "error": "method_not_allowed", "error_description": format!("use {allow}") }))
 }

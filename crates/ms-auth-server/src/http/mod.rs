@@ -7,7 +7,8 @@ mod jwks;
 mod metadata;
 mod token;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::web;
+use service_kit::http::{method_not_allowed, not_found};
 
 pub use error::oauth_error_response;
 
@@ -25,17 +26,17 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + C
                 .service(
                     web::resource("/oauth2/token")
                         .route(web::post().to(token::token))
-                        .default_service(web::to(|| error::method_not_allowed("POST"))),
+                        .default_service(web::to(|| async { method_not_allowed("POST") })),
                 )
                 .service(
                     web::resource("/oauth2/jwks")
                         .route(web::get().to(jwks::jwks))
-                        .default_service(web::to(|| error::method_not_allowed("GET"))),
+                        .default_service(web::to(|| async { method_not_allowed("GET") })),
                 )
                 .service(
                     web::resource("/.well-known/oauth-authorization-server")
                         .route(web::get().to(metadata::authorization_server))
-                        .default_service(web::to(|| error::method_not_allowed("GET"))),
+                        .default_service(web::to(|| async { method_not_allowed("GET") })),
                 )
                 .route("/health", web::get().to(health::health))
                 .route("/health/live", web::get().to(health::live))
@@ -43,8 +44,4 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + C
         )
         .default_service(web::to(not_found));
     }
-}
-
-async fn not_found(req: HttpRequest) -> HttpResponse {
-    error::not_found(req.path())
 }

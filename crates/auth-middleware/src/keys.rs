@@ -1,0 +1,364 @@
+//! The issuer's public keys: a parsed snapshot (`KeySet`) and the cache that fetches it
+//! (`KeyCache`) — in the background, and once more for an unknown `kid`, rate-limited.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex, RwLock, Weak,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use futures_util::StreamExt;
+use jsonwebtoken::{
+    Algorithm, DecodingKey, Validation,
+    jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse},
+};
+
+use crate::settings::VerifierSettings;
+
+/// Algorithms accepted at all. HMAC is never accepted: the keys are public.
+pub const ALLOWED_ALGORITHMS: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::PS256,
+    Algorithm::ES256,
+    Algorithm::EdDSA,
+];
+
+/// Largest JWKS or metadata document read.
+const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
+
+/// One verification key: its algorithm (from the JWK, or implied by its type) and the parsed key.
+pub struct VerifyKey {
+    pub alg: Algorithm,
+    pub key: DecodingKey,
+    /// Signature-only validation for `alg`; the claims are checked by [`crate::verify`].
+    pub(crate) validation: Validation,
+}
+
+/// A snapshot of the issuer's signing keys by `kid`.
+#[derive(Default)]
+pub struct KeySet {
+    keys: HashMap<String, VerifyKey>,
+}
+
+impl std::fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.keys.keys()).finish()
+    }
+}
+
+impl KeySet {
+    /// Keeps the keys fit for verifying signatures; skips (with a debug log) keys for another
+    /// use, without `kid`, symmetric, or of an algorithm not in [`ALLOWED_ALGORITHMS`].
+    pub fn from_jwks(set: &JwkSet) -> Self {
+        let mut keys = HashMap::new();
+        for jwk in &set.keys {
+            match Self::usable(jwk) {
+                Some((kid, key)) => {
+                    keys.insert(kid, key);
+                }
+                None => {
+                    tracing::debug!(kid = ?jwk.common.key_id, "skipping a JWK not usable for signature verification")
+                }
+            }
+        }
+        Self { keys }
+    }
+
+    fn usable(jwk: &Jwk) -> Option<(String, VerifyKey)> {
+        if matches!(jwk.common.public_key_use, Some(ref u) if *u != PublicKeyUse::Signature) {
+            return None;
+        }
+        let kid = jwk.common.key_id.clone()?;
+        let implied = match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) => Algorithm::RS256,
+            AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
+                Algorithm::ES256
+            }
+            AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => {
+                Algorithm::EdDSA
+            }
+            _ => return None,
+        };
+        let alg = match jwk.common.key_algorithm {
+            Some(ka) => Algorithm::try_from(ka).ok()?,
+            None => implied,
+        };
+        // The JWK's `alg` must fit its key type: PS256 is the one other algorithm an RSA key may name.
+        let fits = alg == implied || (implied == Algorithm::RS256 && alg == Algorithm::PS256);
+        if !fits || !ALLOWED_ALGORITHMS.contains(&alg) {
+            return None;
+        }
+        let key = DecodingKey::from_jwk(jwk).ok()?;
+        let mut validation = Validation::new(alg);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        Some((
+            kid,
+            VerifyKey {
+                alg,
+                key,
+                validation,
+            },
+        ))
+    }
+
+    pub fn get(&self, kid: &str) -> Option<&VerifyKey> {
+        self.keys.get(kid)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("request to {url} failed: {reason}")]
+    Http { url: String, reason: String },
+    #[error("{url} answered {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url} sent more than {MAX_DOCUMENT_BYTES} bytes")]
+    TooLarge { url: String },
+    #[error("{url} sent an unreadable document: {reason}")]
+    Document { url: String, reason: String },
+    #[error(
+        "metadata at {url} names issuer {found:?}, not the configured {expected:?} (RFC 8414 §3.3)"
+    )]
+    IssuerMismatch {
+        url: String,
+        expected: String,
+        found: String,
+    },
+    #[error("the JWKS at {url} holds no usable signing key")]
+    NoUsableKey { url: String },
+}
+
+/// The key set in memory, refreshed in the background and on demand.
+pub struct KeyCache {
+    settings: Arc<VerifierSettings>,
+    http: reqwest::Client,
+    current: RwLock<Arc<KeySet>>,
+    /// The JWKS URL once configured or discovered.
+    jwks_url: RwLock<Option<String>>,
+    /// Serialises fetches: concurrent requests for one unknown `kid` share a single fetch.
+    fetch_lock: tokio::sync::Mutex<()>,
+    last_fetch: Mutex<Option<Instant>>,
+    fetches: AtomicU64,
+    failures: AtomicU64,
+}
+
+impl KeyCache {
+    pub fn new(settings: Arc<VerifierSettings>) -> Result<Self, reqwest::Error> {
+        let timeout = Duration::from_secs(settings.fetch_timeout_secs.max(1));
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()?;
+        let jwks_url = RwLock::new(settings.jwks_url.clone());
+        Ok(Self {
+            settings,
+            http,
+            current: RwLock::new(Arc::new(KeySet::default())),
+            jwks_url,
+            fetch_lock: tokio::sync::Mutex::new(()),
+            last_fetch: Mutex::new(None),
+            fetches: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+        })
+    }
+
+    /// The keys now in use (no network).
+    pub fn current(&self) -> Arc<KeySet> {
+        self.current
+            .read()
+            .map(|k| Arc::clone(&k))
+            .unwrap_or_default()
+    }
+
+    /// Installs a key set obtained elsewhere (static keys, tests, benchmarks).
+    pub fn install(&self, keys: KeySet) {
+        if let Ok(mut current) = self.current.write() {
+            *current = Arc::new(keys);
+        }
+    }
+
+    /// How many fetches were attempted, and how many failed.
+    pub fn fetch_counts(&self) -> (u64, u64) {
+        (
+            self.fetches.load(Ordering::Relaxed),
+            self.failures.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Fetches the key set now and installs it.
+    pub async fn refresh(&self) -> Result<(), FetchError> {
+        let _guard = self.fetch_lock.lock().await;
+        self.fetch_locked().await
+    }
+
+    async fn fetch_locked(&self) -> Result<(), FetchError> {
+        if let Ok(mut last) = self.last_fetch.lock() {
+            *last = Some(Instant::now());
+        }
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let result = self.fetch_key_set().await;
+        match result {
+            Ok(set) => {
+                tracing::debug!(keys = set.len(), "key set refreshed");
+                if let Ok(mut current) = self.current.write() {
+                    *current = Arc::new(set);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, "fetching the issuer's keys failed");
+                Err(e)
+            }
+        }
+    }
+
+    /// For a `kid` missing from `seen`: refetch once, unless another request already did
+    /// since `seen` was read, or a fetch happened less than `min_refetch_interval` ago.
+    /// True when a newer key set is now in place.
+    pub async fn refetch_for(&self, seen: &Arc<KeySet>) -> bool {
+        let _guard = self.fetch_lock.lock().await;
+        if !Arc::ptr_eq(&self.current(), seen) {
+            return true;
+        }
+        let recent = self
+            .last_fetch
+            .lock()
+            .ok()
+            .and_then(|l| *l)
+            .is_some_and(|t| t.elapsed() < self.settings.min_refetch_interval());
+        if recent {
+            return false;
+        }
+        self.fetch_locked().await.is_ok()
+    }
+
+    /// Refreshes in the background: every `refresh_interval`, and every second while no key
+    /// set has been fetched yet. Stops when the cache is dropped.
+    pub fn spawn_refresher(self: &Arc<Self>) {
+        let weak: Weak<Self> = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(cache) = weak.upgrade() else { return };
+                let wait = if cache.current().is_empty() {
+                    let _ = cache.refresh().await;
+                    if cache.current().is_empty() {
+                        Duration::from_secs(1)
+                    } else {
+                        cache.settings.refresh_interval()
+                    }
+                } else {
+                    let _ = cache.refresh().await;
+                    cache.settings.refresh_interval()
+                };
+                drop(cache);
+                tokio::time::sleep(wait).await;
+            }
+        });
+    }
+
+    async fn fetch_key_set(&self) -> Result<KeySet, FetchError> {
+        let url = match self.jwks_url.read().ok().and_then(|u| u.clone()) {
+            Some(url) => url,
+            None => {
+                let url = self.discover_jwks_url().await?;
+                if let Ok(mut slot) = self.jwks_url.write() {
+                    *slot = Some(url.clone());
+                }
+                url
+            }
+        };
+        let body = self.get(&url).await?;
+        let set: JwkSet = serde_json::from_slice(&body).map_err(|e| FetchError::Document {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
+        let keys = KeySet::from_jwks(&set);
+        if keys.is_empty() {
+            return Err(FetchError::NoUsableKey { url });
+        }
+        Ok(keys)
+    }
+
+    async fn discover_jwks_url(&self) -> Result<String, FetchError> {
+        let issuer = &self.settings.issuer;
+        let url = self
+            .settings
+            .discovery_url
+            .clone()
+            .unwrap_or_else(|| format!("{issuer}/.well-known/oauth-authorization-server"));
+        #[derive(serde::Deserialize)]
+        struct Metadata {
+            issuer: String,
+            jwks_uri: String,
+        }
+        let body = self.get(&url).await?;
+        let m: Metadata = serde_json::from_slice(&body).map_err(|e| FetchError::Document {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
+        if &m.issuer != issuer {
+            return Err(FetchError::IssuerMismatch {
+                url,
+                expected: issuer.clone(),
+                found: m.issuer,
+            });
+        }
+        Ok(m.jwks_uri)
+    }
+
+    async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        let http_err = |e: reqwest::Error| FetchError::Http {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        };
+        let res = self
+            .http
+            .get(url)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(http_err)?;
+        if !res.status().is_success() {
+            return Err(FetchError::Status {
+                url: url.to_owned(),
+                status: res.status().as_u16(),
+            });
+        }
+        if res
+            .content_length()
+            .is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64)
+        {
+            return Err(FetchError::TooLarge {
+                url: url.to_owned(),
+            });
+        }
+        let mut body = Vec::new();
+        let mut stream = res.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(http_err)?;
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err(FetchError::TooLarge {
+                    url: url.to_owned(),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}

@@ -1,0 +1,33 @@
+//! Bearer-token protection for actix-web resource servers: validates JWT access tokens
+//! (RFC 9068) from `Authorization: Bearer` (RFC 6750) against the issuer's JWKS, and enforces
+//! scopes per route.
+//!
+//! ```ignore
+//! let verifier = web::Data::new(Verifier::new(settings)?);
+//! verifier.start();
+//! App::new().app_data(verifier.clone()).route(
+//!     "/customers",
+//!     web::get().to(list_customers).wrap(require_scope("customer.read")),
+//! );
+//! async fn list_customers(caller: Principal) -> HttpResponse { … }
+//! ```
+//!
+//! The crate knows nothing of the server that issues the tokens: the token format is the
+//! contract.
+
+mod error;
+pub mod keys;
+mod middleware;
+mod principal;
+mod resource_metadata;
+mod settings;
+mod verifier;
+mod verify;
+
+pub use error::{AuthError, Challenge};
+pub use middleware::{bearer_token, require_scope};
+pub use principal::Principal;
+pub use resource_metadata::ProtectedResourceMetadata;
+pub use settings::VerifierSettings;
+pub use verifier::Verifier;
+pub use verify::verify;

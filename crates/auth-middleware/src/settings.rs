@@ -1,0 +1,76 @@
+//! What a resource server configures to validate access tokens.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Settings of a [`crate::Verifier`]. Deserialisable, so a service can embed it in its config
+/// (an `[auth]` table).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifierSettings {
+    /// Issuer identifier the tokens must carry in `iss`, character for character.
+    pub issuer: String,
+    /// JWKS URL. When unset it is read from the issuer's RFC 8414 metadata.
+    pub jwks_url: Option<String>,
+    /// Metadata URL for discovery; `{issuer}/.well-known/oauth-authorization-server` when unset.
+    pub discovery_url: Option<String>,
+    /// Accepted `aud` values; `aud` is not checked when empty.
+    pub audience: Vec<String>,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    pub leeway_secs: u64,
+    /// Tokens longer than this are refused before any parsing.
+    pub max_token_bytes: usize,
+    /// RFC 9068 §4: require the `typ` header `at+jwt`, so that an ID token or another JWT signed
+    /// by the same key is not taken for an access token.
+    pub require_at_jwt_typ: bool,
+    /// Background refresh of the key set, in seconds.
+    pub refresh_interval_secs: u64,
+    /// At most one refetch for unknown `kid`s per this many seconds.
+    pub min_refetch_interval_secs: u64,
+    /// Timeout of one key or metadata fetch, in seconds.
+    pub fetch_timeout_secs: u64,
+    /// `realm` of `WWW-Authenticate` challenges, usually the service's name.
+    pub realm: String,
+    /// The resource's public URL (RFC 9728 `resource`); its metadata URL goes in challenges.
+    pub resource: Option<String>,
+}
+
+impl Default for VerifierSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "http://localhost:8085/ms-auth-server".to_owned(),
+            jwks_url: None,
+            discovery_url: None,
+            audience: Vec::new(),
+            leeway_secs: 30,
+            max_token_bytes: 8 * 1024,
+            require_at_jwt_typ: true,
+            refresh_interval_secs: 300,
+            min_refetch_interval_secs: 5,
+            fetch_timeout_secs: 5,
+            realm: "resource".to_owned(),
+            resource: None,
+        }
+    }
+}
+
+impl VerifierSettings {
+    pub(crate) fn refresh_interval(&self) -> Duration {
+        Duration::from_secs(self.refresh_interval_secs.max(1))
+    }
+
+    pub(crate) fn min_refetch_interval(&self) -> Duration {
+        Duration::from_secs(self.min_refetch_interval_secs)
+    }
+
+    /// RFC 9728 §3: where this resource's metadata is published.
+    pub fn resource_metadata_url(&self) -> Option<String> {
+        self.resource.as_ref().map(|r| {
+            format!(
+                "{}/.well-known/oauth-protected-resource",
+                r.trim_end_matches('/')
+            )
+        })
+    }
+}

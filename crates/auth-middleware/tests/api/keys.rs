@@ -1,0 +1,118 @@
+//! Key fetching: unknown-kid refetch (rate-limited), the auth server down at start, discovery.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_rotated_key_is_picked_up_through_the_unknown_kid_refetch() {
+    let first = AuthServer::start(0).await;
+    let port = first.port;
+    let mut settings = settings_for(&first.jwks_url());
+    settings.refresh_interval_secs = 3600; // only the unknown-kid path can bring the new key
+    let rs = Resource::start(settings).await.ready().await;
+    assert_eq!(
+        rs.bearer("/r", &first.token("customer.read").await).await.0,
+        200
+    );
+    let old_kid = first.key.kid().to_owned();
+    first.stop().await;
+    // The auth server comes back on the same address with a new key.
+    let second = AuthServer::start(port).await;
+    assert_ne!(second.key.kid(), old_kid);
+    tokio::time::sleep(Duration::from_millis(1100)).await; // past min_refetch_interval
+    let (fetches, _) = rs.verifier.keys().fetch_counts();
+    let (status, _, body) = rs.bearer("/r", &second.token("customer.read").await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(rs.verifier.keys().fetch_counts().0, fetches + 1);
+}
+
+#[tokio::test]
+async fn a_flood_of_unknown_kids_causes_at_most_one_fetch_per_interval() {
+    let auth = AuthServer::start(0).await;
+    let mut settings = settings_for(&auth.jwks_url());
+    settings.min_refetch_interval_secs = 60;
+    let rs = Resource::start(settings).await.ready().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (before, _) = rs.verifier.keys().fetch_counts();
+    for i in 0..40 {
+        let token = raw_jwt(
+            &json!({ "alg": "RS256", "kid": format!("junk-{i}"), "typ": "at+jwt" }),
+            &good_claims(json!({})),
+            |input| auth.key.sign_raw(input).unwrap(),
+        );
+        let d = assert_invalid(rs.bearer("/r", &token).await);
+        assert!(d.contains("kid"), "{d}");
+    }
+    let (after, _) = rs.verifier.keys().fetch_counts();
+    assert!(after - before <= 1, "{before} -> {after}");
+    // Good tokens still pass meanwhile.
+    assert_eq!(
+        rs.bearer("/r", &auth.token("customer.read").await).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_auth_server_down_at_start_gives_503_then_recovers_by_itself() {
+    let port = free_port();
+    let jwks = format!("http://127.0.0.1:{port}/ms-auth-server/oauth2/jwks");
+    let rs = Resource::start(settings_for(&jwks)).await;
+    let res = rs
+        .http
+        .get(format!("{}/r", rs.base))
+        .bearer_auth("a.b.c")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "5");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    // No token is still a plain 401: nothing to judge.
+    assert_eq!(rs.get("/r", None).await.0, 401);
+
+    let auth = AuthServer::start(port).await;
+    let token = auth.token("customer.read").await;
+    let mut status = 0;
+    for _ in 0..50 {
+        status = rs.bearer("/r", &token).await.0;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status, 200, "the service never recovered");
+}
+
+#[tokio::test]
+async fn the_jwks_url_is_discovered_from_the_issuer_metadata() {
+    let port = free_port();
+    let issuer = format!("http://127.0.0.1:{port}/ms-auth-server");
+    let auth = AuthServer::start_with(port, |s| s.issuer = issuer.clone()).await;
+    let mut settings = settings_for("unused");
+    settings.jwks_url = None;
+    settings.issuer = issuer.clone();
+    let rs = Resource::start(settings).await.ready().await;
+    assert_eq!(
+        rs.bearer("/r", &auth.token("customer.read").await).await.0,
+        200
+    );
+
+    // Metadata naming another issuer is refused (RFC 8414 §3.3): no keys, so 503.
+    let mut wrong = settings_for("unused");
+    wrong.jwks_url = None;
+    wrong.discovery_url = Some(format!("{issuer}/.well-known/oauth-authorization-server"));
+    wrong.issuer = format!("{issuer}/other");
+    let rs = Resource::start(wrong).await;
+    let res = rs
+        .http
+        .get(format!("{}/r", rs.base))
+        .bearer_auth("a.b.c")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+}

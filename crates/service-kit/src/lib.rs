@@ -1,0 +1,6 @@
+//! Plumbing every service of the workspace shares, and nothing of the domain: typed config
+//! loading, logging set-up, health responses and JSON errors for plain HTTP failures.
+
+pub mod config;
+pub mod http;
+pub mod telemetry;
