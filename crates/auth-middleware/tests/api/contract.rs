@@ -7,11 +7,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn an_issued_token_validates_and_reaches_the_handler() {
-    let auth = AuthServer::start(0).await;
-    let rs = Resource::start(settings_for(&auth.jwks_url()))
-        .await
-        .ready()
-        .await;
+    let (auth, rs) = setup().await;
     let token = auth.token("customer.read country.read").await;
     let (status, _, body) = rs.bearer("/r", &token).await;
     assert_eq!(status, 200, "{body}");
@@ -23,11 +19,7 @@ async fn an_issued_token_validates_and_reaches_the_handler() {
 
 #[tokio::test]
 async fn missing_scope_is_403_insufficient_scope() {
-    let auth = AuthServer::start(0).await;
-    let rs = Resource::start(settings_for(&auth.jwks_url()))
-        .await
-        .ready()
-        .await;
+    let (auth, rs) = setup().await;
     let token = auth.token("customer.read").await;
     let res = rs
         .http
@@ -54,11 +46,7 @@ async fn missing_scope_is_403_insufficient_scope() {
 
 #[tokio::test]
 async fn no_token_is_401_with_a_bare_challenge() {
-    let auth = AuthServer::start(0).await;
-    let rs = Resource::start(settings_for(&auth.jwks_url()))
-        .await
-        .ready()
-        .await;
+    let (auth, rs) = setup().await;
     for authorization in [None, Some("Basic c2VydmljZTpzZWNyZXQ=")] {
         let (status, challenge, body) = rs.get("/r", authorization).await;
         assert_eq!(status, 401);
@@ -80,11 +68,7 @@ async fn no_token_is_401_with_a_bare_challenge() {
 
 #[tokio::test]
 async fn scope_as_an_rfc9068_string_is_accepted() {
-    let auth = AuthServer::start(0).await;
-    let rs = Resource::start(settings_for(&auth.jwks_url()))
-        .await
-        .ready()
-        .await;
+    let (auth, rs) = setup().await;
     let token = auth.sign(json!({ "scope": "country.read customer.read" }));
     let (status, _, body) = rs.bearer("/r", &token).await;
     assert_eq!(status, 200, "{body}");
@@ -105,11 +89,7 @@ async fn audience_is_checked_when_configured() {
 
 #[tokio::test]
 async fn steady_state_needs_no_network() {
-    let auth = AuthServer::start(0).await;
-    let rs = Resource::start(settings_for(&auth.jwks_url()))
-        .await
-        .ready()
-        .await;
+    let (auth, rs) = setup().await;
     let token = auth.token("customer.read").await;
     let before = rs.verifier.keys().fetch_counts();
     for _ in 0..20 {

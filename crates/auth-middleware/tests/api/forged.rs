@@ -7,15 +7,6 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-async fn setup() -> (AuthServer, Resource) {
-    let auth = AuthServer::start(0).await;
-    let rs = Resource::start(settings_for(&auth.jwks_url()))
-        .await
-        .ready()
-        .await;
-    (auth, rs)
-}
-
 fn header_of(auth: &AuthServer, alg: &str) -> serde_json::Value {
     json!({ "alg": alg, "kid": auth.key.kid(), "typ": "at+jwt" })
 }

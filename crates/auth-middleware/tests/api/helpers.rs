@@ -241,6 +241,16 @@ impl Resource {
     }
 }
 
+/// A playground ms-auth-server and a resource server that has fetched its keys.
+pub async fn setup() -> (AuthServer, Resource) {
+    let auth = AuthServer::start(0).await;
+    let rs = Resource::start(settings_for(&auth.jwks_url()))
+        .await
+        .ready()
+        .await;
+    (auth, rs)
+}
+
 /// Asserts a 401 `invalid_token` and returns its description.
 pub fn assert_invalid((status, challenge, body): (u16, String, Value)) -> String {
     assert_eq!(status, 401, "{body}");
