@@ -10,9 +10,18 @@ use std::{
     time::{Duration, Instant},
 };
 
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
+    RSA_PSS_2048_8192_SHA256, RsaPublicKeyComponents,
+};
+use base64::{
+    Engine,
+    alphabet::URL_SAFE,
+    engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
+};
 use futures_util::StreamExt;
 use jsonwebtoken::{
-    Algorithm, DecodingKey, Validation,
+    Algorithm,
     jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse},
 };
 
@@ -29,12 +38,17 @@ pub const ALLOWED_ALGORITHMS: &[Algorithm] = &[
 /// Largest JWKS or metadata document read.
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 
-/// One verification key: its algorithm (from the JWK, or implied by its type) and the parsed key.
+/// base64url as JWKs write it: with or without padding.
+const JWK_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// One verification key: its algorithm (from the JWK, or implied by its type) and the public key,
+/// parsed once so that verifying a signature costs only the signature check.
 pub struct VerifyKey {
     pub alg: Algorithm,
-    pub key: DecodingKey,
-    /// Signature-only validation for `alg`; the claims are checked by [`crate::verify`].
-    pub(crate) validation: Validation,
+    pub key: ParsedPublicKey,
 }
 
 /// A snapshot of the issuer's signing keys by `kid`.
@@ -91,20 +105,38 @@ impl KeySet {
         if !fits || !ALLOWED_ALGORITHMS.contains(&alg) {
             return None;
         }
-        let key = DecodingKey::from_jwk(jwk).ok()?;
-        let mut validation = Validation::new(alg);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
-        Some((
-            kid,
-            VerifyKey {
-                alg,
-                key,
-                validation,
-            },
-        ))
+        let key = Self::parse_public_key(jwk, alg)?;
+        Some((kid, VerifyKey { alg, key }))
+    }
+
+    fn parse_public_key(jwk: &Jwk, alg: Algorithm) -> Option<ParsedPublicKey> {
+        match &jwk.algorithm {
+            AlgorithmParameters::RSA(p) => {
+                let (n, e) = (JWK_BASE64.decode(&p.n).ok()?, JWK_BASE64.decode(&p.e).ok()?);
+                // The 2048–8192 bit range is enforced at verification.
+                let params = if alg == Algorithm::PS256 {
+                    &RSA_PSS_2048_8192_SHA256
+                } else {
+                    &RSA_PKCS1_2048_8192_SHA256
+                };
+                RsaPublicKeyComponents { n: &n, e: &e }
+                    .to_parsed_public_key(params)
+                    .ok()
+            }
+            AlgorithmParameters::EllipticCurve(p) => {
+                let (x, y) = (JWK_BASE64.decode(&p.x).ok()?, JWK_BASE64.decode(&p.y).ok()?);
+                if x.len() != 32 || y.len() != 32 {
+                    return None;
+                }
+                let point = [&[4u8][..], &x, &y].concat();
+                ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).ok()
+            }
+            AlgorithmParameters::OctetKeyPair(p) => {
+                ParsedPublicKey::new(&ED25519, JWK_BASE64.decode(&p.x).ok()?).ok()
+            }
+            // Symmetric keys never verify anything here; the enum is non-exhaustive.
+            _ => None,
+        }
     }
 
     pub fn get(&self, kid: &str) -> Option<&VerifyKey> {

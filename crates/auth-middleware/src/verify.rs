@@ -1,7 +1,9 @@
 //! Validation of a JWT access token (RFC 9068 §4, RFC 7519 §7.2, RFC 8725): a pure function
 //! of the token, the key set, the settings and the time.
 
-use jsonwebtoken::decode_header;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::Algorithm;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::{
@@ -29,12 +31,35 @@ pub fn verify(
             settings.max_token_bytes
         )));
     }
-    let header = decode_header(token).map_err(|_| AuthError::invalid("malformed token"))?;
-    if !ALLOWED_ALGORITHMS.contains(&header.alg) {
-        return Err(AuthError::invalid(format!(
-            "algorithm {:?} is not accepted",
-            header.alg
-        )));
+    let malformed = || AuthError::invalid("malformed token");
+    let mut parts = token.split('.');
+    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed());
+    };
+    let header_json = URL_SAFE_NO_PAD
+        .decode(header_b64)
+        .map_err(|_| malformed())?;
+    let header: JwsHeader = serde_json::from_slice(&header_json).map_err(|_| malformed())?;
+    let alg = match header.alg.as_str() {
+        "RS256" => Algorithm::RS256,
+        "PS256" => Algorithm::PS256,
+        "ES256" => Algorithm::ES256,
+        "EdDSA" => Algorithm::EdDSA,
+        other => {
+            let shown: String = other.chars().take(16).collect();
+            return Err(AuthError::invalid(format!(
+                "algorithm {shown:?} is not accepted"
+            )));
+        }
+    };
+    debug_assert!(ALLOWED_ALGORITHMS.contains(&alg));
+    // RFC 7515 §4.1.11: no extension is understood here, so any `crit` must be refused.
+    if header.crit.is_some() {
+        return Err(AuthError::invalid(
+            "critical header extensions are not supported",
+        ));
     }
     if settings.require_at_jwt_typ {
         let typ = header.typ.as_deref().unwrap_or_default();
@@ -49,19 +74,32 @@ pub fn verify(
         .as_deref()
         .ok_or_else(|| AuthError::invalid("the token has no kid"))?;
     let key = keys.get(kid).ok_or(AuthError::UnknownKid)?;
-    if key.alg != header.alg {
+    if key.alg != alg {
         return Err(AuthError::invalid("the token's alg does not match its key"));
     }
-    let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &key.validation)
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidSignature => {
-                AuthError::invalid("bad signature")
-            }
-            _ => AuthError::invalid("malformed token"),
-        })?
-        .claims;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature_b64)
+        .map_err(|_| malformed())?;
+    let signing_input = &token[..header_b64.len() + 1 + claims_b64.len()];
+    key.key
+        .verify_sig(signing_input.as_bytes(), &signature)
+        .map_err(|_| AuthError::invalid("bad signature"))?;
+    let claims_json = URL_SAFE_NO_PAD
+        .decode(claims_b64)
+        .map_err(|_| malformed())?;
+    let claims: Map<String, Value> =
+        serde_json::from_slice(&claims_json).map_err(|_| malformed())?;
     check_claims(settings, &claims, now)?;
     Principal::from_claims(claims)
+}
+
+/// The JOSE header fields that matter here (RFC 7515 §4.1). A repeated field is an error.
+#[derive(Deserialize)]
+struct JwsHeader {
+    alg: String,
+    kid: Option<String>,
+    typ: Option<String>,
+    crit: Option<serde::de::IgnoredAny>,
 }
 
 fn check_claims(
@@ -105,4 +143,160 @@ fn check_claims(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::jwk::{
+        AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, OctetKeyPairParameters,
+        OctetKeyPairType,
+    };
+    use ms_auth_server::oauth::keys::{SigningAlgorithm, SigningKey};
+    use serde_json::json;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn settings() -> VerifierSettings {
+        VerifierSettings {
+            issuer: "https://as.example".into(),
+            leeway_secs: 30,
+            ..VerifierSettings::default()
+        }
+    }
+
+    fn claims(extra: Value) -> Value {
+        let mut c =
+            json!({ "iss": "https://as.example", "sub": "c", "exp": NOW + 60, "scope": "a b" });
+        for (k, v) in extra.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        c
+    }
+
+    fn jws(header: Value, claims: &Value, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap())
+        );
+        let sig = URL_SAFE_NO_PAD.encode(sign(input.as_bytes()));
+        format!("{input}.{sig}")
+    }
+
+    fn rsa() -> (SigningKey, KeySet) {
+        let key = SigningKey::generate(SigningAlgorithm::RS256).unwrap();
+        let set = KeySet::from_jwks(&JwkSet {
+            keys: vec![key.jwk().clone()],
+        });
+        (key, set)
+    }
+
+    #[test]
+    fn exp_and_nbf_boundaries_use_the_given_time_and_leeway() {
+        let (key, keys) = rsa();
+        let at = |c: Value| {
+            verify(
+                &settings(),
+                &keys,
+                &key.sign_access_token(&claims(c)).unwrap(),
+                NOW,
+            )
+        };
+        assert!(
+            at(json!({ "exp": NOW - 30 })).is_ok(),
+            "exactly at the leeway"
+        );
+        assert!(at(json!({ "exp": NOW - 31 })).is_err());
+        assert!(at(json!({ "nbf": NOW + 30 })).is_ok());
+        assert!(at(json!({ "nbf": NOW + 31 })).is_err());
+        assert!(at(json!({ "exp": "soon" })).is_err());
+    }
+
+    #[test]
+    fn crit_and_repeated_header_fields_are_refused() {
+        let (key, keys) = rsa();
+        let sign = |input: &[u8]| key.sign_raw(input).unwrap();
+        let crit = jws(
+            json!({ "alg": "RS256", "kid": key.kid(), "typ": "at+jwt", "crit": ["exp"] }),
+            &claims(json!({})),
+            sign,
+        );
+        assert!(
+            matches!(verify(&settings(), &keys, &crit, NOW), Err(AuthError::InvalidToken(d)) if d.contains("critical"))
+        );
+        let header = format!(
+            r#"{{"alg":"RS256","alg":"none","kid":"{}","typ":"at+jwt"}}"#,
+            key.kid()
+        );
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(json!({}))).unwrap())
+        );
+        let token = format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(key.sign_raw(input.as_bytes()).unwrap())
+        );
+        assert!(verify(&settings(), &keys, &token, NOW).is_err());
+    }
+
+    #[test]
+    fn es256_keys_verify() {
+        let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+        let keys = KeySet::from_jwks(&JwkSet {
+            keys: vec![key.jwk().clone()],
+        });
+        let token = key.sign_access_token(&claims(json!({}))).unwrap();
+        assert_eq!(
+            verify(&settings(), &keys, &token, NOW).unwrap().scopes,
+            ["a", "b"]
+        );
+    }
+
+    #[test]
+    fn eddsa_keys_verify_where_the_jwk_says_so() {
+        let pair = Ed25519KeyPair::generate().unwrap();
+        let jwk = Jwk {
+            common: CommonParameters {
+                key_id: Some("ed".into()),
+                ..CommonParameters::default()
+            },
+            algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                key_type: OctetKeyPairType::OctetKeyPair,
+                curve: EllipticCurve::Ed25519,
+                x: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+            }),
+        };
+        let keys = KeySet::from_jwks(&JwkSet { keys: vec![jwk] });
+        let token = jws(
+            json!({ "alg": "EdDSA", "kid": "ed", "typ": "at+jwt" }),
+            &claims(json!({})),
+            |i| pair.sign(i).as_ref().to_vec(),
+        );
+        assert!(verify(&settings(), &keys, &token, NOW).is_ok());
+        // The same key cannot be used with another algorithm name.
+        let token = jws(
+            json!({ "alg": "ES256", "kid": "ed", "typ": "at+jwt" }),
+            &claims(json!({})),
+            |i| pair.sign(i).as_ref().to_vec(),
+        );
+        assert!(verify(&settings(), &keys, &token, NOW).is_err());
+    }
+
+    #[test]
+    fn symmetric_and_encryption_jwks_are_not_usable() {
+        let oct: Jwk =
+            serde_json::from_value(json!({ "kty": "oct", "kid": "h", "k": "c2VjcmV0" })).unwrap();
+        assert!(KeySet::from_jwks(&JwkSet { keys: vec![oct] }).is_empty());
+        let enc: Jwk = {
+            let key = SigningKey::generate(SigningAlgorithm::RS256).unwrap();
+            let mut v = serde_json::to_value(key.jwk()).unwrap();
+            v["use"] = json!("enc");
+            serde_json::from_value(v).unwrap()
+        };
+        assert!(KeySet::from_jwks(&JwkSet { keys: vec![enc] }).is_empty());
+    }
 }
