@@ -1,0 +1,72 @@
+//! Building and running the gateway.
+
+use std::net::TcpListener;
+
+use actix_web::{HttpServer, dev::Server, web};
+
+use crate::{
+    proxy::{self, Gateway},
+    settings::{Settings, SettingsError},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("cannot listen on {addr} (`server.host`, `server.port`): {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+pub struct App {
+    port: u16,
+    server: Server,
+}
+
+impl App {
+    pub async fn build(settings: Settings) -> Result<Self, BuildError> {
+        settings.validate()?;
+        let addr = format!("{}:{}", settings.server.host, settings.server.port);
+        let bind_err = |source| BuildError::Bind {
+            addr: addr.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&addr).map_err(bind_err)?;
+        let port = listener.local_addr().map_err(bind_err)?.port();
+        let gateway = web::Data::new(Gateway::new(&settings));
+        let worker_settings = settings.clone();
+        let mut server = HttpServer::new(move || {
+            actix_web::App::new()
+                .app_data(gateway.clone())
+                .app_data(web::Data::new(proxy::client(&worker_settings)))
+                // The proxy reads the body itself, as a stream.
+                .app_data(web::PayloadConfig::new(usize::MAX))
+                .route(
+                    "/health",
+                    web::get().to(|| async { service_kit::http::health(&[]) }),
+                )
+                .default_service(web::to(proxy::forward))
+        })
+        .shutdown_timeout(10);
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener).map_err(bind_err)?.run();
+        tracing::info!(port, routes = settings.routes.len(), "gateway listening");
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

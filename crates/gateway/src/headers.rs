@@ -1,0 +1,108 @@
+//! Header rules of a proxy: hop-by-hop fields (RFC 9110 §7.6.1) are not forwarded, and the
+//! client's address, host and scheme are recorded (`X-Forwarded-*`, RFC 7239 `Forwarded`).
+
+use actix_web::http::header::{self, HeaderMap, HeaderName};
+
+/// Always hop-by-hop, whatever `Connection` says (RFC 9110 §7.6.1, and the legacy ones).
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// The fields this hop must drop: the fixed list plus those `Connection` names.
+pub fn hop_by_hop(headers: &HeaderMap) -> Vec<HeaderName> {
+    let mut names: Vec<HeaderName> = HOP_BY_HOP
+        .iter()
+        .map(|n| HeaderName::from_static(n))
+        .collect();
+    for value in headers.get_all(header::CONNECTION) {
+        let Ok(value) = value.to_str() else { continue };
+        for token in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            if let Ok(name) = HeaderName::from_bytes(token.to_ascii_lowercase().as_bytes()) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// `X-Forwarded-For` with `peer` appended to what earlier proxies wrote.
+pub fn x_forwarded_for(existing: Option<&str>, peer: &str) -> String {
+    match existing.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => format!("{e}, {peer}"),
+        None => peer.to_owned(),
+    }
+}
+
+/// An RFC 7239 `Forwarded` element for this hop, appended to any existing ones.
+pub fn forwarded(existing: Option<&str>, peer: &str, host: Option<&str>, proto: &str) -> String {
+    // §6: IPv6 addresses are bracketed and the value quoted.
+    let for_value = if peer.contains(':') {
+        format!("\"[{peer}]\"")
+    } else {
+        peer.to_owned()
+    };
+    let mut element = format!("for={for_value}");
+    if let Some(host) = host.filter(|h| {
+        h.bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b';' && b != b',')
+    }) {
+        element.push_str(&format!(";host=\"{host}\""));
+    }
+    element.push_str(&format!(";proto={proto}"));
+    match existing.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => format!("{e}, {element}"),
+        None => element,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderValue;
+
+    #[test]
+    fn connection_names_more_hop_by_hop_fields() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, X-Secret-Hop"),
+        );
+        h.append(
+            header::CONNECTION,
+            HeaderValue::from_static("close,  ,bad header"),
+        );
+        let names = hop_by_hop(&h);
+        assert!(names.contains(&HeaderName::from_static("x-secret-hop")));
+        assert!(names.contains(&HeaderName::from_static("close")));
+        assert!(names.contains(&HeaderName::from_static("transfer-encoding")));
+    }
+
+    #[test]
+    fn forwarded_headers_append() {
+        assert_eq!(x_forwarded_for(None, "127.0.0.1"), "127.0.0.1");
+        assert_eq!(
+            x_forwarded_for(Some("10.0.0.1"), "127.0.0.1"),
+            "10.0.0.1, 127.0.0.1"
+        );
+        assert_eq!(
+            forwarded(None, "127.0.0.1", Some("localhost:8085"), "http"),
+            "for=127.0.0.1;host=\"localhost:8085\";proto=http"
+        );
+        assert_eq!(
+            forwarded(Some("for=1.2.3.4"), "::1", None, "http"),
+            "for=1.2.3.4, for=\"[::1]\";proto=http"
+        );
+        assert_eq!(
+            forwarded(None, "1.1.1.1", Some("a\"b"), "http"),
+            "for=1.1.1.1;proto=http"
+        );
+    }
+}

@@ -1,0 +1,321 @@
+//! The forwarding handler: route, check limits, stream the request to an upstream, stream the
+//! response back. Every failure is a JSON 4xx/5xx; nothing waits forever.
+
+use std::{
+    cell::Cell,
+    rc::Rc,
+    time::{Duration, Instant},
+};
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    body::SizedStream,
+    http::{
+        Method, StatusCode,
+        header::{self, HeaderMap, HeaderValue},
+    },
+    web,
+};
+use awc::error::{ConnectError, SendRequestError};
+use futures_util::StreamExt;
+use service_kit::http::json_error;
+
+use crate::{headers, routes::RouteTable, settings::Settings};
+
+/// What every worker shares.
+pub struct Gateway {
+    pub routes: RouteTable,
+    pub max_body_bytes: u64,
+    pub max_header_bytes: usize,
+    pub down_for: Duration,
+    pub epoch: Instant,
+}
+
+impl Gateway {
+    pub fn new(settings: &Settings) -> Self {
+        Self {
+            routes: RouteTable::new(&settings.routes),
+            max_body_bytes: settings.server.max_body_bytes,
+            max_header_bytes: settings.server.max_header_bytes,
+            down_for: Duration::from_millis(settings.upstream.down_for_ms),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// A per-worker HTTP client with its connection pool.
+pub fn client(settings: &Settings) -> awc::Client {
+    let connector = awc::Connector::new()
+        .timeout(Duration::from_millis(settings.upstream.connect_timeout_ms))
+        .conn_keep_alive(Duration::from_secs(30))
+        .limit(256);
+    awc::Client::builder()
+        .connector(connector)
+        .timeout(Duration::from_millis(settings.upstream.response_timeout_ms))
+        .disable_redirects()
+        .no_default_headers()
+        .finish()
+}
+
+/// Methods RFC 9110 §9.2.2 calls idempotent: only these may be retried on another upstream.
+fn idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
+pub async fn forward(
+    req: HttpRequest,
+    payload: web::Payload,
+    gateway: web::Data<Gateway>,
+    client: web::Data<awc::Client>,
+) -> HttpResponse {
+    let path = req.path();
+    if has_dot_segments(path) {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "dot segments are not allowed in paths",
+        );
+    }
+    let head_size: usize = req.uri().to_string().len()
+        + req
+            .headers()
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len() + 4)
+            .sum::<usize>();
+    if head_size > gateway.max_header_bytes {
+        return json_error(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            "request headers are too large",
+        );
+    }
+    let Some((route, upstream_path)) = gateway.routes.find(path) else {
+        return service_kit::http::not_found(req).await;
+    };
+    let declared_len = match req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .map(|v| v.to_str().map(str::parse::<u64>))
+    {
+        None => None,
+        Some(Ok(Ok(n))) => Some(n),
+        Some(_) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "malformed Content-Length",
+            );
+        }
+    };
+    if declared_len.is_some_and(|n| n > gateway.max_body_bytes) {
+        return too_large(gateway.max_body_bytes);
+    }
+    let has_body = declared_len.is_some_and(|n| n > 0)
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    let query = req
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let forwarded_headers = upstream_headers(&req);
+
+    let candidates = route.pool.pick(gateway.now_ms());
+    // A request with a body is sent once: its stream cannot be replayed, and only idempotent
+    // requests may be retried at all.
+    let attempts = if has_body || !idempotent(req.method()) {
+        1
+    } else {
+        candidates.len()
+    };
+    let mut payload = Some(payload);
+    let over_limit = Rc::new(Cell::new(false));
+    let mut last_error = None;
+    for &i in candidates.iter().take(attempts) {
+        let upstream = route.pool.get(i);
+        let mut up = client.request(
+            req.method().clone(),
+            format!("{}{upstream_path}{query}", upstream.base),
+        );
+        *up.headers_mut() = forwarded_headers.clone();
+        let sent = match payload.take().filter(|_| has_body) {
+            Some(body) => {
+                up.send_stream(limited(
+                    body,
+                    gateway.max_body_bytes,
+                    Rc::clone(&over_limit),
+                ))
+                .await
+            }
+            None => up.send().await,
+        };
+        match sent {
+            Ok(res) => return respond(res),
+            Err(e) => {
+                if over_limit.get() {
+                    return too_large(gateway.max_body_bytes);
+                }
+                if let SendRequestError::Connect(_) = e {
+                    route
+                        .pool
+                        .mark_down(i, gateway.now_ms() + gateway.down_for.as_millis() as u64);
+                }
+                tracing::warn!(upstream = %upstream.base, error = %e, "upstream request failed");
+                last_error = Some(e);
+            }
+        }
+    }
+    match last_error {
+        Some(SendRequestError::Timeout | SendRequestError::Connect(ConnectError::Timeout)) => {
+            json_error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "gateway_timeout",
+                "the upstream did not answer in time",
+            )
+        }
+        _ => json_error(
+            StatusCode::BAD_GATEWAY,
+            "bad_gateway",
+            "the upstream is unavailable",
+        ),
+    }
+}
+
+/// The request headers for the upstream: end-to-end fields kept (the client's `Host` among
+/// them, so absolute URLs come out right), hop-by-hop ones dropped, forwarding fields added.
+fn upstream_headers(req: &HttpRequest) -> HeaderMap {
+    let drop = headers::hop_by_hop(req.headers());
+    let mut out = HeaderMap::new();
+    for (name, value) in req.headers() {
+        if !drop.contains(name) && name != header::EXPECT {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned);
+    let existing = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            out.insert(header::HeaderName::from_static(name), v);
+        }
+    };
+    set(
+        "x-forwarded-for",
+        headers::x_forwarded_for(existing("x-forwarded-for").as_deref(), &peer),
+    );
+    set("x-forwarded-proto", "http".to_owned());
+    if let Some(host) = &host {
+        set("x-forwarded-host", host.clone());
+    }
+    set(
+        "forwarded",
+        headers::forwarded(
+            existing("forwarded").as_deref(),
+            &peer,
+            host.as_deref(),
+            "http",
+        ),
+    );
+    out
+}
+
+/// The client's response: status and end-to-end headers as the upstream sent them, body
+/// streamed (with its length when the upstream gave one).
+fn respond<S>(res: awc::ClientResponse<S>) -> HttpResponse
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, awc::error::PayloadError>> + Unpin + 'static,
+{
+    let drop = headers::hop_by_hop(res.headers());
+    let mut builder = HttpResponse::build(res.status());
+    for (name, value) in res.headers() {
+        if !drop.contains(name) && name != header::CONTENT_LENGTH {
+            builder.append_header((name.clone(), value.clone()));
+        }
+    }
+    let length = res
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    match length {
+        Some(n) => builder.body(SizedStream::new(n, res)),
+        None => builder.streaming(res),
+    }
+}
+
+/// The request body as a stream that fails once more than `max` bytes went through.
+fn limited(
+    payload: web::Payload,
+    max: u64,
+    over: Rc<Cell<bool>>,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + 'static
+{
+    let mut seen = 0u64;
+    payload.map(move |chunk| {
+        let chunk = chunk?;
+        seen += chunk.len() as u64;
+        if seen > max {
+            over.set(true);
+            return Err(actix_web::error::PayloadError::Overflow);
+        }
+        Ok(chunk)
+    })
+}
+
+fn too_large(max: u64) -> HttpResponse {
+    json_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        &format!("request bodies are limited to {max} bytes"),
+    )
+}
+
+/// `.` or `..` segments, also percent-encoded: refused rather than resolved, so no path can
+/// climb out of the prefix it was routed by.
+fn has_dot_segments(path: &str) -> bool {
+    path.split('/').any(|seg| {
+        let seg = seg.to_ascii_lowercase().replace("%2e", ".");
+        seg == "." || seg == ".."
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_segments() {
+        for bad in ["/a/../b", "/a/./b", "/..", "/a/%2e%2E/b", "/a/.%2e"] {
+            assert!(has_dot_segments(bad), "{bad}");
+        }
+        for ok in ["/a/b", "/a/..b/c", "/.well-known/x", "/a/b."] {
+            assert!(!has_dot_segments(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn idempotent_methods() {
+        assert!(
+            idempotent(&Method::GET) && idempotent(&Method::PUT) && idempotent(&Method::DELETE)
+        );
+        assert!(!idempotent(&Method::POST) && !idempotent(&Method::PATCH));
+    }
+}

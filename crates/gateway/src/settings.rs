@@ -1,0 +1,173 @@
+//! Gateway configuration: listener, limits, upstream timeouts and the route table.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use service_kit::{config::LoadError, telemetry::LogSettings};
+
+pub const ENV_PREFIX: &str = "GATEWAY";
+pub const CONFIG_FILE_ENV: &str = "GATEWAY_CONFIG";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub upstream: UpstreamSettings,
+    pub log: LogSettings,
+    pub routes: Vec<RouteSettings>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let local = |port: u16| vec![format!("http://127.0.0.1:{port}")];
+        Self {
+            server: ServerSettings::default(),
+            upstream: UpstreamSettings::default(),
+            log: LogSettings::default(),
+            routes: vec![
+                RouteSettings::prefix("/ms-auth-server/", local(9000)),
+                RouteSettings::prefix("/customer-service/", local(8081)),
+                RouteSettings::prefix("/country-service/", local(8082)),
+                // RFC 8414 §3.1 path insertion: the issuer's path after the well-known name.
+                RouteSettings {
+                    prefix: "/.well-known/oauth-authorization-server/ms-auth-server".to_owned(),
+                    upstream_prefix: Some(
+                        "/ms-auth-server/.well-known/oauth-authorization-server".to_owned(),
+                    ),
+                    upstreams: local(9000),
+                },
+            ],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Largest request body forwarded; larger is 413.
+    pub max_body_bytes: u64,
+    /// Largest request head (request line and headers); larger is 431.
+    pub max_header_bytes: usize,
+    pub workers: Option<usize>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 8085,
+            max_body_bytes: 10 * 1024 * 1024,
+            max_header_bytes: 32 * 1024,
+            workers: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamSettings {
+    pub connect_timeout_ms: u64,
+    /// Time allowed for the upstream's response head; 504 past it.
+    pub response_timeout_ms: u64,
+    /// How long an upstream that refused a connection is skipped.
+    pub down_for_ms: u64,
+}
+
+impl Default for UpstreamSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout_ms: 2_000,
+            response_timeout_ms: 30_000,
+            down_for_ms: 5_000,
+        }
+    }
+}
+
+/// One route: requests whose path is `prefix` or starts with it go to one of `upstreams`,
+/// path unchanged, or with `prefix` replaced by `upstream_prefix` when set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSettings {
+    pub prefix: String,
+    #[serde(default)]
+    pub upstream_prefix: Option<String>,
+    pub upstreams: Vec<String>,
+}
+
+impl RouteSettings {
+    fn prefix(prefix: &str, upstreams: Vec<String>) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+            upstream_prefix: None,
+            upstreams,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("`{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+impl Settings {
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let settings: Settings = service_kit::config::load(file, ENV_PREFIX)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |key: String, message: &str| {
+            Err(SettingsError::Invalid {
+                key,
+                message: message.to_owned(),
+            })
+        };
+        if self.routes.is_empty() {
+            return invalid("routes".into(), "at least one route is needed");
+        }
+        for (i, r) in self.routes.iter().enumerate() {
+            if !r.prefix.starts_with('/') {
+                return invalid(format!("routes[{i}].prefix"), "must start with '/'");
+            }
+            if r.upstream_prefix
+                .as_deref()
+                .is_some_and(|p| !p.starts_with('/'))
+            {
+                return invalid(
+                    format!("routes[{i}].upstream_prefix"),
+                    "must start with '/'",
+                );
+            }
+            if r.upstreams.is_empty() {
+                return invalid(
+                    format!("routes[{i}].upstreams"),
+                    "at least one upstream is needed",
+                );
+            }
+            for (j, u) in r.upstreams.iter().enumerate() {
+                let ok = url::Url::parse(u).is_ok_and(|url| {
+                    url.scheme() == "http"
+                        && url.host().is_some()
+                        && url.path() == "/"
+                        && url.query().is_none()
+                });
+                if !ok {
+                    return invalid(
+                        format!("routes[{i}].upstreams[{j}]"),
+                        "must be http://host:port with no path",
+                    );
+                }
+            }
+        }
+        if self.upstream.connect_timeout_ms == 0 || self.upstream.response_timeout_ms == 0 {
+            return invalid("upstream".into(), "timeouts must be positive");
+        }
+        Ok(())
+    }
+}

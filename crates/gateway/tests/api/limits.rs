@@ -1,0 +1,112 @@
+//! Limits and odd input: 413, 431, dot segments, bad bytes, absolute-form targets.
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |s| s.server.max_body_bytes = 1024).await;
+    let res = gw
+        .http
+        .post(gw.url("/svc/echo"))
+        .body(vec![b'a'; 2048])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(up.hits(), 0, "refused before reaching the upstream");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "payload_too_large");
+    // Chunked: found out while streaming.
+    let stream =
+        futures_util::stream::iter((0..8).map(|_| Ok::<_, std::io::Error>(vec![b'a'; 512])));
+    let res = gw
+        .http
+        .post(gw.url("/svc/echo"))
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    // At the limit is fine.
+    let res = gw
+        .http
+        .post(gw.url("/svc/echo"))
+        .body(vec![b'a'; 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn huge_headers_are_431() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    let res = gw
+        .http
+        .get(gw.url("/svc/echo"))
+        .header("X-Big", "a".repeat(40 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 431);
+    // Past what the HTTP parser buffers at all: still an answer, not a hang.
+    let status = raw_status(
+        gw.port,
+        format!(
+            "GET /svc/echo HTTP/1.1\r\nHost: x\r\nX-Huge: {}\r\n\r\n",
+            "b".repeat(200 * 1024)
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 431);
+    assert_eq!(up.hits(), 0);
+}
+
+#[tokio::test]
+async fn dot_segments_are_refused() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    for path in ["/svc/../etc/passwd", "/svc/./echo", "/svc/%2e%2e/x"] {
+        let status = raw_status(
+            gw.port,
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 400, "{path}");
+    }
+    assert_eq!(up.hits(), 0);
+}
+
+#[tokio::test]
+async fn odd_targets_get_an_answer_never_a_crash() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    // Bad UTF-8 in the path: routed as bytes, the upstream answers.
+    let status = raw_status(
+        gw.port,
+        b"GET /svc/echo/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await;
+    assert!(status == 200 || status == 400, "{status}");
+    // Absolute-form: only the path is used; the authority never chooses the upstream.
+    let status = raw_status(
+        gw.port,
+        b"GET http://evil.example/svc/echo HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let status = raw_status(
+        gw.port,
+        b"GET http://evil.example/other HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status, 404);
+    // Garbage request line.
+    let status = raw_status(gw.port, b"\x00\x01 nonsense\r\n\r\n").await;
+    assert_eq!(status, 400);
+    // The gateway still serves.
+    assert_eq!(gw.get_json("/svc/echo").await.0, 200);
+}

@@ -1,0 +1,7 @@
+//! The gateway against real upstream HTTP servers on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+mod limits;
+mod proxying;
+mod upstreams;

@@ -1,0 +1,149 @@
+//! What passes through: method, path, query, status, headers, bodies (streamed).
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn method_path_query_and_end_to_end_headers_pass_unchanged() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    let res = gw
+        .http
+        .request(
+            reqwest::Method::PATCH,
+            gw.url("/svc/echo/a%20b/c?x=1&y=%2F"),
+        )
+        .header("X-Custom", "v1")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .header("tracestate", "vendor=abc")
+        .header("Authorization", "Bearer t0k3n")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["method"], "PATCH");
+    assert_eq!(body["path"], "/svc/echo/a%20b/c");
+    assert_eq!(body["query"], "x=1&y=%2F");
+    assert_eq!(body["body_len"], 5);
+    let h = &body["headers"];
+    assert_eq!(h["x-custom"], "v1");
+    assert_eq!(
+        h["traceparent"],
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    );
+    assert_eq!(h["tracestate"], "vendor=abc");
+    assert_eq!(h["authorization"], "Bearer t0k3n");
+    // The client's Host reaches the upstream, so that it builds its absolute URLs right.
+    assert_eq!(h["host"], format!("127.0.0.1:{}", gw.port));
+}
+
+#[tokio::test]
+async fn forwarding_headers_are_set_and_appended() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    let res = gw
+        .http
+        .get(gw.url("/svc/echo"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .header("Forwarded", "for=203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    let h = &body["headers"];
+    assert_eq!(h["x-forwarded-for"], "203.0.113.9, 127.0.0.1");
+    assert_eq!(h["x-forwarded-proto"], "http");
+    assert_eq!(h["x-forwarded-host"], format!("127.0.0.1:{}", gw.port));
+    assert_eq!(
+        h["forwarded"],
+        format!(
+            "for=203.0.113.9, for=127.0.0.1;host=\"127.0.0.1:{}\";proto=http",
+            gw.port
+        )
+    );
+}
+
+#[tokio::test]
+async fn hop_by_hop_headers_are_dropped_both_ways() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    let res = gw
+        .http
+        .get(gw.url("/svc/echo"))
+        .header("Connection", "X-Client-Hop")
+        .header("X-Client-Hop", "secret")
+        .header("Proxy-Authorization", "Basic abc")
+        .header("TE", "trailers")
+        .header("X-Kept", "yes")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    let h = body["headers"].as_object().unwrap();
+    for dropped in ["x-client-hop", "proxy-authorization", "te"] {
+        assert!(!h.contains_key(dropped), "{dropped} was forwarded");
+    }
+    assert_eq!(h["x-kept"], "yes");
+
+    let hop = raw_upstream(
+        b"HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Upstream-Hop\r\nX-Upstream-Hop: secret\r\nKeep-Alive: timeout=5\r\nX-End-To-End: kept\r\nContent-Length: 3\r\n\r\nhop",
+    )
+    .await;
+    let gw = gateway(vec![hop], |_| {}).await;
+    let res = gw.http.get(gw.url("/svc/hop")).send().await.unwrap();
+    assert!(res.headers().get("x-upstream-hop").is_none());
+    assert!(res.headers().get("keep-alive").is_none());
+    assert_eq!(res.headers()["x-end-to-end"], "kept");
+    assert_eq!(res.text().await.unwrap(), "hop");
+}
+
+#[tokio::test]
+async fn large_bodies_stream_both_ways() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |s| {
+        s.server.max_body_bytes = 64 * 1024 * 1024
+    })
+    .await;
+    // 32 MiB up, sent chunked (no Content-Length), checked byte for byte by a checksum.
+    let chunks: Vec<Vec<u8>> = (0..512).map(|i| vec![(i % 256) as u8; 64 * 1024]).collect();
+    let expected_sum = chunks
+        .iter()
+        .flatten()
+        .fold(0u64, |s, &b| s.wrapping_mul(31).wrapping_add(b as u64));
+    let stream = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>));
+    let res = gw
+        .http
+        .post(gw.url("/svc/echo"))
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["body_len"], 32 * 1024 * 1024);
+    assert_eq!(body["body_sum"], expected_sum);
+    // 48 MiB down, read as a stream.
+    let mut res = gw.http.get(gw.url("/svc/big/48")).send().await.unwrap();
+    let mut total = 0usize;
+    while let Some(chunk) = res.chunk().await.unwrap() {
+        total += chunk.len();
+    }
+    assert_eq!(total, 48 * 1024 * 1024);
+}
+
+#[tokio::test]
+async fn statuses_pass_through_and_unknown_routes_are_404_json() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    let (status, _) = gw.get_json("/svc/nothing-here").await;
+    assert_eq!(status, 404, "the upstream's own 404");
+    assert_eq!(up.hits(), 1);
+    let (status, body) = gw.get_json("/elsewhere").await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    assert_eq!(up.hits(), 1, "unknown routes never reach an upstream");
+}

@@ -1,0 +1,119 @@
+//! Upstream failures: 502, 504, round-robin, skipping, retry rules.
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn an_upstream_that_refuses_is_502_json() {
+    let gw = gateway(vec![dead_upstream()], |_| {}).await;
+    let (status, body) = gw.get_json("/svc/echo").await;
+    assert_eq!((status, body["error"].as_str()), (502, Some("bad_gateway")));
+}
+
+#[tokio::test]
+async fn a_slow_upstream_is_504_json_within_the_timeout() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |s| {
+        s.upstream.response_timeout_ms = 500
+    })
+    .await;
+    let started = Instant::now();
+    let (status, body) = gw.get_json("/svc/slow").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (504, Some("gateway_timeout"))
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn requests_are_spread_round_robin() {
+    let (a, b) = (Upstream::start().await, Upstream::start().await);
+    let gw = gateway(vec![a.base.clone(), b.base.clone()], |_| {}).await;
+    for _ in 0..10 {
+        assert_eq!(gw.get_json("/svc/echo").await.0, 200);
+    }
+    assert_eq!((a.hits(), b.hits()), (5, 5));
+}
+
+#[tokio::test]
+async fn idempotent_requests_retry_once_on_another_upstream() {
+    let live = Upstream::start().await;
+    // The dead upstream comes first in the rotation.
+    let gw = gateway(vec![dead_upstream(), live.base.clone()], |_| {}).await;
+    assert_eq!(gw.get_json("/svc/echo").await.0, 200);
+    assert_eq!(live.hits(), 1);
+}
+
+#[tokio::test]
+async fn non_idempotent_requests_are_never_retried() {
+    let live = Upstream::start().await;
+    let gw = gateway(vec![dead_upstream(), live.base.clone()], |_| {}).await;
+    let res = gw
+        .http
+        .post(gw.url("/svc/echo"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 502);
+    assert_eq!(live.hits(), 0, "a POST went to a second upstream");
+    // The refusing upstream is now skipped: the next POST reaches the live one.
+    let res = gw
+        .http
+        .post(gw.url("/svc/echo"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(live.hits(), 1);
+}
+
+#[tokio::test]
+async fn a_refusing_upstream_is_skipped_for_a_while_then_tried_again() {
+    let live = Upstream::start().await;
+    let gw = gateway(vec![dead_upstream(), live.base.clone()], |s| {
+        s.upstream.down_for_ms = 300
+    })
+    .await;
+    let res = gw
+        .http
+        .post(gw.url("/svc/echo"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 502);
+    for _ in 0..4 {
+        let res = gw
+            .http
+            .post(gw.url("/svc/echo"))
+            .body("x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "skipped while down");
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Back in rotation: within two POSTs one is sent to it (and fails, unretried).
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        statuses.push(
+            gw.http
+                .post(gw.url("/svc/echo"))
+                .body("x")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(statuses.contains(&502), "{statuses:?}");
+}
