@@ -56,46 +56,47 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     let system = actix_web::rt::System::new();
-    let verifier = web::Data::new(Verifier::new(settings.clone()).unwrap());
-    verifier.keys().install(KeySet::from_jwks(&jwks));
-    let service = system.block_on(init_service(
-        actix_web::App::new()
-            .app_data(verifier)
-            .route(
-                "/protected",
-                web::get()
-                    .to(|| async { HttpResponse::Ok().body("ok") })
-                    .wrap(require_scope("customer.read")),
-            )
-            .route(
-                "/open",
-                web::get().to(|| async { HttpResponse::Ok().body("ok") }),
-            ),
-    ));
     let bearer = format!("Bearer {token}");
     let mut group = c.benchmark_group("middleware_request");
-    group.bench_function("open_get", |b| {
-        b.iter(|| {
-            system.block_on(async {
-                let req = TestRequest::get()
-                    .uri("/open")
-                    .insert_header(("Authorization", bearer.as_str()))
-                    .to_request();
-                assert!(call_service(&service, req).await.status().is_success());
+    for (name, path, cache) in [
+        ("open_get", "/open", 10_000),
+        ("protected_get_cached", "/protected", 10_000),
+        ("protected_get_uncached", "/protected", 0),
+    ] {
+        let verifier = web::Data::new(
+            Verifier::new(VerifierSettings {
+                token_cache_size: cache,
+                ..settings.clone()
             })
-        })
-    });
-    group.bench_function("protected_get", |b| {
-        b.iter(|| {
-            system.block_on(async {
-                let req = TestRequest::get()
-                    .uri("/protected")
-                    .insert_header(("Authorization", bearer.as_str()))
-                    .to_request();
-                assert!(call_service(&service, req).await.status().is_success());
+            .unwrap(),
+        );
+        verifier.keys().install(KeySet::from_jwks(&jwks));
+        let service = system.block_on(init_service(
+            actix_web::App::new()
+                .app_data(verifier)
+                .route(
+                    "/protected",
+                    web::get()
+                        .to(|| async { HttpResponse::Ok().body("ok") })
+                        .wrap(require_scope("customer.read")),
+                )
+                .route(
+                    "/open",
+                    web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+                ),
+        ));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                system.block_on(async {
+                    let req = TestRequest::get()
+                        .uri(path)
+                        .insert_header(("Authorization", bearer.as_str()))
+                        .to_request();
+                    assert!(call_service(&service, req).await.status().is_success());
+                })
             })
-        })
-    });
+        });
+    }
     group.finish();
 }
 

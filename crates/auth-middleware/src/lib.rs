@@ -21,6 +21,7 @@ mod middleware;
 mod principal;
 mod resource_metadata;
 mod settings;
+mod token_cache;
 mod verifier;
 mod verify;
 

@@ -59,7 +59,7 @@ async fn authorize(
     verifier: &Verifier,
     headers: &HeaderMap,
     scope: &str,
-) -> Result<crate::Principal, AuthError> {
+) -> Result<std::sync::Arc<crate::Principal>, AuthError> {
     let token = bearer_token(headers)?;
     let principal = verifier.authenticate(token).await?;
     if !principal.has_scope(scope) {

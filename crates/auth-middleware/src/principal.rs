@@ -69,8 +69,8 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(
             req.extensions()
-                .get::<Principal>()
-                .cloned()
+                .get::<std::sync::Arc<Principal>>()
+                .map(|p| Principal::clone(p))
                 .ok_or(AuthError::Missing),
         )
     }

@@ -30,6 +30,9 @@ pub struct VerifierSettings {
     pub min_refetch_interval_secs: u64,
     /// Timeout of one key or metadata fetch, in seconds.
     pub fetch_timeout_secs: u64,
+    /// Verified tokens remembered (until their `exp`) so a reused token skips the signature
+    /// check; 0 disables.
+    pub token_cache_size: usize,
     /// `realm` of `WWW-Authenticate` challenges, usually the service's name.
     pub realm: String,
     /// The resource's public URL (RFC 9728 `resource`); its metadata URL goes in challenges.
@@ -49,6 +52,7 @@ impl Default for VerifierSettings {
             refresh_interval_secs: 300,
             min_refetch_interval_secs: 5,
             fetch_timeout_secs: 5,
+            token_cache_size: 10_000,
             realm: "resource".to_owned(),
             resource: None,
         }

@@ -10,6 +10,7 @@ use crate::{
     keys::KeyCache,
     principal::Principal,
     settings::VerifierSettings,
+    token_cache::TokenCache,
     verify::verify,
 };
 
@@ -18,6 +19,7 @@ use crate::{
 pub struct Verifier {
     settings: Arc<VerifierSettings>,
     keys: Arc<KeyCache>,
+    cache: TokenCache,
     challenge: Challenge,
 }
 
@@ -30,9 +32,11 @@ impl Verifier {
         };
         let settings = Arc::new(settings);
         let keys = Arc::new(KeyCache::new(Arc::clone(&settings))?);
+        let cache = TokenCache::new(settings.token_cache_size);
         Ok(Self {
             settings,
             keys,
+            cache,
             challenge,
         })
     }
@@ -51,27 +55,50 @@ impl Verifier {
         &self.keys
     }
 
+    /// How many verified tokens are remembered now.
+    pub fn cached_tokens(&self) -> usize {
+        self.cache.len()
+    }
+
     pub fn challenge(&self) -> &Challenge {
         &self.challenge
     }
 
-    /// Validates `token` now. In steady state this touches no network; an unknown `kid` (or no
-    /// keys at all) triggers one rate-limited refetch.
-    pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
-        let keys = self.keys.current();
-        if keys.is_empty() {
-            return if self.keys.refetch_for(&keys).await {
-                verify(&self.settings, &self.keys.current(), token, unix_now())
-            } else {
-                Err(AuthError::KeysUnavailable)
-            };
+    /// Validates `token` now. In steady state this touches no network, and a token seen
+    /// before costs a cache lookup; an unknown `kid` (or no keys at all) triggers one
+    /// rate-limited refetch.
+    pub async fn authenticate(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
+        let now = unix_now();
+        let mut keys = self.keys.current();
+        if let Some(principal) = self.cache.get(token, &keys, now) {
+            return Ok(principal);
         }
-        match verify(&self.settings, &keys, token, unix_now()) {
-            Err(AuthError::UnknownKid) if self.keys.refetch_for(&keys).await => {
-                verify(&self.settings, &self.keys.current(), token, unix_now())
+        let verified = if keys.is_empty() {
+            if !self.keys.refetch_for(&keys).await {
+                return Err(AuthError::KeysUnavailable);
             }
-            other => other,
+            keys = self.keys.current();
+            verify(&self.settings, &keys, token, now)
+        } else {
+            match verify(&self.settings, &keys, token, now) {
+                Err(AuthError::UnknownKid) if self.keys.refetch_for(&keys).await => {
+                    keys = self.keys.current();
+                    verify(&self.settings, &keys, token, now)
+                }
+                other => other,
+            }
+        };
+        let principal = Arc::new(verified?);
+        if let Some(exp) = principal
+            .claims
+            .get("exp")
+            .and_then(serde_json::Value::as_u64)
+        {
+            let valid_until = exp.saturating_add(self.settings.leeway_secs);
+            self.cache
+                .insert(token, &keys, Arc::clone(&principal), valid_until, now);
         }
+        Ok(principal)
     }
 }
 

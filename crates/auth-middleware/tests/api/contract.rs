@@ -97,3 +97,27 @@ async fn steady_state_needs_no_network() {
     }
     assert_eq!(rs.verifier.keys().fetch_counts(), before);
 }
+
+#[tokio::test]
+async fn a_reused_token_is_served_from_the_cache_and_tampering_still_fails() {
+    let (auth, rs) = setup().await;
+    let token = auth.token("customer.read").await;
+    assert_eq!(rs.verifier.cached_tokens(), 0);
+    assert_eq!(rs.bearer("/r", &token).await.0, 200);
+    assert_eq!(rs.verifier.cached_tokens(), 1);
+    assert_eq!(rs.bearer("/r", &token).await.0, 200);
+    assert_eq!(rs.verifier.cached_tokens(), 1);
+    // A variant of a cached token is a different token: fully checked, and refused.
+    let mut tampered = token.clone();
+    tampered.push('A');
+    assert_invalid(rs.bearer("/r", &tampered).await);
+    // The cache never widens what a token may do.
+    let res = rs
+        .http
+        .post(format!("{}/w", rs.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
