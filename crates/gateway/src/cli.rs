@@ -20,23 +20,13 @@ struct Cli {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::load(cli.config.as_deref()) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("gateway: configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    service_kit::telemetry::init(&settings.log);
-    let result = actix_web::rt::System::new().block_on(async move {
-        let app = App::build(settings).await.map_err(|e| e.to_string())?;
-        app.run().await.map_err(|e| format!("server error: {e}"))
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("gateway: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    service_kit::run::serve(
+        "gateway",
+        Settings::load(cli.config.as_deref()),
+        |s| &s.log,
+        |settings| async {
+            let app = App::build(settings).await.map_err(|e| e.to_string())?;
+            app.run().await.map_err(|e| format!("server error: {e}"))
+        },
+    )
 }

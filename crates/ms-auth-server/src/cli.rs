@@ -82,19 +82,15 @@ pub fn main() -> ExitCode {
 }
 
 fn serve(config: Option<PathBuf>) -> ExitCode {
-    let settings = match Settings::load(config.as_deref()) {
-        Ok(s) => s,
-        Err(e) => return config_error(&e),
-    };
-    service_kit::telemetry::init(&settings.log);
-    let result = actix_web::rt::System::new().block_on(async move {
-        let app = App::build(settings).await.map_err(|e| e.to_string())?;
-        app.run().await.map_err(|e| format!("server error: {e}"))
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => fail(&message),
-    }
+    service_kit::run::serve(
+        "ms-auth-server",
+        Settings::load(config.as_deref()),
+        |s| &s.log,
+        |settings| async {
+            let app = App::build(settings).await.map_err(|e| e.to_string())?;
+            app.run().await.map_err(|e| format!("server error: {e}"))
+        },
+    )
 }
 
 fn hash_secret() -> ExitCode {

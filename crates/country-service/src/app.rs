@@ -1,0 +1,93 @@
+//! Building and running country-service.
+
+use std::net::TcpListener;
+
+use actix_web::{HttpServer, dev::Server, web};
+use auth_middleware::{ProtectedResourceMetadata, Verifier};
+
+use crate::{
+    countries::Countries,
+    http,
+    settings::{DEFAULT_RESOURCE, Settings, SettingsError},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("`auth`: cannot build the token verifier: {0}")]
+    Verifier(String),
+    #[error("cannot listen on {addr} (`server.host`, `server.port`): {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+pub struct App {
+    port: u16,
+    server: Server,
+    verifier: web::Data<Verifier>,
+}
+
+impl App {
+    /// Binds and starts fetching the issuer's keys in the background.
+    pub async fn build(settings: Settings) -> Result<Self, BuildError> {
+        settings.validate()?;
+        let resource = settings
+            .auth
+            .resource
+            .clone()
+            .unwrap_or_else(|| DEFAULT_RESOURCE.to_owned());
+        let metadata = web::Data::new(ProtectedResourceMetadata::new(
+            &settings.auth,
+            &resource,
+            &["country.read"],
+        ));
+        let verifier = web::Data::new(
+            Verifier::new(settings.auth.clone())
+                .map_err(|e| BuildError::Verifier(e.to_string()))?,
+        );
+        verifier.start();
+        let countries = web::Data::new(Countries::load());
+        let addr = format!("{}:{}", settings.server.host, settings.server.port);
+        let bind_err = |source| BuildError::Bind {
+            addr: addr.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&addr).map_err(bind_err)?;
+        let port = listener.local_addr().map_err(bind_err)?.port();
+        let context_path = settings.server.context_path.clone();
+        let shared = verifier.clone();
+        let mut server = HttpServer::new(move || {
+            actix_web::App::new()
+                .app_data(shared.clone())
+                .app_data(countries.clone())
+                .app_data(metadata.clone())
+                .configure(http::configure(&context_path))
+        })
+        .shutdown_timeout(10);
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener).map_err(bind_err)?.run();
+        tracing::info!(port, "country-service listening");
+        Ok(Self {
+            port,
+            server,
+            verifier,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    country_service::cli::main()
+}

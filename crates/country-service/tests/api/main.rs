@@ -1,0 +1,5 @@
+//! country-service over real HTTP, with a real ms-auth-server issuing the tokens.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod countries;
+mod helpers;

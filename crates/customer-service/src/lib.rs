@@ -1,0 +1,12 @@
+//! customer-service: customers behind bearer-token auth; reading needs `customer.read`,
+//! changing needs `customer.write`.
+
+pub mod app;
+pub mod cli;
+pub mod customer;
+pub mod http;
+pub mod settings;
+pub mod store;
+
+pub use app::{App, BuildError};
+pub use settings::Settings;

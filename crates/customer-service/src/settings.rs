@@ -1,0 +1,87 @@
+//! customer-service configuration: defaults, then a TOML file, then `CUSTOMER_SERVICE__…`.
+
+use std::path::Path;
+
+use auth_middleware::VerifierSettings;
+use serde::Deserialize;
+use service_kit::{config::LoadError, telemetry::LogSettings};
+
+pub const ENV_PREFIX: &str = "CUSTOMER_SERVICE";
+pub const CONFIG_FILE_ENV: &str = "CUSTOMER_SERVICE_CONFIG";
+/// The public URL of this resource (RFC 9728 `resource`) unless `auth.resource` says otherwise.
+pub const DEFAULT_RESOURCE: &str = "http://localhost:8085/customer-service";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub auth: VerifierSettings,
+    pub log: LogSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            auth: VerifierSettings {
+                realm: "customer-service".to_owned(),
+                resource: Some(DEFAULT_RESOURCE.to_owned()),
+                ..VerifierSettings::default()
+            },
+            log: LogSettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub context_path: String,
+    /// Largest accepted request body, in bytes; larger is 413.
+    pub max_body_bytes: usize,
+    pub workers: Option<usize>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 8081,
+            context_path: "/customer-service".to_owned(),
+            max_body_bytes: 16 * 1024,
+            workers: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("`{0}`: {1}")]
+    Invalid(&'static str, &'static str),
+}
+
+impl Settings {
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let settings: Settings = service_kit::config::load(file, ENV_PREFIX)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let cp = &self.server.context_path;
+        if !cp.is_empty() && (!cp.starts_with('/') || cp.ends_with('/')) {
+            return Err(SettingsError::Invalid(
+                "server.context_path",
+                "must be empty or start with '/' and not end with '/'",
+            ));
+        }
+        if self.auth.issuer.is_empty() {
+            return Err(SettingsError::Invalid("auth.issuer", "must not be empty"));
+        }
+        Ok(())
+    }
+}

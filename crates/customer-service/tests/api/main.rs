@@ -1,0 +1,7 @@
+//! customer-service over real HTTP, with a real ms-auth-server issuing the tokens.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod customers;
+mod helpers;
+mod ops;

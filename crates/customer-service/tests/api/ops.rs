@@ -1,0 +1,97 @@
+//! Health, protected-resource metadata, configuration errors.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_and_resource_metadata() {
+    let s = Stack::start().await;
+    let r = Reply::of(s.http.get(s.url("/health")).send().await.unwrap()).await;
+    assert_eq!(
+        (r.status, &r.body),
+        (
+            200,
+            &json!({"status": "UP", "checks": {"live": "UP", "keys": "UP", "ready": "UP"}})
+        )
+    );
+    let r = Reply::of(
+        s.http
+            .get(s.url("/.well-known/oauth-protected-resource"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        r.body,
+        json!({
+            "resource": "http://localhost:8085/customer-service",
+            "authorization_servers": ["http://localhost:8085/ms-auth-server"],
+            "scopes_supported": ["customer.read", "customer.write"],
+            "bearer_methods_supported": ["header"],
+        })
+    );
+    let r = Reply::of(s.http.get(s.url("/nope")).send().await.unwrap()).await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (404, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn not_ready_while_the_auth_server_is_down() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut settings = customer_service::Settings::default();
+    settings.server.port = 0;
+    settings.auth.jwks_url = Some(format!("http://127.0.0.1:{port}/jwks"));
+    let app = customer_service::App::build(settings).await.unwrap();
+    let base = format!("http://127.0.0.1:{}/customer-service", app.port());
+    tokio::spawn(app.run());
+    let http = reqwest::Client::new();
+    let r = Reply::of(http.get(format!("{base}/health")).send().await.unwrap()).await;
+    assert_eq!(
+        (r.status, r.body["checks"]["keys"].as_str()),
+        (503, Some("DOWN"))
+    );
+    let r = Reply::of(
+        http.get(format!("{base}/customers"))
+            .bearer_auth("a.b.c")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.headers["retry-after"].to_str().unwrap()),
+        (503, "5")
+    );
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    for (env, key) in [
+        ("CUSTOMER_SERVICE__SERVER__PORT", "server.port"),
+        ("CUSTOMER_SERVICE__AUTH__LEEWAY_SECS", "auth.leeway_secs"),
+        (
+            "CUSTOMER_SERVICE__SERVER__CONTEXT_PATH",
+            "server.context_path",
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_customer-service"))
+            .env(env, "no/")
+            .env_remove("CUSTOMER_SERVICE_CONFIG")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(key) && !stderr.contains("panicked"),
+            "{key}: {stderr}"
+        );
+    }
+}
