@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing ${need_apt[*]}"
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
@@ -18,6 +19,39 @@ if [ "${CI:-}" = "true" ]; then
   echo "==> cargo clippy (warnings denied)"
   cargo clippy --workspace --all-targets --locked -- -D warnings
 fi
+
+# The real playground, started by its own script, and the docs' walkthrough against it: a
+# broken start-up script or a page that no longer matches fails here.
+echo "==> playground + walkthrough"
+logs=$(mktemp -d)
+PLAYGROUND_LOGS="$logs" scripts/playground.sh >"$logs/playground.out" 2>&1 &
+playground=$!
+for _ in $(seq 1 3000); do
+  grep -q '^READY$' "$logs/playground.out" && break
+  kill -0 "$playground" 2>/dev/null || break
+  sleep 0.2
+done
+if ! grep -q '^READY$' "$logs/playground.out"; then
+  cat "$logs/playground.out" "$logs"/*.log >&2 || true
+  echo "the playground did not come up" >&2
+  kill -TERM "$playground" 2>/dev/null || true
+  exit 1
+fi
+walkthrough_status=0
+scripts/walkthrough.sh || walkthrough_status=$?
+kill -TERM "$playground"
+wait "$playground" || true
+for port in 9000 8081 8082 8085; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port is still open after the playground stopped" >&2
+    exit 1
+  fi
+done
+if [ "$walkthrough_status" -ne 0 ]; then
+  cat "$logs"/*.log >&2 || true
+  exit "$walkthrough_status"
+fi
+rm -rf "$logs"
 
 if cargo nextest --version >/dev/null 2>&1; then
   echo "==> cargo nextest run --workspace"

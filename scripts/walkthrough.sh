@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the docs as an executable walkthrough against a running playground (scripts/playground.sh):
+# every request on the playground pages, exactly as written there, each response printed and
+# compared with the page's sample. Exits non-zero on the first mismatch.
+#   WALKTHROUGH_BASE=http://host:port   run against another address than http://localhost:8085
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "==> walkthrough against ${WALKTHROUGH_BASE:-http://localhost:8085}"
+exec python3 scripts/lib/walkthrough.py \
+  docs/playground.md \
+  docs/client-secret-post.md \
+  docs/client-secret-basic.md \
+  docs/resource-services.md
