@@ -116,3 +116,32 @@ async fn the_jwks_url_is_discovered_from_the_issuer_metadata() {
         .unwrap();
     assert_eq!(res.status(), 503);
 }
+
+#[tokio::test]
+async fn the_background_refresh_brings_a_new_key_set_without_any_request() {
+    let first = AuthServer::start(0).await;
+    let port = first.port;
+    let mut settings = settings_for(&first.jwks_url());
+    settings.refresh_interval_secs = 1;
+    let rs = Resource::start(settings).await.ready().await;
+    let old_kid = first.key.kid().to_owned();
+    assert!(rs.verifier.keys().current().get(&old_kid).is_some());
+    first.stop().await;
+    let second = AuthServer::start(port).await;
+    let mut picked_up = false;
+    for _ in 0..40 {
+        if rs.verifier.keys().current().get(second.key.kid()).is_some() {
+            picked_up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        picked_up,
+        "the new key never arrived by the background refresh"
+    );
+    assert!(
+        rs.verifier.keys().current().get(&old_kid).is_none(),
+        "the old key set was replaced"
+    );
+}

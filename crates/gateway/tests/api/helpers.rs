@@ -19,6 +19,8 @@ use serde_json::json;
 pub struct Upstream {
     pub base: String,
     pub hits: Arc<AtomicUsize>,
+    /// TCP connections accepted.
+    pub connections: Arc<AtomicUsize>,
 }
 
 async fn echo(req: HttpRequest, mut body: web::Payload) -> HttpResponse {
@@ -59,6 +61,8 @@ impl Upstream {
     pub async fn start() -> Self {
         let hits = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&hits);
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = Arc::clone(&connections);
         let server = actix_web::HttpServer::new(move || {
             let counter = Arc::clone(&counter);
             actix_web::App::new()
@@ -71,12 +75,27 @@ impl Upstream {
                 .route("/svc/echo/{tail:.*}", web::to(echo))
                 .route("/svc/big/{n}", web::get().to(big))
                 .route(
+                    "/svc/drip",
+                    web::get().to(|| async {
+                        // One chunk now, the rest a second later.
+                        let chunks =
+                            futures_util::stream::iter([0u64, 1000]).then(|delay| async move {
+                                tokio::time::sleep(Duration::from_millis(delay)).await;
+                                Ok::<_, std::io::Error>(web::Bytes::from_static(b"drip "))
+                            });
+                        HttpResponse::Ok().streaming(chunks)
+                    }),
+                )
+                .route(
                     "/svc/slow",
                     web::get().to(|| async {
                         tokio::time::sleep(Duration::from_secs(3)).await;
                         HttpResponse::Ok().body("late")
                     }),
                 )
+        })
+        .on_connect(move |_, _| {
+            accepted.fetch_add(1, Ordering::SeqCst);
         })
         .workers(1)
         .bind("127.0.0.1:0")
@@ -86,6 +105,7 @@ impl Upstream {
         Self {
             base: format!("http://127.0.0.1:{port}"),
             hits,
+            connections,
         }
     }
 

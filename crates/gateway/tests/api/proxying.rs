@@ -147,3 +147,38 @@ async fn statuses_pass_through_and_unknown_routes_are_404_json() {
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
     assert_eq!(up.hits(), 1, "unknown routes never reach an upstream");
 }
+
+#[tokio::test]
+async fn responses_stream_without_waiting_for_the_whole_body() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    let started = std::time::Instant::now();
+    let mut res = gw.http.get(gw.url("/svc/drip")).send().await.unwrap();
+    let first = res.chunk().await.unwrap().unwrap();
+    let first_at = started.elapsed();
+    assert_eq!(&first[..], b"drip ");
+    assert!(
+        first_at < std::time::Duration::from_millis(700),
+        "first chunk after {first_at:?}"
+    );
+    let mut rest = Vec::new();
+    while let Some(chunk) = res.chunk().await.unwrap() {
+        rest.extend_from_slice(&chunk);
+    }
+    assert_eq!(rest, b"drip ");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn upstream_connections_are_pooled_and_kept_alive() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    for _ in 0..20 {
+        assert_eq!(gw.get_json("/svc/echo").await.0, 200);
+    }
+    let connections = up.connections.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        connections <= 2,
+        "{connections} upstream connections for 20 sequential requests"
+    );
+}

@@ -151,3 +151,41 @@ fn hash_secret_prints_a_verifiable_hash_and_generate_key_a_pem() {
     )
     .unwrap();
 }
+
+#[test]
+fn start_up_warns_about_plain_secrets_and_generated_keys_without_logging_the_secret() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
+        .args(["-c", &playground()])
+        .env("MS_AUTH_SERVER__SERVER__PORT", "0")
+        .env("RUST_LOG", "debug")
+        .env_remove("MS_AUTH_SERVER_CONFIG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = String::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("ms-auth-server listening") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        log.contains("client secret is given in plain text"),
+        "{log}"
+    );
+    assert!(
+        log.contains("service-client-jwt"),
+        "the warning names the client: {log}"
+    );
+    assert!(log.contains("generated a signing key"), "{log}");
+    assert!(
+        !log.contains("service-client-jwt-secret"),
+        "the secret was logged: {log}"
+    );
+    assert!(!log.contains("PRIVATE KEY"), "{log}");
+}
