@@ -1,28 +1,18 @@
 //! `gateway [--config FILE]`.
 
-use std::{path::PathBuf, process::ExitCode};
-
-use clap::Parser;
+use std::process::ExitCode;
 
 use crate::{App, Settings, settings::CONFIG_FILE_ENV};
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "gateway",
-    version,
-    about = "Reverse proxy routing by path prefix"
-)]
-struct Cli {
-    /// TOML config file (environment variables GATEWAY__SECTION__KEY override it).
-    #[arg(long, short, env = CONFIG_FILE_ENV)]
-    config: Option<PathBuf>,
-}
-
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let config = service_kit::run::config_arg(
+        "gateway",
+        "Reverse proxy routing by path prefix",
+        CONFIG_FILE_ENV,
+    );
     service_kit::run::serve(
         "gateway",
-        Settings::load(cli.config.as_deref()),
+        Settings::load(config.as_deref()),
         |s| &s.log,
         |settings| async {
             let app = App::build(settings).await.map_err(|e| e.to_string())?;

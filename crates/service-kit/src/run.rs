@@ -1,7 +1,7 @@
 //! The `main` every service binary shares: load the configuration, set up logging, build the
 //! app and serve; a configuration error is one clear line and exit code 2, never a panic.
 
-use std::{fmt::Display, future::Future, process::ExitCode};
+use std::{fmt::Display, future::Future, path::PathBuf, process::ExitCode};
 
 use crate::telemetry::{self, LogSettings};
 
@@ -32,4 +32,26 @@ where
             ExitCode::FAILURE
         }
     }
+}
+
+/// Parses `NAME [--config FILE]` (`-c`; the file also from `env_var`), with `--help` and
+/// `--version`, for the services whose only argument is their config file.
+pub fn config_arg(
+    name: &'static str,
+    about: &'static str,
+    env_var: &'static str,
+) -> Option<PathBuf> {
+    let matches = clap::Command::new(name)
+        .about(about)
+        .version(env!("CARGO_PKG_VERSION"))
+        .arg(
+            clap::Arg::new("config")
+                .long("config")
+                .short('c')
+                .env(env_var)
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("TOML config file; environment variables NAME__SECTION__KEY override it"),
+        )
+        .get_matches();
+    matches.get_one::<PathBuf>("config").cloned()
 }
