@@ -16,21 +16,29 @@ const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
-/// The fields this hop must drop: the fixed list plus those `Connection` names.
-pub fn hop_by_hop(headers: &HeaderMap) -> Vec<HeaderName> {
-    let mut names: Vec<HeaderName> = HOP_BY_HOP
-        .iter()
-        .map(|n| HeaderName::from_static(n))
-        .collect();
-    for value in headers.get_all(header::CONNECTION) {
-        let Ok(value) = value.to_str() else { continue };
-        for token in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-            if let Ok(name) = HeaderName::from_bytes(token.to_ascii_lowercase().as_bytes()) {
-                names.push(name);
+/// The fields this hop must not forward: the fixed list, plus those `Connection` names.
+/// Built once per message and only looked into: no allocation when there is no `Connection`.
+pub struct HopByHop {
+    named: Vec<HeaderName>,
+}
+
+impl HopByHop {
+    pub fn of(headers: &HeaderMap) -> Self {
+        let mut named = Vec::new();
+        for value in headers.get_all(header::CONNECTION) {
+            let Ok(value) = value.to_str() else { continue };
+            for token in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                if let Ok(name) = HeaderName::from_bytes(token.to_ascii_lowercase().as_bytes()) {
+                    named.push(name);
+                }
             }
         }
+        Self { named }
     }
-    names
+
+    pub fn contains(&self, name: &HeaderName) -> bool {
+        HOP_BY_HOP.contains(&name.as_str()) || self.named.contains(name)
+    }
 }
 
 /// `X-Forwarded-For` with `peer` appended to what earlier proxies wrote.
@@ -79,10 +87,12 @@ mod tests {
             header::CONNECTION,
             HeaderValue::from_static("close,  ,bad header"),
         );
-        let names = hop_by_hop(&h);
-        assert!(names.contains(&HeaderName::from_static("x-secret-hop")));
-        assert!(names.contains(&HeaderName::from_static("close")));
-        assert!(names.contains(&HeaderName::from_static("transfer-encoding")));
+        let hop = HopByHop::of(&h);
+        assert!(hop.contains(&HeaderName::from_static("x-secret-hop")));
+        assert!(hop.contains(&HeaderName::from_static("close")));
+        assert!(hop.contains(&HeaderName::from_static("transfer-encoding")));
+        assert!(!hop.contains(&HeaderName::from_static("x-end-to-end")));
+        assert!(HopByHop::of(&HeaderMap::new()).contains(&header::UPGRADE));
     }
 
     #[test]

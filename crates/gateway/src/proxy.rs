@@ -124,7 +124,7 @@ pub async fn forward(
         .query()
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
-    let forwarded_headers = upstream_headers(&req);
+    let mut forwarded_headers = Some(upstream_headers(&req));
 
     let candidates = route.pool.pick(gateway.now_ms());
     // A request with a body is sent once: its stream cannot be replayed, and only idempotent
@@ -143,7 +143,13 @@ pub async fn forward(
             req.method().clone(),
             format!("{}{upstream_path}{query}", upstream.base),
         );
-        *up.headers_mut() = forwarded_headers.clone();
+        // Moved on the first attempt; cloned only for a retry.
+        let headers = if attempts > 1 {
+            forwarded_headers.clone()
+        } else {
+            forwarded_headers.take()
+        };
+        *up.headers_mut() = headers.unwrap_or_default();
         let sent = match payload.take().filter(|_| has_body) {
             Some(body) => {
                 up.send_stream(limited(
@@ -190,8 +196,8 @@ pub async fn forward(
 /// The request headers for the upstream: end-to-end fields kept (the client's `Host` among
 /// them, so absolute URLs come out right), hop-by-hop ones dropped, forwarding fields added.
 fn upstream_headers(req: &HttpRequest) -> HeaderMap {
-    let drop = headers::hop_by_hop(req.headers());
-    let mut out = HeaderMap::new();
+    let drop = headers::HopByHop::of(req.headers());
+    let mut out = HeaderMap::with_capacity(req.headers().len() + 4);
     for (name, value) in req.headers() {
         if !drop.contains(name) && name != header::EXPECT {
             out.append(name.clone(), value.clone());
@@ -243,7 +249,7 @@ fn respond<S>(res: awc::ClientResponse<S>) -> HttpResponse
 where
     S: futures_util::Stream<Item = Result<web::Bytes, awc::error::PayloadError>> + Unpin + 'static,
 {
-    let drop = headers::hop_by_hop(res.headers());
+    let drop = headers::HopByHop::of(res.headers());
     let mut builder = HttpResponse::build(res.status());
     for (name, value) in res.headers() {
         if !drop.contains(name) && name != header::CONTENT_LENGTH {
