@@ -1,63 +1,30 @@
 //! A real ms-auth-server (playground config) and customer-service pointed at its JWKS.
 
-use std::{path::PathBuf, time::Duration};
-
-use serde_json::Value;
-
-pub const CLIENT: &str = "service-client-jwt";
-pub const SECRET: &str = "service-client-jwt-secret";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+pub use test_support::Reply;
+use test_support::{AuthServer, send, wait_ready, workspace_root};
 
 pub struct Stack {
-    pub auth: String,
+    pub auth: AuthServer,
     pub base: String,
     pub http: reqwest::Client,
 }
 
 impl Stack {
-    /// ms-auth-server, then customer-service, both on free ports; returns once the service
-    /// has the keys.
+    /// ms-auth-server, then customer-service, both on free ports; returns once the service has the keys.
     pub async fn start() -> Self {
-        let mut auth = ms_auth_server::Settings::load(Some(
-            &root().join("deploy/playground/ms-auth-server.toml"),
-        ))
-        .unwrap();
-        auth.server.port = 0;
-        let auth = ms_auth_server::App::build(auth).await.unwrap();
-        let auth_base = format!("http://127.0.0.1:{}", auth.port());
-        tokio::spawn(auth.run());
+        let auth = AuthServer::start().await;
         let mut settings = customer_service::Settings::load(Some(
-            &root().join("deploy/playground/customer-service.toml"),
+            &workspace_root().join("deploy/playground/customer-service.toml"),
         ))
         .unwrap();
         settings.server.port = 0;
-        settings.auth.jwks_url = Some(format!("{auth_base}/ms-auth-server/oauth2/jwks"));
+        settings.auth.jwks_url = Some(auth.jwks_url());
         let app = customer_service::App::build(settings).await.unwrap();
         let base = format!("http://127.0.0.1:{}/customer-service", app.port());
         tokio::spawn(app.run());
-        let stack = Self {
-            auth: auth_base,
-            base,
-            http: reqwest::Client::new(),
-        };
-        for _ in 0..100 {
-            if stack
-                .http
-                .get(stack.url("/health/ready"))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                == 200
-            {
-                return stack;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("customer-service never got the keys");
+        let http = reqwest::Client::new();
+        wait_ready(&http, &format!("{base}/health/ready")).await;
+        Self { auth, base, http }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -65,20 +32,7 @@ impl Stack {
     }
 
     pub async fn token(&self, scope: &str) -> String {
-        let res = self
-            .http
-            .post(format!("{}/ms-auth-server/oauth2/token", self.auth))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", CLIENT),
-                ("client_secret", SECRET),
-                ("scope", scope),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let body: Value = res.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
+        self.auth.token(scope).await
     }
 
     pub async fn send(
@@ -86,40 +40,8 @@ impl Stack {
         method: reqwest::Method,
         path: &str,
         token: Option<&str>,
-        body: Option<Value>,
+        body: Option<serde_json::Value>,
     ) -> Reply {
-        let mut req = self.http.request(method, self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        Reply::of(req.send().await.unwrap()).await
-    }
-}
-
-pub struct Reply {
-    pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: Value,
-}
-
-impl Reply {
-    pub async fn of(res: reqwest::Response) -> Self {
-        let (status, headers) = (res.status().as_u16(), res.headers().clone());
-        let text = res.text().await.unwrap();
-        Self {
-            status,
-            headers,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        }
-    }
-
-    pub fn challenge(&self) -> &str {
-        self.headers
-            .get("www-authenticate")
-            .map(|v| v.to_str().unwrap())
-            .unwrap_or_default()
+        send(&self.http, &self.base, method, path, token, body).await
     }
 }
