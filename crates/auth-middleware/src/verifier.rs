@@ -51,6 +51,11 @@ impl Verifier {
         &self.settings
     }
 
+    /// Whether a key set has been fetched: until then no token can be judged (readiness).
+    pub fn has_keys(&self) -> bool {
+        !self.keys.current().is_empty()
+    }
+
     pub fn keys(&self) -> &KeyCache {
         &self.keys
     }

@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 
 use actix_web::{HttpServer, dev::Server, web};
-use auth_middleware::{ProtectedResourceMetadata, Verifier};
+use auth_middleware::ResourceServer;
 
 use crate::{
     countries::Countries,
@@ -27,28 +27,15 @@ pub enum BuildError {
 pub struct App {
     port: u16,
     server: Server,
-    verifier: web::Data<Verifier>,
 }
 
 impl App {
     /// Binds and starts fetching the issuer's keys in the background.
     pub async fn build(settings: Settings) -> Result<Self, BuildError> {
         settings.validate()?;
-        let resource = settings
-            .auth
-            .resource
-            .clone()
-            .unwrap_or_else(|| DEFAULT_RESOURCE.to_owned());
-        let metadata = web::Data::new(ProtectedResourceMetadata::new(
-            &settings.auth,
-            &resource,
-            &["country.read"],
-        ));
-        let verifier = web::Data::new(
-            Verifier::new(settings.auth.clone())
-                .map_err(|e| BuildError::Verifier(e.to_string()))?,
-        );
-        verifier.start();
+        let resource =
+            ResourceServer::start(settings.auth.clone(), DEFAULT_RESOURCE, &["country.read"])
+                .map_err(|e| BuildError::Verifier(e.to_string()))?;
         let countries = web::Data::new(Countries::load());
         let addr = format!("{}:{}", settings.server.host, settings.server.port);
         let bind_err = |source| BuildError::Bind {
@@ -58,13 +45,10 @@ impl App {
         let listener = TcpListener::bind(&addr).map_err(bind_err)?;
         let port = listener.local_addr().map_err(bind_err)?.port();
         let context_path = settings.server.context_path.clone();
-        let shared = verifier.clone();
         let mut server = HttpServer::new(move || {
             actix_web::App::new()
-                .app_data(shared.clone())
                 .app_data(countries.clone())
-                .app_data(metadata.clone())
-                .configure(http::configure(&context_path))
+                .configure(http::configure(&context_path, &resource))
         })
         .shutdown_timeout(10);
         if let Some(workers) = settings.server.workers {
@@ -72,19 +56,11 @@ impl App {
         }
         let server = server.listen(listener).map_err(bind_err)?.run();
         tracing::info!(port, "country-service listening");
-        Ok(Self {
-            port,
-            server,
-            verifier,
-        })
+        Ok(Self { port, server })
     }
 
     pub fn port(&self) -> u16 {
         self.port
-    }
-
-    pub fn verifier(&self) -> &Verifier {
-        &self.verifier
     }
 
     pub async fn run(self) -> std::io::Result<()> {

@@ -1,16 +1,20 @@
 //! Routes: `/countries` and `/countries/{code}` need `country.read`.
 
 use actix_web::{HttpResponse, web};
-use auth_middleware::{ProtectedResourceMetadata, Verifier, require_scope};
+use auth_middleware::{ResourceServer, Verifier, require_scope};
 use serde_json::json;
 use service_kit::http::json_error;
 
 use crate::countries::Countries;
 
-pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
+pub fn configure<'a>(
+    context_path: &'a str,
+    resource: &'a ResourceServer,
+) -> impl FnOnce(&mut web::ServiceConfig) + 'a {
     move |cfg| {
         cfg.service(
             web::scope(context_path)
+                .configure(|c| resource.configure(c))
                 .route(
                     "/countries",
                     web::get().to(list).wrap(require_scope("country.read")),
@@ -18,10 +22,6 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + '
                 .route(
                     "/countries/{code}",
                     web::get().to(get).wrap(require_scope("country.read")),
-                )
-                .route(
-                    "/.well-known/oauth-protected-resource",
-                    web::get().to(resource_metadata),
                 )
                 .route("/health", web::get().to(health))
                 .route(
@@ -52,18 +52,10 @@ async fn get(code: web::Path<String>, countries: web::Data<Countries>) -> HttpRe
     }
 }
 
-async fn resource_metadata(doc: web::Data<ProtectedResourceMetadata>) -> HttpResponse {
-    HttpResponse::Ok().json(doc.get_ref())
-}
-
-fn keys_loaded(verifier: &Verifier) -> bool {
-    !verifier.keys().current().is_empty()
-}
-
 async fn health(verifier: web::Data<Verifier>) -> HttpResponse {
-    service_kit::http::health(&[("keys", keys_loaded(&verifier))])
+    service_kit::http::health(&[("keys", verifier.has_keys())])
 }
 
 async fn ready(verifier: web::Data<Verifier>) -> HttpResponse {
-    service_kit::http::ready(&[("keys", keys_loaded(&verifier))])
+    service_kit::http::ready(&[("keys", verifier.has_keys())])
 }

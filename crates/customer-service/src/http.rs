@@ -5,7 +5,7 @@ use actix_web::{
     http::{StatusCode, header},
     web,
 };
-use auth_middleware::{Principal, ProtectedResourceMetadata, Verifier, require_scope};
+use auth_middleware::{Principal, ResourceServer, Verifier, require_scope};
 use serde_json::{Value, json};
 use service_kit::http::json_error;
 use uuid::Uuid;
@@ -19,10 +19,14 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct ContextPath(pub String);
 
-pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
+pub fn configure<'a>(
+    context_path: &'a str,
+    resource: &'a ResourceServer,
+) -> impl FnOnce(&mut web::ServiceConfig) + 'a {
     move |cfg| {
         cfg.service(
             web::scope(context_path)
+                .configure(|c| resource.configure(c))
                 .route(
                     "/customers",
                     web::get().to(list).wrap(require_scope("customer.read")),
@@ -44,10 +48,6 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + '
                     web::delete()
                         .to(delete)
                         .wrap(require_scope("customer.write")),
-                )
-                .route(
-                    "/.well-known/oauth-protected-resource",
-                    web::get().to(resource_metadata),
                 )
                 .route("/health", web::get().to(health))
                 .route(
@@ -270,18 +270,10 @@ fn unavailable(e: &StoreError) -> HttpResponse {
     res
 }
 
-async fn resource_metadata(doc: web::Data<ProtectedResourceMetadata>) -> HttpResponse {
-    HttpResponse::Ok().json(doc.get_ref())
-}
-
-fn keys_loaded(verifier: &Verifier) -> bool {
-    !verifier.keys().current().is_empty()
-}
-
 async fn health(verifier: web::Data<Verifier>) -> HttpResponse {
-    service_kit::http::health(&[("keys", keys_loaded(&verifier))])
+    service_kit::http::health(&[("keys", verifier.has_keys())])
 }
 
 async fn ready(verifier: web::Data<Verifier>) -> HttpResponse {
-    service_kit::http::ready(&[("keys", keys_loaded(&verifier))])
+    service_kit::http::ready(&[("keys", verifier.has_keys())])
 }
