@@ -1,9 +1,10 @@
-//! Routes: `/countries` and `/countries/{code}` need `country.read`.
+//! Routes: `GET /countries` and `GET /countries/{code}` need `country.read`; other methods
+//! there are a JSON 405 with `Allow`.
 
 use actix_web::{HttpResponse, web};
 use auth_middleware::{ResourceServer, Verifier, require_scope};
 use serde_json::json;
-use service_kit::http::json_error;
+use service_kit::http::{json_error, method_not_allowed};
 
 use crate::countries::Countries;
 
@@ -15,13 +16,15 @@ pub fn configure<'a>(
         cfg.service(
             web::scope(context_path)
                 .configure(|c| resource.configure(c))
-                .route(
-                    "/countries",
-                    web::get().to(list).wrap(require_scope("country.read")),
+                .service(
+                    web::resource("/countries")
+                        .route(web::get().to(list).wrap(require_scope("country.read")))
+                        .default_service(web::to(|| async { method_not_allowed("GET") })),
                 )
-                .route(
-                    "/countries/{code}",
-                    web::get().to(get).wrap(require_scope("country.read")),
+                .service(
+                    web::resource("/countries/{code}")
+                        .route(web::get().to(get).wrap(require_scope("country.read")))
+                        .default_service(web::to(|| async { method_not_allowed("GET") })),
                 )
                 .route("/health", web::get().to(health))
                 .route(
@@ -52,6 +55,7 @@ async fn get(code: web::Path<String>, countries: web::Data<Countries>) -> HttpRe
     }
 }
 
+/// Readiness waits for the issuer's keys: without them every token would be refused.
 async fn health(verifier: web::Data<Verifier>) -> HttpResponse {
     service_kit::http::health(&[("keys", verifier.has_keys())])
 }

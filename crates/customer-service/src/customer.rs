@@ -116,10 +116,15 @@ fn validate_email(email: &str) -> Result<String, FieldError> {
     Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
 }
 
+/// `celes` also lists Kosovo as `XK`: a user-assigned code (ISO 3166-1 leaves `AA`, `QM`–`QZ`,
+/// `XA`–`XZ` and `ZZ` to its users), not an ISO 3166-1 entry. country-service leaves it out too.
+const USER_ASSIGNED: [&str; 1] = ["XK"];
+
 fn validate_country(code: &str) -> Result<String, FieldError> {
     let upper = code.to_ascii_uppercase();
     if upper.len() == 2
         && upper.bytes().all(|b| b.is_ascii_uppercase())
+        && !USER_ASSIGNED.contains(&upper.as_str())
         && celes::Country::from_alpha2(&upper).is_ok()
     {
         Ok(upper)
@@ -176,7 +181,7 @@ mod tests {
             field_of(with("email", json!(format!("{}@b.de", "a".repeat(300))))),
             "email"
         );
-        for bad in ["", "D", "DEU", "XX", "1A", "ÄÖ"] {
+        for bad in ["", "D", "DEU", "XX", "XK", "1A", "ÄÖ", " DE"] {
             assert_eq!(field_of(with("country", json!(bad))), "country", "{bad}");
         }
         assert_eq!(field_of(with("extra", json!(1))), "extra");

@@ -1,4 +1,4 @@
-//! The country resource, its scope, health and metadata.
+//! The ISO 3166-1 list and lookups by code.
 
 use reqwest::Method;
 use serde_json::json;
@@ -13,7 +13,9 @@ async fn the_full_iso_3166_1_list_with_country_read() {
     assert_eq!(r.status, 200);
     let items = r.body["items"].as_array().unwrap();
     assert_eq!(items.len() as u64, r.body["total"].as_u64().unwrap());
-    assert!(items.len() >= 249, "{}", items.len());
+    // ISO 3166-1's 249 entries; celes' user-assigned XK (Kosovo) is left out.
+    assert_eq!(items.len(), 249);
+    assert!(!items.iter().any(|c| c["alpha2"] == "XK"));
     assert!(
         items
             .contains(&json!({"alpha2": "JP", "alpha3": "JPN", "numeric": "392", "name": "Japan"}))
@@ -34,7 +36,9 @@ async fn lookups_by_alpha2_or_alpha3_in_any_case() {
             "{code}"
         );
     }
-    for code in ["XX", "XXX", "D", "DEUT", "1", "%C3%84"] {
+    for code in [
+        "XX", "XXX", "XK", "xkx", "D", "DEUT", "1", "276", "%C3%84", "%FF",
+    ] {
         let r = s
             .send(Method::GET, &format!("/countries/{code}"), Some(&t), None)
             .await;
@@ -44,48 +48,4 @@ async fn lookups_by_alpha2_or_alpha3_in_any_case() {
             "{code}"
         );
     }
-}
-
-#[tokio::test]
-async fn every_route_needs_country_read() {
-    let s = Stack::start().await;
-    let customer = s.token("customer.read customer.write").await;
-    for path in ["/countries", "/countries/DE"] {
-        let r = s.send(Method::GET, path, Some(&customer), None).await;
-        assert_eq!(r.status, 403, "{path}");
-        assert!(
-            r.challenge()
-                .contains("error=\"insufficient_scope\", scope=\"country.read\""),
-            "{}",
-            r.challenge()
-        );
-        let r = s.send(Method::GET, path, None, None).await;
-        assert_eq!(r.status, 401);
-        assert!(
-            r.challenge()
-                .starts_with("Bearer realm=\"country-service\", resource_metadata="),
-            "{}",
-            r.challenge()
-        );
-        let r = s.send(Method::GET, path, Some("not.a.token"), None).await;
-        assert_eq!(r.status, 401);
-        assert!(r.challenge().contains("error=\"invalid_token\""));
-    }
-}
-
-#[tokio::test]
-async fn health_and_resource_metadata() {
-    let s = Stack::start().await;
-    let r = Reply::of(s.http.get(s.url("/health")).send().await.unwrap()).await;
-    assert_eq!(r.body["status"], "UP");
-    let r = Reply::of(
-        s.http
-            .get(s.url("/.well-known/oauth-protected-resource"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(r.body["resource"], "http://localhost:8085/country-service");
-    assert_eq!(r.body["scopes_supported"], json!(["country.read"]));
 }

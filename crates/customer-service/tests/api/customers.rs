@@ -167,6 +167,32 @@ async fn bad_input_names_the_field() {
             json!({"name": 7, "email": "a@b.de", "country": "DE"}),
             "name",
         ),
+        (
+            json!({"name": null, "email": "a@b.de", "country": "DE"}),
+            "name",
+        ),
+        (json!({"email": "a@b.de", "country": "DE"}), "name"),
+        (
+            json!({"name": "A", "email": "a@b", "country": "DE"}),
+            "email",
+        ),
+        (
+            json!({"name": "A", "email": "a b@c.de", "country": "DE"}),
+            "email",
+        ),
+        (
+            json!({"name": "A", "email": format!("{}@example.com", "a".repeat(250)), "country": "DE"}),
+            "email",
+        ),
+        (
+            json!({"name": "A", "email": "a@b.de", "country": "DEU"}),
+            "country",
+        ),
+        // Kosovo's XK is user-assigned, not ISO 3166-1.
+        (
+            json!({"name": "A", "email": "a@b.de", "country": "XK"}),
+            "country",
+        ),
     ];
     for (body, field) in cases {
         let r = s
@@ -177,49 +203,83 @@ async fn bad_input_names_the_field() {
             (400, Some("invalid_field"), Some(field)),
             "{body}"
         );
+        assert!(
+            r.body["error_description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with(field)),
+            "{}",
+            r.body
+        );
     }
+    let put = s
+        .send(
+            Method::PUT,
+            "/customers/00000000-0000-4000-8000-000000000000",
+            Some(&t),
+            Some(json!({"name": "A", "email": "a@b.de", "country": "ZZ"})),
+        )
+        .await;
+    assert_eq!(
+        (put.status, put.body["field"].as_str()),
+        (400, Some("country"))
+    );
+    let listed = s.send(Method::GET, "/customers", Some(&t), None).await;
+    assert_eq!(listed.body["total"], 0, "nothing invalid was stored");
 }
 
 #[tokio::test]
 async fn malformed_bodies_are_4xx() {
     let (s, t) = stack_and_token().await;
-    let post = |ct: &'static str, body: Vec<u8>| {
-        s.http
-            .post(s.url("/customers"))
-            .bearer_auth(&t)
-            .header("Content-Type", ct)
-            .body(body)
-            .send()
+    let post = |ct: &'static str, body: reqwest::Body| {
+        let req = s.http.post(s.url("/customers")).bearer_auth(&t).body(body);
+        let req = if ct.is_empty() {
+            req
+        } else {
+            req.header("Content-Type", ct)
+        };
+        async move { Reply::of(req.send().await.unwrap()).await }
     };
-    let r = Reply::of(
-        post("application/json", b"{not json".to_vec())
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.body["error"].as_str()),
-        (400, Some("invalid_json"))
-    );
-    let r = Reply::of(
-        post("application/json", b"\xff\xfe".to_vec())
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(r.status, 400);
-    let r = Reply::of(
-        post("text/plain", br#"{"name":"A"}"#.to_vec())
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(r.status, 415);
+    let json = "application/json";
+    for bad in [&b"{not json"[..], b"\xff\xfe", b"", b"[1,"] {
+        let r = post(json, bad.to_vec().into()).await;
+        assert_eq!(
+            (r.status, r.body["error"].as_str()),
+            (400, Some("invalid_json")),
+            "{bad:?}"
+        );
+    }
+    let ok = br#"{"name":"A","email":"a@b.de","country":"DE"}"#;
+    let r = post("application/json; charset=utf-8", ok.to_vec().into()).await;
+    assert_eq!(r.status, 201);
+    // RFC 9110 §15.5.16: another media type is 415, not 400.
+    for ct in ["text/plain", "application/x-www-form-urlencoded", ""] {
+        let r = post(ct, ok.to_vec().into()).await;
+        assert_eq!(
+            (r.status, r.body["error"].as_str()),
+            (415, Some("unsupported_media_type")),
+            "{ct}"
+        );
+    }
     let big = format!(
         r#"{{"name":"{}","email":"a@b.de","country":"DE"}}"#,
         "x".repeat(20_000)
     );
-    let r = Reply::of(post("application/json", big.into_bytes()).await.unwrap()).await;
+    let r = post(json, big.clone().into()).await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+    // Chunked, so no Content-Length announces the size: the limit holds while reading.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = big
+        .into_bytes()
+        .chunks(1000)
+        .map(|c| Ok(c.to_vec()))
+        .collect();
+    let r = post(
+        json,
+        reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)),
+    )
+    .await;
     assert_eq!(
         (r.status, r.body["error"].as_str()),
         (413, Some("payload_too_large"))
@@ -233,6 +293,29 @@ async fn unknown_and_malformed_ids_are_404() {
         let r = s
             .send(Method::GET, &format!("/customers/{id}"), Some(&t), None)
             .await;
-        assert_eq!(r.status, 404, "{id}");
+        assert_eq!(
+            (r.status, r.body["error"].as_str()),
+            (404, Some("not_found")),
+            "{id}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn other_methods_are_405_with_allow() {
+    let (s, t) = stack_and_token().await;
+    for (method, path, allow) in [
+        (Method::PATCH, "/customers", "GET, POST"),
+        (Method::DELETE, "/customers", "GET, POST"),
+        (Method::POST, "/customers/x", "GET, PUT, DELETE"),
+        (Method::PATCH, "/customers/x", "GET, PUT, DELETE"),
+    ] {
+        let r = s.send(method.clone(), path, Some(&t), None).await;
+        assert_eq!(
+            (r.status, r.body["error"].as_str()),
+            (405, Some("method_not_allowed")),
+            "{method} {path}"
+        );
+        assert_eq!(r.headers["allow"], allow);
     }
 }

@@ -81,6 +81,7 @@ fn configuration_errors_name_the_key() {
             "CUSTOMER_SERVICE__SERVER__CONTEXT_PATH",
             "server.context_path",
         ),
+        ("CUSTOMER_SERVICE__SERVER__PROT", "`prot`"),
     ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_customer-service"))
             .env(env, "no/")

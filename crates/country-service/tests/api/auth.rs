@@ -1,0 +1,30 @@
+//! `country.read` on every route, and the RFC 6750 answers without it.
+
+use reqwest::Method;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn every_route_needs_country_read() {
+    let s = Stack::start().await;
+    let customer = s.token("customer.read customer.write").await;
+    for path in ["/countries", "/countries/DE"] {
+        let r = s.send(Method::GET, path, Some(&customer), None).await;
+        assert_eq!(r.status, 403, "{path}");
+        assert!(
+            r.challenge()
+                .contains("error=\"insufficient_scope\", scope=\"country.read\""),
+            "{}",
+            r.challenge()
+        );
+        let r = s.send(Method::GET, path, None, None).await;
+        assert_eq!(r.status, 401);
+        assert_eq!(
+            r.challenge(),
+            "Bearer realm=\"country-service\", resource_metadata=\"http://localhost:8085/country-service/.well-known/oauth-protected-resource\""
+        );
+        let r = s.send(Method::GET, path, Some("not.a.token"), None).await;
+        assert_eq!(r.status, 401);
+        assert!(r.challenge().contains("error=\"invalid_token\""));
+    }
+}

@@ -1,0 +1,80 @@
+//! Routes: reading customers needs `customer.read`, changing them `customer.write`; other
+//! methods on a customer resource are a JSON 405 with `Allow`.
+
+mod customers;
+mod input;
+
+use actix_web::{HttpResponse, Resource, web};
+use auth_middleware::{ResourceServer, Verifier, require_scope};
+use service_kit::http::method_not_allowed;
+
+/// Where this app is mounted, for `Location` headers.
+#[derive(Debug, Clone)]
+pub struct ContextPath(pub String);
+
+pub fn configure<'a>(
+    context_path: &'a str,
+    resource: &'a ResourceServer,
+) -> impl FnOnce(&mut web::ServiceConfig) + 'a {
+    move |cfg| {
+        cfg.service(
+            web::scope(context_path)
+                .configure(|c| resource.configure(c))
+                .service(collection())
+                .service(item())
+                .route("/health", web::get().to(health))
+                .route(
+                    "/health/live",
+                    web::get().to(|| async { service_kit::http::live() }),
+                )
+                .route("/health/ready", web::get().to(ready)),
+        )
+        .default_service(web::to(service_kit::http::not_found));
+    }
+}
+
+/// `/customers`: list (`customer.read`), create (`customer.write`).
+fn collection() -> Resource {
+    web::resource("/customers")
+        .route(
+            web::get()
+                .to(customers::list)
+                .wrap(require_scope("customer.read")),
+        )
+        .route(
+            web::post()
+                .to(customers::create)
+                .wrap(require_scope("customer.write")),
+        )
+        .default_service(web::to(|| async { method_not_allowed("GET, POST") }))
+}
+
+/// `/customers/{id}`: read (`customer.read`), replace and delete (`customer.write`).
+fn item() -> Resource {
+    web::resource("/customers/{id}")
+        .route(
+            web::get()
+                .to(customers::get)
+                .wrap(require_scope("customer.read")),
+        )
+        .route(
+            web::put()
+                .to(customers::update)
+                .wrap(require_scope("customer.write")),
+        )
+        .route(
+            web::delete()
+                .to(customers::delete)
+                .wrap(require_scope("customer.write")),
+        )
+        .default_service(web::to(|| async { method_not_allowed("GET, PUT, DELETE") }))
+}
+
+/// Readiness waits for the issuer's keys: without them every token would be refused.
+async fn health(verifier: web::Data<Verifier>) -> HttpResponse {
+    service_kit::http::health(&[("keys", verifier.has_keys())])
+}
+
+async fn ready(verifier: web::Data<Verifier>) -> HttpResponse {
+    service_kit::http::ready(&[("keys", verifier.has_keys())])
+}
