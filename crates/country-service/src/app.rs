@@ -47,6 +47,9 @@ impl App {
         let context_path = settings.server.context_path.clone();
         let mut server = HttpServer::new(move || {
             actix_web::App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::request_id::middleware,
+                ))
                 .app_data(countries.clone())
                 .configure(http::configure(&context_path, &resource))
         })

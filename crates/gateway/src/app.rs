@@ -39,6 +39,9 @@ impl App {
         let worker_settings = settings.clone();
         let mut server = HttpServer::new(move || {
             actix_web::App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::request_id::middleware,
+                ))
                 .app_data(gateway.clone())
                 .app_data(web::Data::new(proxy::client(&worker_settings)))
                 // The proxy reads the body itself, as a stream.

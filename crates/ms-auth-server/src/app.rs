@@ -127,7 +127,11 @@ impl App {
                 http: http.clone(),
                 context_path: context_path.clone(),
             };
-            actix_web::App::new().configure(|cfg| state.configure()(cfg))
+            actix_web::App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::request_id::middleware,
+                ))
+                .configure(|cfg| state.configure()(cfg))
         })
         .shutdown_timeout(10)
         .client_request_timeout(Duration::from_secs(10));

@@ -3,5 +3,6 @@
 
 pub mod config;
 pub mod http;
+pub mod request_id;
 pub mod run;
 pub mod telemetry;

@@ -96,3 +96,22 @@ fn configuration_errors_name_the_key() {
         );
     }
 }
+
+#[tokio::test]
+async fn responses_echo_the_request_id() {
+    let s = Stack::start().await;
+    let res = s
+        .http
+        .get(s.url("/health"))
+        .header("X-Request-Id", "trace-me-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-me-1");
+    let res = s.http.get(s.url("/customers")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(
+        res.headers().contains_key("x-request-id"),
+        "refused requests carry one too"
+    );
+}

@@ -182,3 +182,28 @@ async fn upstream_connections_are_pooled_and_kept_alive() {
         "{connections} upstream connections for 20 sequential requests"
     );
 }
+
+#[tokio::test]
+async fn a_request_id_is_created_or_kept_and_reaches_the_upstream() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    let res = gw.http.get(gw.url("/svc/echo")).send().await.unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body["headers"]["x-request-id"],
+        id.as_str(),
+        "the upstream got the same id"
+    );
+    let res = gw
+        .http
+        .get(gw.url("/svc/echo"))
+        .header("X-Request-Id", "client-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "client-42");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["headers"]["x-request-id"], "client-42");
+}
