@@ -27,6 +27,16 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// A short, fixed label for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::InvalidToken(_) | Self::UnknownKid => "invalid_token",
+            Self::InsufficientScope(_) => "insufficient_scope",
+            Self::KeysUnavailable => "keys_unavailable",
+        }
+    }
+
     pub(crate) fn invalid(description: impl Into<String>) -> Self {
         Self::InvalidToken(description.into())
     }

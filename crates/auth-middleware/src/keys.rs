@@ -247,6 +247,7 @@ impl KeyCache {
         match result {
             Ok(set) => {
                 tracing::debug!(keys = set.len(), "key set refreshed");
+                metrics::counter!("jwks_fetches_total", "outcome" => "ok").increment(1);
                 if let Ok(mut current) = self.current.write() {
                     *current = Arc::new(set);
                 }
@@ -254,6 +255,7 @@ impl KeyCache {
             }
             Err(e) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("jwks_fetches_total", "outcome" => "error").increment(1);
                 tracing::warn!(error = %e, "fetching the issuer's keys failed");
                 Err(e)
             }

@@ -47,6 +47,7 @@ where
             }
             Err(e) => {
                 tracing::info!(reason = %e, scope, "request refused");
+                metrics::counter!("bearer_auth_failures_total", "reason" => e.kind()).increment(1);
                 Ok(req
                     .into_response(e.response(verifier.challenge()))
                     .map_into_right_body())

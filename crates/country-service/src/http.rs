@@ -27,6 +27,7 @@ pub fn configure<'a>(
                         .default_service(web::to(|| async { method_not_allowed("GET") })),
                 )
                 .route("/health", web::get().to(health))
+                .route("/metrics", web::get().to(service_kit::metrics::page))
                 .route(
                     "/health/live",
                     web::get().to(|| async { service_kit::http::live() }),

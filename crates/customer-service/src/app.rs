@@ -33,6 +33,7 @@ impl App {
     /// Binds and starts fetching the issuer's keys in the background.
     pub async fn build(settings: Settings) -> Result<Self, BuildError> {
         settings.validate()?;
+        service_kit::metrics::install();
         let resource = ResourceServer::start(
             settings.auth.clone(),
             DEFAULT_RESOURCE,
@@ -54,6 +55,9 @@ impl App {
         let context_path = settings.server.context_path.clone();
         let mut server = HttpServer::new(move || {
             actix_web::App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::metrics::middleware,
+                ))
                 .wrap(actix_web::middleware::from_fn(
                     service_kit::request_id::middleware,
                 ))

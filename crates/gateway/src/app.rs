@@ -28,6 +28,7 @@ pub struct App {
 impl App {
     pub async fn build(settings: Settings) -> Result<Self, BuildError> {
         settings.validate()?;
+        service_kit::metrics::install();
         let addr = format!("{}:{}", settings.server.host, settings.server.port);
         let bind_err = |source| BuildError::Bind {
             addr: addr.clone(),
@@ -40,12 +41,16 @@ impl App {
         let mut server = HttpServer::new(move || {
             actix_web::App::new()
                 .wrap(actix_web::middleware::from_fn(
+                    service_kit::metrics::middleware,
+                ))
+                .wrap(actix_web::middleware::from_fn(
                     service_kit::request_id::middleware,
                 ))
                 .app_data(gateway.clone())
                 .app_data(web::Data::new(proxy::client(&worker_settings)))
                 // The proxy reads the body itself, as a stream.
                 .app_data(web::PayloadConfig::new(usize::MAX))
+                .route("/metrics", web::get().to(service_kit::metrics::page))
                 .route(
                     "/health",
                     web::get().to(|| async { service_kit::http::health(&[]) }),

@@ -167,6 +167,13 @@ pub async fn forward(
                 if over_limit.get() {
                     return too_large(gateway.max_body_bytes);
                 }
+                let kind = match &e {
+                    SendRequestError::Timeout
+                    | SendRequestError::Connect(ConnectError::Timeout) => "timeout",
+                    SendRequestError::Connect(_) => "connect",
+                    _ => "other",
+                };
+                metrics::counter!("upstream_errors_total", "kind" => kind).increment(1);
                 if let SendRequestError::Connect(_) = e {
                     route
                         .pool

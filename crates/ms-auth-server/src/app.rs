@@ -103,6 +103,7 @@ pub struct App {
 impl App {
     /// Builds the state and binds `server.host:server.port` (port 0 picks a free one).
     pub async fn build(settings: Settings) -> Result<Self, BuildError> {
+        service_kit::metrics::install();
         let state = AppState::build(&settings)?;
         let addr = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&addr).map_err(|source| BuildError::Bind {
@@ -128,6 +129,9 @@ impl App {
                 context_path: context_path.clone(),
             };
             actix_web::App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::metrics::middleware,
+                ))
                 .wrap(actix_web::middleware::from_fn(
                     service_kit::request_id::middleware,
                 ))

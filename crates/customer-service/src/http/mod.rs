@@ -23,6 +23,7 @@ pub fn configure<'a>(
                 .service(collection())
                 .service(item())
                 .route("/health", web::get().to(health))
+                .route("/metrics", web::get().to(service_kit::metrics::page))
                 .route(
                     "/health/live",
                     web::get().to(|| async { service_kit::http::live() }),

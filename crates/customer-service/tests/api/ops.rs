@@ -115,3 +115,51 @@ async fn responses_echo_the_request_id() {
         "refused requests carry one too"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_key_fetches_and_refusals() {
+    use service_kit::metrics::sample;
+    let s = Stack::start().await;
+    let t = s.token("customer.read").await;
+    assert_eq!(
+        s.send(reqwest::Method::GET, "/customers", Some(&t), None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        s.send(reqwest::Method::GET, "/customers", None, None)
+            .await
+            .status,
+        401
+    );
+    let page = s
+        .http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        sample(&page, "jwks_fetches_total", &[("outcome", "ok")]).unwrap_or(0.0) >= 1.0,
+        "{page}"
+    );
+    assert!(
+        sample(
+            &page,
+            "bearer_auth_failures_total",
+            &[("reason", "missing")]
+        )
+        .unwrap_or(0.0)
+            >= 1.0,
+        "{page}"
+    );
+    let ok = sample(
+        &page,
+        "http_requests_total",
+        &[("route", "/customer-service/customers"), ("status", "200")],
+    );
+    assert!(ok.unwrap_or(0.0) >= 1.0, "{page}");
+}

@@ -117,3 +117,23 @@ async fn a_refusing_upstream_is_skipped_for_a_while_then_tried_again() {
     }
     assert!(statuses.contains(&502), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn upstream_errors_are_counted_on_the_metrics_page() {
+    let gw = gateway(vec![dead_upstream()], |_| {}).await;
+    assert_eq!(gw.get_json("/svc/echo").await.0, 502);
+    let page = gw
+        .http
+        .get(gw.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let errors =
+        service_kit::metrics::sample(&page, "upstream_errors_total", &[("kind", "connect")]);
+    assert!(errors.unwrap_or(0.0) >= 1.0, "{page}");
+    let routed = service_kit::metrics::sample(&page, "http_requests_total", &[("status", "502")]);
+    assert!(routed.unwrap_or(0.0) >= 1.0, "{page}");
+}

@@ -39,6 +39,7 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + C
                         .default_service(web::to(|| async { method_not_allowed("GET") })),
                 )
                 .route("/health", web::get().to(health::health))
+                .route("/metrics", web::get().to(service_kit::metrics::page))
                 .route("/health/live", web::get().to(health::live))
                 .route("/health/ready", web::get().to(health::ready)),
         )

@@ -43,6 +43,8 @@ pub async fn token(
     match server.token(input, unix_now()).await {
         Ok(issued) => {
             tracing::debug!(client_id = %issued.client_id, grant_type = issued.grant_type, "token issued");
+            metrics::counter!("tokens_issued_total", "grant_type" => issued.grant_type, "client_id" => issued.client_id.clone())
+                .increment(1);
             HttpResponse::Ok()
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .insert_header((header::PRAGMA, "no-cache"))
@@ -52,7 +54,9 @@ pub async fn token(
             if let TokenEndpointError::Store(_) | TokenEndpointError::Signing(_) = &e {
                 tracing::error!(error = %e, "token request failed");
             }
-            oauth_error_response(&e.to_oauth())
+            let error = e.to_oauth();
+            metrics::counter!("token_errors_total", "error" => error.error.as_str()).increment(1);
+            oauth_error_response(&error)
         }
     }
 }

@@ -100,9 +100,12 @@ pub async fn authenticate(
     store: &dyn ClientStore,
     presented: Option<PresentedCredentials>,
 ) -> Result<Arc<Client>, AuthenticateError> {
-    let rejected = || AuthenticateError::Rejected(OAuthError::invalid_client());
+    let rejected = |reason: &'static str| {
+        metrics::counter!("client_auth_failures_total", "reason" => reason).increment(1);
+        AuthenticateError::Rejected(OAuthError::invalid_client())
+    };
     let Some(presented) = presented else {
-        return Err(rejected());
+        return Err(rejected("no_credentials"));
     };
     let secret = presented.secret.expose().as_bytes();
     let Some(client) = store.client(&presented.client_id).await? else {
@@ -110,16 +113,16 @@ pub async fn authenticate(
             let _ = dummy.verify(secret);
         }
         tracing::info!(reason = "unknown_client", "client authentication failed");
-        return Err(rejected());
+        return Err(rejected("unknown_client"));
     };
     let secret_ok = client.secret.verify(secret);
     if !secret_ok {
         tracing::info!(client_id = %client.id, reason = "bad_secret", "client authentication failed");
-        return Err(rejected());
+        return Err(rejected("bad_secret"));
     }
     if !client.may_use_method(presented.method) {
         tracing::info!(client_id = %client.id, reason = "method_not_allowed", method = presented.method.as_str(), "client authentication failed");
-        return Err(rejected());
+        return Err(rejected("method_not_allowed"));
     }
     Ok(client)
 }

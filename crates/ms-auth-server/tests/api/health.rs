@@ -23,3 +23,74 @@ async fn health_reports_live_and_ready() {
         );
     }
 }
+
+#[tokio::test]
+async fn metrics_count_requests_tokens_and_authentication_failures() {
+    use service_kit::metrics::sample;
+    let app = TestApp::playground().await;
+    let auth = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
+    assert_eq!(
+        app.token_basic(&auth, "grant_type=client_credentials")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.token_basic(&auth, "grant_type=client_credentials")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.token_basic("service-client-jwt:wrong", "grant_type=client_credentials")
+            .await
+            .status(),
+        401
+    );
+    let page = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let issued = sample(
+        &page,
+        "tokens_issued_total",
+        &[
+            ("client_id", PLAYGROUND_CLIENT),
+            ("grant_type", "client_credentials"),
+        ],
+    );
+    assert!(issued.unwrap_or(0.0) >= 2.0, "{page}");
+    assert!(
+        sample(
+            &page,
+            "client_auth_failures_total",
+            &[("reason", "bad_secret")]
+        )
+        .unwrap_or(0.0)
+            >= 1.0,
+        "{page}"
+    );
+    assert!(
+        sample(&page, "token_errors_total", &[("error", "invalid_client")]).unwrap_or(0.0) >= 1.0,
+        "{page}"
+    );
+    let ok = sample(
+        &page,
+        "http_requests_total",
+        &[("route", "/ms-auth-server/oauth2/token"), ("status", "200")],
+    );
+    assert!(ok.unwrap_or(0.0) >= 2.0, "{page}");
+    assert!(
+        page.contains("http_request_duration_seconds_bucket"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("service-client-jwt-secret") && !page.contains("wrong"),
+        "no secret in metrics"
+    );
+}
