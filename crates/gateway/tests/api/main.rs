@@ -4,4 +4,5 @@
 mod helpers;
 mod limits;
 mod proxying;
+mod shutdown;
 mod upstreams;
