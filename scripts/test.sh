@@ -21,10 +21,11 @@ if [ "${CI:-}" = "true" ]; then
 fi
 
 # The real playground, started by its own script, and the docs' walkthrough against it: a
-# broken start-up script or a page that no longer matches fails here.
+# broken start-up script or a page that no longer matches fails here. The services log at
+# trace level meanwhile, and their logs must hold no secret, credential or token afterwards.
 echo "==> playground + walkthrough"
 logs=$(mktemp -d)
-PLAYGROUND_LOGS="$logs" scripts/playground.sh >"$logs/playground.out" 2>&1 &
+RUST_LOG=trace PLAYGROUND_LOGS="$logs" scripts/playground.sh >"$logs/playground.out" 2>&1 &
 playground=$!
 for _ in $(seq 1 3000); do
   grep -q '^READY$' "$logs/playground.out" && break
@@ -50,6 +51,12 @@ done
 if [ "$walkthrough_status" -ne 0 ]; then
   cat "$logs"/*.log >&2 || true
   exit "$walkthrough_status"
+fi
+echo "==> no secret, credential or token in the services' logs ($(cat "$logs"/*.log | wc -l) lines at trace level)"
+leaks='service-client-jwt-secret|not-the-secret|c2VydmljZS1jbGllbnQtand0OnNlcnZpY2UtY2xpZW50LWp3dC1zZWNyZXQ|eyJ[A-Za-z0-9_-]+\.eyJ'
+if grep -nE "$leaks" "$logs"/*.log >&2; then
+  echo "a secret, credential or token was logged (lines above)" >&2
+  exit 1
 fi
 rm -rf "$logs"
 
