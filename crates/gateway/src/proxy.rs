@@ -8,7 +8,7 @@ use std::{
 };
 
 use actix_web::{
-    HttpRequest, HttpResponse,
+    HttpMessage, HttpRequest, HttpResponse,
     body::SizedStream,
     http::{
         Method, StatusCode,
@@ -99,6 +99,8 @@ pub async fn forward(
     let Some((route, upstream_path)) = gateway.routes.find(path) else {
         return service_kit::http::not_found(req).await;
     };
+    req.extensions_mut()
+        .insert(service_kit::metrics::RouteLabel(route.prefix.clone()));
     let declared_len = match req
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -5,7 +5,7 @@
 use std::{sync::OnceLock, time::Instant};
 
 use actix_web::{
-    Error, HttpResponse,
+    Error, HttpMessage, HttpResponse,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
     middleware::Next,
@@ -40,6 +40,11 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// A route label set by a handler that serves many paths without route patterns (the
+/// gateway's proxy labels by route prefix).
+#[derive(Debug, Clone)]
+pub struct RouteLabel(pub String);
+
 /// `App::wrap(from_fn(service_kit::metrics::middleware))`: `http_requests_total` and
 /// `http_request_duration_seconds` by method, route pattern (never the raw path, so ids do not
 /// explode the label set) and status.
@@ -53,6 +58,12 @@ pub async fn middleware(
     let route = res
         .request()
         .match_pattern()
+        .or_else(|| {
+            res.request()
+                .extensions()
+                .get::<RouteLabel>()
+                .map(|l| l.0.clone())
+        })
         .unwrap_or_else(|| "unmatched".to_owned());
     let status = res.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];

@@ -134,6 +134,10 @@ async fn upstream_errors_are_counted_on_the_metrics_page() {
     let errors =
         service_kit::metrics::sample(&page, "upstream_errors_total", &[("kind", "connect")]);
     assert!(errors.unwrap_or(0.0) >= 1.0, "{page}");
-    let routed = service_kit::metrics::sample(&page, "http_requests_total", &[("status", "502")]);
+    let routed = service_kit::metrics::sample(
+        &page,
+        "http_requests_total",
+        &[("route", "/svc/"), ("status", "502")],
+    );
     assert!(routed.unwrap_or(0.0) >= 1.0, "{page}");
 }
