@@ -3,7 +3,7 @@
 //! over HTTP, and replies read into status, headers and JSON.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{path::PathBuf, time::Duration};
+use std::{future::Future, path::PathBuf, time::Duration};
 
 use serde_json::Value;
 
@@ -56,6 +56,58 @@ impl AuthServer {
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
         body["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A JWKS URL where nothing listens: a service pointed there never gets keys.
+pub fn dead_jwks_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}/jwks")
+}
+
+/// A real ms-auth-server and a resource service pointed at its JWKS, ready to serve.
+pub struct Stack {
+    pub auth: AuthServer,
+    /// The service's base URL, context path included.
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Stack {
+    /// Starts the auth server, then the service through `spawn(jwks_url)` (which returns the
+    /// service's base URL), and waits until the service has the keys.
+    pub async fn start<F, Fut>(spawn: F) -> Self
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = String>,
+    {
+        let auth = AuthServer::start().await;
+        let base = spawn(auth.jwks_url()).await;
+        let http = reqwest::Client::new();
+        wait_ready(&http, &format!("{base}/health/ready")).await;
+        Self { auth, base, http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn token(&self, scope: &str) -> String {
+        self.auth.token(scope).await
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        send(&self.http, &self.base, method, path, token, body).await
     }
 }
 

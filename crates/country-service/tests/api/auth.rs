@@ -6,7 +6,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn every_route_needs_country_read() {
-    let s = Stack::start().await;
+    let s = stack().await;
     let customer = s.token("customer.read customer.write").await;
     for path in ["/countries", "/countries/DE"] {
         let r = s.send(Method::GET, path, Some(&customer), None).await;

@@ -7,7 +7,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn the_full_iso_3166_1_list_with_country_read() {
-    let s = Stack::start().await;
+    let s = stack().await;
     let t = s.token("country.read").await;
     let r = s.send(Method::GET, "/countries", Some(&t), None).await;
     assert_eq!(r.status, 200);
@@ -24,7 +24,7 @@ async fn the_full_iso_3166_1_list_with_country_read() {
 
 #[tokio::test]
 async fn lookups_by_alpha2_or_alpha3_in_any_case() {
-    let s = Stack::start().await;
+    let s = stack().await;
     let t = s.token("country.read").await;
     for code in ["DE", "de", "DEU", "deu", "dEu"] {
         let r = s

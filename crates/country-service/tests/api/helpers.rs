@@ -1,47 +1,21 @@
-//! A real ms-auth-server (playground config) and country-service pointed at its JWKS.
+//! country-service on a free port with the playground config, beside a real ms-auth-server.
 
-pub use test_support::Reply;
-use test_support::{AuthServer, send, wait_ready, workspace_root};
+use test_support::workspace_root;
+pub use test_support::{Reply, Stack};
 
-pub struct Stack {
-    pub auth: AuthServer,
-    pub base: String,
-    pub http: reqwest::Client,
+/// Starts country-service taking its keys from `jwks_url`; returns its base URL.
+pub async fn spawn_service(jwks_url: String) -> String {
+    let path = workspace_root().join("deploy/playground/country-service.toml");
+    let mut settings = country_service::Settings::load(Some(&path)).unwrap();
+    settings.server.port = 0;
+    settings.auth.jwks_url = Some(jwks_url);
+    let app = country_service::App::build(settings).await.unwrap();
+    let base = format!("http://127.0.0.1:{}/country-service", app.port());
+    tokio::spawn(app.run());
+    base
 }
 
-impl Stack {
-    /// ms-auth-server, then country-service, both on free ports; returns once the service has the keys.
-    pub async fn start() -> Self {
-        let auth = AuthServer::start().await;
-        let mut settings = country_service::Settings::load(Some(
-            &workspace_root().join("deploy/playground/country-service.toml"),
-        ))
-        .unwrap();
-        settings.server.port = 0;
-        settings.auth.jwks_url = Some(auth.jwks_url());
-        let app = country_service::App::build(settings).await.unwrap();
-        let base = format!("http://127.0.0.1:{}/country-service", app.port());
-        tokio::spawn(app.run());
-        let http = reqwest::Client::new();
-        wait_ready(&http, &format!("{base}/health/ready")).await;
-        Self { auth, base, http }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub async fn token(&self, scope: &str) -> String {
-        self.auth.token(scope).await
-    }
-
-    pub async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<serde_json::Value>,
-    ) -> Reply {
-        send(&self.http, &self.base, method, path, token, body).await
-    }
+/// A real ms-auth-server and country-service with its keys.
+pub async fn stack() -> Stack {
+    Stack::start(spawn_service).await
 }

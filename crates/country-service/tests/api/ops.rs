@@ -7,7 +7,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn health_metadata_and_unknown_paths() {
-    let s = Stack::start().await;
+    let s = stack().await;
     let r = Reply::of(s.http.get(s.url("/health")).send().await.unwrap()).await;
     assert_eq!(
         (r.status, &r.body),
@@ -57,17 +57,7 @@ async fn health_metadata_and_unknown_paths() {
 
 #[tokio::test]
 async fn not_ready_while_the_auth_server_is_down() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut settings = country_service::Settings::default();
-    settings.server.port = 0;
-    settings.auth.jwks_url = Some(format!("http://127.0.0.1:{port}/jwks"));
-    let app = country_service::App::build(settings).await.unwrap();
-    let base = format!("http://127.0.0.1:{}/country-service", app.port());
-    tokio::spawn(app.run());
+    let base = spawn_service(test_support::dead_jwks_url()).await;
     let http = reqwest::Client::new();
     let r = Reply::of(http.get(format!("{base}/health")).send().await.unwrap()).await;
     assert_eq!(

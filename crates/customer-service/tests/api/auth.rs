@@ -23,7 +23,7 @@ fn body() -> serde_json::Value {
 
 #[tokio::test]
 async fn each_endpoint_needs_its_scope() {
-    let s = Stack::start().await;
+    let s = stack().await;
     let read = s.token("customer.read").await;
     let write = s.token("customer.write").await;
     let country = s.token("country.read").await;
@@ -68,7 +68,7 @@ async fn each_endpoint_needs_its_scope() {
 
 #[tokio::test]
 async fn bad_tokens_are_401_invalid_token() {
-    let s = Stack::start().await;
+    let s = stack().await;
     let good = s.token("customer.read").await;
     let parts: Vec<&str> = good.split('.').collect();
     let alg_none = {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 async fn stack_and_token() -> (Stack, String) {
-    let s = Stack::start().await;
+    let s = stack().await;
     let t = s.token("customer.read customer.write").await;
     (s, t)
 }

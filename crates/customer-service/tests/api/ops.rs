@@ -6,7 +6,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn health_and_resource_metadata() {
-    let s = Stack::start().await;
+    let s = stack().await;
     let r = Reply::of(s.http.get(s.url("/health")).send().await.unwrap()).await;
     assert_eq!(
         (r.status, &r.body),
@@ -41,17 +41,7 @@ async fn health_and_resource_metadata() {
 
 #[tokio::test]
 async fn not_ready_while_the_auth_server_is_down() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut settings = customer_service::Settings::default();
-    settings.server.port = 0;
-    settings.auth.jwks_url = Some(format!("http://127.0.0.1:{port}/jwks"));
-    let app = customer_service::App::build(settings).await.unwrap();
-    let base = format!("http://127.0.0.1:{}/customer-service", app.port());
-    tokio::spawn(app.run());
+    let base = spawn_service(test_support::dead_jwks_url()).await;
     let http = reqwest::Client::new();
     let r = Reply::of(http.get(format!("{base}/health")).send().await.unwrap()).await;
     assert_eq!(
@@ -99,7 +89,7 @@ fn configuration_errors_name_the_key() {
 
 #[tokio::test]
 async fn responses_echo_the_request_id() {
-    let s = Stack::start().await;
+    let s = stack().await;
     let res = s
         .http
         .get(s.url("/health"))
@@ -119,7 +109,7 @@ async fn responses_echo_the_request_id() {
 #[tokio::test]
 async fn metrics_count_requests_by_route_key_fetches_and_refusals() {
     use service_kit::metrics::sample;
-    let s = Stack::start().await;
+    let s = stack().await;
     let t = s.token("customer.read").await;
     assert_eq!(
         s.send(reqwest::Method::GET, "/customers", Some(&t), None)
