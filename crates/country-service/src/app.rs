@@ -1,7 +1,5 @@
 //! Building and running country-service.
 
-use std::net::TcpListener;
-
 use actix_web::{HttpServer, dev::Server, web};
 use auth_middleware::ResourceServer;
 
@@ -17,11 +15,8 @@ pub enum BuildError {
     Settings(#[from] SettingsError),
     #[error("`auth`: cannot build the token verifier: {0}")]
     Verifier(String),
-    #[error("cannot listen on {addr} (`server.host`, `server.port`): {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Bind(#[from] service_kit::server::BindError),
 }
 
 pub struct App {
@@ -38,13 +33,8 @@ impl App {
             ResourceServer::start(settings.auth.clone(), DEFAULT_RESOURCE, &["country.read"])
                 .map_err(|e| BuildError::Verifier(e.to_string()))?;
         let countries = web::Data::new(Countries::load());
-        let addr = format!("{}:{}", settings.server.host, settings.server.port);
-        let bind_err = |source| BuildError::Bind {
-            addr: addr.clone(),
-            source,
-        };
-        let listener = TcpListener::bind(&addr).map_err(bind_err)?;
-        let port = listener.local_addr().map_err(bind_err)?.port();
+        let (listener, port) =
+            service_kit::server::bind(&settings.server.host, settings.server.port)?;
         let context_path = settings.server.context_path.clone();
         let mut server = HttpServer::new(move || {
             actix_web::App::new()
@@ -61,7 +51,10 @@ impl App {
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
-        let server = server.listen(listener).map_err(bind_err)?.run();
+        let server = server
+            .listen(listener)
+            .map_err(|e| service_kit::server::listen_error(&settings.server.host, port, e))?
+            .run();
         tracing::info!(port, "country-service listening");
         Ok(Self { port, server })
     }

@@ -1,7 +1,5 @@
 //! Building and running customer-service.
 
-use std::net::TcpListener;
-
 use actix_web::{HttpServer, dev::Server, web};
 use auth_middleware::ResourceServer;
 
@@ -17,11 +15,8 @@ pub enum BuildError {
     Settings(#[from] SettingsError),
     #[error("`auth`: cannot build the token verifier: {0}")]
     Verifier(String),
-    #[error("cannot listen on {addr} (`server.host`, `server.port`): {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Bind(#[from] service_kit::server::BindError),
 }
 
 pub struct App {
@@ -45,13 +40,8 @@ impl App {
                 as std::sync::Arc<dyn CustomerStore>);
         let context = web::Data::new(http::ContextPath(settings.server.context_path.clone()));
         let payload_limit = web::PayloadConfig::new(settings.server.max_body_bytes);
-        let addr = format!("{}:{}", settings.server.host, settings.server.port);
-        let bind_err = |source| BuildError::Bind {
-            addr: addr.clone(),
-            source,
-        };
-        let listener = TcpListener::bind(&addr).map_err(bind_err)?;
-        let port = listener.local_addr().map_err(bind_err)?.port();
+        let (listener, port) =
+            service_kit::server::bind(&settings.server.host, settings.server.port)?;
         let context_path = settings.server.context_path.clone();
         let mut server = HttpServer::new(move || {
             actix_web::App::new()
@@ -70,7 +60,10 @@ impl App {
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
-        let server = server.listen(listener).map_err(bind_err)?.run();
+        let server = server
+            .listen(listener)
+            .map_err(|e| service_kit::server::listen_error(&settings.server.host, port, e))?
+            .run();
         tracing::info!(port, "customer-service listening");
         Ok(Self { port, server })
     }

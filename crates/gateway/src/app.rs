@@ -1,7 +1,5 @@
 //! Building and running the gateway.
 
-use std::net::TcpListener;
-
 use actix_web::{HttpServer, dev::Server, web};
 
 use crate::{
@@ -13,11 +11,8 @@ use crate::{
 pub enum BuildError {
     #[error(transparent)]
     Settings(#[from] SettingsError),
-    #[error("cannot listen on {addr} (`server.host`, `server.port`): {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Bind(#[from] service_kit::server::BindError),
 }
 
 pub struct App {
@@ -29,13 +24,8 @@ impl App {
     pub async fn build(settings: Settings) -> Result<Self, BuildError> {
         settings.validate()?;
         service_kit::metrics::install();
-        let addr = format!("{}:{}", settings.server.host, settings.server.port);
-        let bind_err = |source| BuildError::Bind {
-            addr: addr.clone(),
-            source,
-        };
-        let listener = TcpListener::bind(&addr).map_err(bind_err)?;
-        let port = listener.local_addr().map_err(bind_err)?.port();
+        let (listener, port) =
+            service_kit::server::bind(&settings.server.host, settings.server.port)?;
         let gateway = web::Data::new(Gateway::new(&settings));
         let worker_settings = settings.clone();
         let mut server = HttpServer::new(move || {
@@ -61,7 +51,10 @@ impl App {
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
-        let server = server.listen(listener).map_err(bind_err)?.run();
+        let server = server
+            .listen(listener)
+            .map_err(|e| service_kit::server::listen_error(&settings.server.host, port, e))?
+            .run();
         tracing::info!(port, routes = settings.routes.len(), "gateway listening");
         Ok(Self { port, server })
     }

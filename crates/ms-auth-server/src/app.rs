@@ -1,6 +1,6 @@
 //! Building and running the service: `App::build(settings)` binds and is ready to `run()`.
 
-use std::{net::TcpListener, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use actix_web::{HttpServer, dev::Server, web};
 
@@ -27,11 +27,8 @@ pub enum BuildError {
     Key { path: String, source: KeyError },
     #[error("signing key: {0}")]
     Generate(KeyError),
-    #[error("cannot listen on {addr} (`server.host`, `server.port`): {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Bind(#[from] service_kit::server::BindError),
 }
 
 /// The protocol core and HTTP settings built from configuration, with no socket yet.
@@ -105,18 +102,8 @@ impl App {
     pub async fn build(settings: Settings) -> Result<Self, BuildError> {
         service_kit::metrics::install();
         let state = AppState::build(&settings)?;
-        let addr = format!("{}:{}", settings.server.host, settings.server.port);
-        let listener = TcpListener::bind(&addr).map_err(|source| BuildError::Bind {
-            addr: addr.clone(),
-            source,
-        })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| BuildError::Bind {
-                addr: addr.clone(),
-                source,
-            })?
-            .port();
+        let (listener, port) =
+            service_kit::server::bind(&settings.server.host, settings.server.port)?;
         let AppState {
             server,
             http,
@@ -144,7 +131,7 @@ impl App {
         }
         let server = http_server
             .listen(listener)
-            .map_err(|source| BuildError::Bind { addr, source })?
+            .map_err(|e| service_kit::server::listen_error(&settings.server.host, port, e))?
             .run();
         tracing::info!(port, issuer = %settings.issuer, "ms-auth-server listening");
         Ok(Self { port, server })

@@ -6,4 +6,5 @@ pub mod http;
 pub mod metrics;
 pub mod request_id;
 pub mod run;
+pub mod server;
 pub mod telemetry;

@@ -189,3 +189,22 @@ fn start_up_warns_about_plain_secrets_and_generated_keys_without_logging_the_sec
     );
     assert!(!log.contains("PRIVATE KEY"), "{log}");
 }
+
+#[test]
+fn a_port_in_use_is_one_line_naming_the_keys() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (code, stderr) = run(
+        &["-c", &playground(), "serve"],
+        &[
+            ("MS_AUTH_SERVER__SERVER__PORT", port.as_str()),
+            ("RUST_LOG", "off"),
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("cannot listen on") && stderr.contains("`server.port`"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
