@@ -90,41 +90,22 @@ runs=(
   "GET without auth direct|http://127.0.0.1:8082/country-service/.well-known/oauth-protected-resource|plain.lua"
   "same, header sent anyway|http://127.0.0.1:8082/country-service/.well-known/oauth-protected-resource|bearer.lua"
 )
-declare -A rps p50
+source scripts/lib/wrk-rounds.sh
+for i in "${!runs[@]}"; do runs[$i]="${runs[$i]%|*}|$work/${runs[$i]##*|}"; done
 for run in "${runs[@]}"; do
   IFS='|' read -r name url script <<<"$run"
-  if [ "$script" = token.lua ]; then
+  if [[ "$script" == */token.lua ]]; then
     status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Basic $basic" -d grant_type=client_credentials "$url")
   else
     status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$url")
   fi
   [ "$status" = 200 ] || { echo "$name: $url answered $status, not 200" >&2; exit 1; }
 done
-for round in $(seq 1 "$rounds"); do
-  for run in "${runs[@]}"; do
-    IFS='|' read -r name url script <<<"$run"
-    out=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/$script" "$url")
-    if grep -q 'Non-2xx' <<<"$out"; then echo "$out" >&2; echo "$name: errors during the run" >&2; exit 1; fi
-    rps[$name]+="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out") "
-    p50[$name]+="$(awk '$1 == "50%" {print $2}' <<<"$out") "
-    printf 'round %s  %-28s %10s req/s\n' "$round" "$name" "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
-  done
-done
+wrk_rounds "$rounds" "$threads" "$connections" "$duration"
 
 echo
 echo "==> medians of $rounds rounds ($threads wrk thread(s), $connections connections, $duration per run)"
-args=()
-for run in "${runs[@]}"; do
-  IFS='|' read -r name _ _ <<<"$run"
-  args+=("$name" "${rps[$name]}" "${p50[$name]}")
-done
-python3 - "${args[@]}" <<'PY'
-import statistics, sys
-a = sys.argv[1:]
-med = {}
-for name, rps, p50 in zip(a[0::3], a[1::3], a[2::3]):
-    med[name] = statistics.median(float(x) for x in rps.split())
-    print(f"{name:28s} {med[name]:10.0f} req/s   p50 of rounds: {' '.join(p50.split())}")
+wrk_medians '
 via, direct, nginx = med["protected GET via gateway"], med["protected GET direct"], med["protected GET via nginx"]
 plain, plain_hdr = med["GET without auth direct"], med["same, header sent anyway"]
 print(f"gateway cost factor (direct req/s / via-gateway req/s): {direct / via:.2f}  (target <= 1.15)")
@@ -132,4 +113,4 @@ print(f"nginx cost factor, same measure, for reference:          {direct / nginx
 print(f"gateway throughput relative to nginx:                    {via / nginx:.2f}")
 print(f"protected GET / unauthenticated GET throughput:          {direct / plain:.2f}  (target >= 0.85)")
 print(f"  the same, both requests carrying the token header:     {direct / plain_hdr:.2f}")
-PY
+'

@@ -24,6 +24,7 @@ use jsonwebtoken::{
     Algorithm,
     jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse},
 };
+use tracing::Instrument;
 
 use crate::settings::VerifierSettings;
 
@@ -361,13 +362,26 @@ impl KeyCache {
             url: url.to_owned(),
             reason: e.to_string(),
         };
-        let res = self
-            .http
-            .get(url)
-            .header("Accept", "application/json")
+        // A client span: a fetch made for a request (an unknown `kid`) continues its trace.
+        let span = tracing::info_span!(
+            "key fetch",
+            otel.name = "GET jwks",
+            otel.kind = "client",
+            url.full = %url,
+            http.response.status_code = tracing::field::Empty,
+        );
+        let mut request = self.http.get(url).header("Accept", "application/json");
+        let mut trace_headers = Vec::new();
+        telemetry::propagation::inject(&span, |name, value| trace_headers.push((name, value)));
+        for (name, value) in trace_headers {
+            request = request.header(name, value);
+        }
+        let res = request
             .send()
+            .instrument(span.clone())
             .await
             .map_err(http_err)?;
+        span.record("http.response.status_code", res.status().as_u16());
         if !res.status().is_success() {
             return Err(FetchError::Status {
                 url: url.to_owned(),

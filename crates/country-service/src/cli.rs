@@ -13,7 +13,7 @@ pub fn main() -> ExitCode {
     service_kit::run::serve(
         "country-service",
         Settings::load(config.as_deref()),
-        |s| &s.log,
+        |s| (&s.log, &s.telemetry),
         |settings| async {
             let app = App::build(settings).await.map_err(|e| e.to_string())?;
             app.run().await.map_err(|e| format!("server error: {e}"))

@@ -6,7 +6,7 @@ use auth_middleware::ResourceServer;
 use crate::{
     http,
     settings::{DEFAULT_RESOURCE, Settings, SettingsError},
-    store::{CustomerStore, MemoryCustomerStore},
+    store::{CustomerStore, MeasuredCustomerStore, MemoryCustomerStore},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -35,9 +35,10 @@ impl App {
             &["customer.read", "customer.write"],
         )
         .map_err(|e| BuildError::Verifier(e.to_string()))?;
-        let store: web::Data<dyn CustomerStore> =
-            web::Data::from(std::sync::Arc::new(MemoryCustomerStore::default())
-                as std::sync::Arc<dyn CustomerStore>);
+        let store: web::Data<dyn CustomerStore> = web::Data::from(std::sync::Arc::new(
+            MeasuredCustomerStore(MemoryCustomerStore::default()),
+        )
+            as std::sync::Arc<dyn CustomerStore>);
         let context = web::Data::new(http::ContextPath(settings.server.context_path.clone()));
         let payload_limit = web::PayloadConfig::new(settings.server.max_body_bytes);
         let (listener, port) =

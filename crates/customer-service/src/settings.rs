@@ -4,7 +4,8 @@ use std::path::Path;
 
 use auth_middleware::VerifierSettings;
 use serde::Deserialize;
-use service_kit::{config::LoadError, telemetry::LogSettings};
+use service_kit::config::LoadError;
+use telemetry::{LogSettings, TraceSettings};
 
 pub const ENV_PREFIX: &str = "CUSTOMER_SERVICE";
 pub const CONFIG_FILE_ENV: &str = "CUSTOMER_SERVICE_CONFIG";
@@ -17,6 +18,8 @@ pub struct Settings {
     pub server: ServerSettings,
     pub auth: VerifierSettings,
     pub log: LogSettings,
+    /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
+    pub telemetry: TraceSettings,
 }
 
 impl Default for Settings {
@@ -29,6 +32,7 @@ impl Default for Settings {
                 ..VerifierSettings::default()
             },
             log: LogSettings::default(),
+            telemetry: TraceSettings::default(),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::{
     sync::RwLock,
 };
 
+use service_kit::metrics::time_store;
 use uuid::Uuid;
 
 use crate::customer::{Customer, CustomerInput};
@@ -26,6 +27,37 @@ pub trait CustomerStore: Send + Sync {
     async fn update(&self, id: Uuid, input: CustomerInput) -> Result<Option<Customer>, StoreError>;
     /// False when there was none with `id`.
     async fn delete(&self, id: Uuid) -> Result<bool, StoreError>;
+}
+
+/// A customer store whose every operation is timed and counted (`store="customers"` in
+/// `/metrics`).
+pub struct MeasuredCustomerStore<S>(pub S);
+
+#[async_trait::async_trait]
+impl<S: CustomerStore> CustomerStore for MeasuredCustomerStore<S> {
+    async fn list(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<Customer>, usize), StoreError> {
+        time_store("customers", "list", self.0.list(limit, offset)).await
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<Customer>, StoreError> {
+        time_store("customers", "get", self.0.get(id)).await
+    }
+
+    async fn create(&self, input: CustomerInput) -> Result<Customer, StoreError> {
+        time_store("customers", "create", self.0.create(input)).await
+    }
+
+    async fn update(&self, id: Uuid, input: CustomerInput) -> Result<Option<Customer>, StoreError> {
+        time_store("customers", "update", self.0.update(id, input)).await
+    }
+
+    async fn delete(&self, id: Uuid) -> Result<bool, StoreError> {
+        time_store("customers", "delete", self.0.delete(id)).await
+    }
 }
 
 #[derive(Default)]

@@ -41,9 +41,18 @@ impl App {
                 // The proxy reads the body itself, as a stream.
                 .app_data(web::PayloadConfig::new(usize::MAX))
                 .route("/metrics", web::get().to(service_kit::metrics::page))
+                // The gateway holds no state: ready as soon as it answers.
                 .route(
                     "/health",
                     web::get().to(|| async { service_kit::http::health(&[]) }),
+                )
+                .route(
+                    "/health/live",
+                    web::get().to(|| async { service_kit::http::live() }),
+                )
+                .route(
+                    "/health/ready",
+                    web::get().to(|| async { service_kit::http::ready(&[]) }),
                 )
                 .default_service(web::to(proxy::forward))
         })

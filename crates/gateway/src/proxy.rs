@@ -19,6 +19,7 @@ use actix_web::{
 use awc::error::{ConnectError, SendRequestError};
 use futures_util::StreamExt;
 use service_kit::http::json_error;
+use tracing::{Instrument, field::Empty};
 
 use crate::{headers, routes::RouteTable, settings::Settings};
 
@@ -152,6 +153,21 @@ pub async fn forward(
             forwarded_headers.take()
         };
         *up.headers_mut() = headers.unwrap_or_default();
+        // The upstream continues this client span's trace (when traces are exported; else the
+        // caller's `traceparent`, if any, passes through untouched).
+        let span = tracing::info_span!(
+            "upstream",
+            otel.name = %format!("{} {}", req.method(), route.prefix),
+            otel.kind = "client",
+            server.address = %upstream.base,
+            http.response.status_code = Empty,
+        );
+        telemetry::propagation::inject(&span, |name, value| {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                up.headers_mut()
+                    .insert(header::HeaderName::from_static(name), v);
+            }
+        });
         let sent = match payload.take().filter(|_| has_body) {
             Some(body) => {
                 up.send_stream(limited(
@@ -159,10 +175,14 @@ pub async fn forward(
                     gateway.max_body_bytes,
                     Rc::clone(&over_limit),
                 ))
+                .instrument(span.clone())
                 .await
             }
-            None => up.send().await,
+            None => up.send().instrument(span.clone()).await,
         };
+        if let Ok(res) = &sent {
+            span.record("http.response.status_code", res.status().as_u16());
+        }
         match sent {
             Ok(res) => return respond(res),
             Err(e) => {

@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use serde::Deserialize;
-use service_kit::{config::LoadError, telemetry::LogSettings};
+use service_kit::config::LoadError;
+use telemetry::{LogSettings, TraceSettings};
 
 pub const ENV_PREFIX: &str = "GATEWAY";
 pub const CONFIG_FILE_ENV: &str = "GATEWAY_CONFIG";
@@ -14,6 +15,8 @@ pub struct Settings {
     pub server: ServerSettings,
     pub upstream: UpstreamSettings,
     pub log: LogSettings,
+    /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
+    pub telemetry: TraceSettings,
     pub routes: Vec<RouteSettings>,
 }
 
@@ -24,6 +27,7 @@ impl Default for Settings {
             server: ServerSettings::default(),
             upstream: UpstreamSettings::default(),
             log: LogSettings::default(),
+            telemetry: TraceSettings::default(),
             routes: vec![
                 RouteSettings::prefix("/ms-auth-server/", local(9000)),
                 RouteSettings::prefix("/customer-service/", local(8081)),

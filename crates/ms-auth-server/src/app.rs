@@ -11,7 +11,7 @@ use crate::{
         server::AuthorizationServer,
     },
     settings::{Settings, SettingsError},
-    store::MemoryClientStore,
+    store::{MeasuredClientStore, MemoryClientStore},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +65,9 @@ impl AppState {
             }
         };
         let keys = KeySet::new(key).map_err(BuildError::Generate)?;
-        let clients = Arc::new(MemoryClientStore::new(settings.clients()?));
+        let clients = Arc::new(MeasuredClientStore(MemoryClientStore::new(
+            settings.clients()?,
+        )));
         let server = AuthorizationServer {
             issuer: settings.issuer.clone(),
             keys,

@@ -85,7 +85,7 @@ fn serve(config: Option<PathBuf>) -> ExitCode {
     service_kit::run::serve(
         "ms-auth-server",
         Settings::load(config.as_deref()),
-        |s| &s.log,
+        |s| (&s.log, &s.telemetry),
         |settings| async {
             let app = App::build(settings).await.map_err(|e| e.to_string())?;
             app.run().await.map_err(|e| format!("server error: {e}"))

@@ -9,7 +9,8 @@ use std::{
 
 use serde::Deserialize;
 
-use service_kit::{config::LoadError, telemetry::LogSettings};
+use service_kit::config::LoadError;
+use telemetry::{LogSettings, TraceSettings};
 
 use crate::oauth::{
     client::{AuthMethod, Client, ClientId, GrantType},
@@ -33,6 +34,8 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub keys: KeySettings,
     pub log: LogSettings,
+    /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
+    pub telemetry: TraceSettings,
     pub clients: Vec<ClientSettings>,
 }
 
@@ -44,6 +47,7 @@ impl Default for Settings {
             tokens: TokenSettings::default(),
             keys: KeySettings::default(),
             log: LogSettings::default(),
+            telemetry: TraceSettings::default(),
             clients: Vec::new(),
         }
     }

@@ -1,5 +1,5 @@
 //! Plumbing every service of the workspace shares, and nothing of the domain: typed config
-//! loading, logging set-up, health responses and JSON errors for plain HTTP failures.
+//! loading, the service `main` (with telemetry set-up), health responses and JSON errors for plain HTTP failures.
 
 pub mod config;
 pub mod http;
@@ -7,4 +7,3 @@ pub mod metrics;
 pub mod request_id;
 pub mod run;
 pub mod server;
-pub mod telemetry;

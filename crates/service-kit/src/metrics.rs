@@ -19,6 +19,11 @@ const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
+/// Store latency buckets, in seconds: from an in-memory map to a slow database round trip.
+const STORE_BUCKETS: &[f64] = &[
+    0.000_01, 0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0,
+];
+
 /// Installs the recorder once per process; later calls reuse it.
 pub fn install() -> Option<&'static PrometheusHandle> {
     HANDLE
@@ -27,6 +32,11 @@ pub fn install() -> Option<&'static PrometheusHandle> {
                 .set_buckets_for_metric(
                     Matcher::Full("http_request_duration_seconds".to_owned()),
                     BUCKETS,
+                )
+                .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full("store_operation_duration_seconds".to_owned()),
+                    STORE_BUCKETS,
                 )
                 .ok()?;
             match builder.install_recorder() {
@@ -45,6 +55,14 @@ pub fn install() -> Option<&'static PrometheusHandle> {
 #[derive(Debug, Clone)]
 pub struct RouteLabel(pub String);
 
+/// The route of a served request for labels and span names: its pattern, the label a handler
+/// set, or `unmatched` — never the raw path, so ids do not explode the label set.
+pub fn route_label(req: &actix_web::HttpRequest) -> String {
+    req.match_pattern()
+        .or_else(|| req.extensions().get::<RouteLabel>().map(|l| l.0.clone()))
+        .unwrap_or_else(|| "unmatched".to_owned())
+}
+
 /// `App::wrap(from_fn(service_kit::metrics::middleware))`: `http_requests_total` and
 /// `http_request_duration_seconds` by method, route pattern (never the raw path, so ids do not
 /// explode the label set) and status.
@@ -55,22 +73,31 @@ pub async fn middleware(
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
     let res = next.call(req).await?;
-    let route = res
-        .request()
-        .match_pattern()
-        .or_else(|| {
-            res.request()
-                .extensions()
-                .get::<RouteLabel>()
-                .map(|l| l.0.clone())
-        })
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route = route_label(res.request());
     let status = res.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
     Ok(res)
+}
+
+/// Awaits one store operation and records `store_operation_duration_seconds{store,op,outcome}`
+/// and, when it failed, `store_errors_total{store,op}`.
+pub async fn time_store<T, E>(
+    store: &'static str,
+    op: &'static str,
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let started = Instant::now();
+    let result = call.await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    metrics::histogram!("store_operation_duration_seconds", "store" => store, "op" => op, "outcome" => outcome)
+        .record(started.elapsed().as_secs_f64());
+    if result.is_err() {
+        metrics::counter!("store_errors_total", "store" => store, "op" => op).increment(1);
+    }
+    result
 }
 
 /// `GET /metrics` in the Prometheus text format.
@@ -108,6 +135,29 @@ pub fn sample(page: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[actix_web::test]
+    async fn store_operations_are_timed_and_failures_counted() {
+        let handle = install().expect("recorder");
+        let ok: Result<u8, &str> = time_store("unit", "get", async { Ok(1) }).await;
+        let failed: Result<u8, &str> = time_store("unit", "get", async { Err("down") }).await;
+        assert_eq!((ok, failed), (Ok(1), Err("down")));
+        let page = handle.render();
+        let count = |outcome| {
+            sample(
+                &page,
+                "store_operation_duration_seconds_count",
+                &[("store", "unit"), ("op", "get"), ("outcome", outcome)],
+            )
+        };
+        assert_eq!(
+            (count("ok"), count("error")),
+            (Some(1.0), Some(1.0)),
+            "{page}"
+        );
+        let errors = sample(&page, "store_errors_total", &[("store", "unit")]);
+        assert_eq!(errors, Some(1.0), "{page}");
+    }
 
     #[test]
     fn sample_reads_series_by_labels() {

@@ -1,6 +1,8 @@
-//! A request id on every request: taken from `X-Request-Id` when the caller (or the gateway)
-//! sent a sane one, created otherwise; put on the request (so a proxy passes it on), in the
-//! log span of the request, and echoed in the response.
+//! A request id and a server span on every request. The id is taken from `X-Request-Id` when
+//! the caller (or the gateway) sent a sane one, created otherwise; put on the request (so a
+//! proxy passes it on), in the request's span, and echoed in the response. The span continues
+//! the caller's W3C trace (`traceparent`) and carries route, method and status, never headers
+//! or the query (they may hold credentials).
 
 use actix_web::{
     Error, HttpMessage,
@@ -9,7 +11,7 @@ use actix_web::{
     http::header::{HeaderName, HeaderValue},
     middleware::Next,
 };
-use tracing::Instrument;
+use tracing::{Instrument, field::Empty};
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -39,8 +41,28 @@ pub async fn middleware(
     let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
     req.headers_mut().insert(HEADER, value.clone());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
-    let mut res = next.call(req).instrument(span).await?;
+    let span = tracing::info_span!(
+        "request",
+        otel.name = Empty,
+        otel.kind = "server",
+        otel.status_code = Empty,
+        request_id = %id,
+        http.request.method = %req.method(),
+        url.path = %req.path(),
+        http.route = Empty,
+        http.response.status_code = Empty,
+    );
+    telemetry::propagation::continue_trace(&span, |name| {
+        req.headers().get(name).and_then(|v| v.to_str().ok())
+    });
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    let route = crate::metrics::route_label(res.request());
+    span.record("otel.name", format!("{} {route}", res.request().method()));
+    span.record("http.route", route.as_str());
+    span.record("http.response.status_code", res.status().as_u16());
+    if res.status().is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
     res.headers_mut().insert(HEADER, value);
     Ok(res)
 }

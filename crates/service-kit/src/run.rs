@@ -1,15 +1,17 @@
-//! The `main` every service binary shares: load the configuration, set up logging, build the
-//! app and serve; a configuration error is one clear line and exit code 2, never a panic.
+//! The `main` every service binary shares: load the configuration, set up logs and traces,
+//! build the app and serve; a configuration error is one clear line and exit code 2, never a
+//! panic. Spans still buffered are flushed after the server stopped (SIGTERM included).
 
 use std::{fmt::Display, future::Future, path::PathBuf, process::ExitCode};
 
-use crate::telemetry::{self, LogSettings};
+use telemetry::{LogSettings, TraceSettings};
 
-/// Runs `serve(settings)` on an actix runtime once `settings` loaded. `name` prefixes errors.
+/// Runs `serve(settings)` on an actix runtime once `settings` loaded. `name` prefixes errors
+/// and is the default `service.name` of exported spans.
 pub fn serve<S, E, F, Fut>(
     name: &str,
     settings: Result<S, E>,
-    log: impl Fn(&S) -> &LogSettings,
+    observe: impl Fn(&S) -> (&LogSettings, &TraceSettings),
     serve: F,
 ) -> ExitCode
 where
@@ -24,8 +26,17 @@ where
             return ExitCode::from(2);
         }
     };
-    telemetry::init(log(&settings));
-    match actix_web::rt::System::new().block_on(serve(settings)) {
+    let (log, trace) = observe(&settings);
+    let telemetry = match telemetry::init(log, trace, name) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{name}: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = actix_web::rt::System::new().block_on(serve(settings));
+    telemetry.shutdown();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("{name}: {message}");

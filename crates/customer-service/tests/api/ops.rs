@@ -152,4 +152,13 @@ async fn metrics_count_requests_by_route_key_fetches_and_refusals() {
         &[("route", "/customer-service/customers"), ("status", "200")],
     );
     assert!(ok.unwrap_or(0.0) >= 1.0, "{page}");
+    let listed = sample(
+        &page,
+        "store_operation_duration_seconds_count",
+        &[("store", "customers"), ("op", "list"), ("outcome", "ok")],
+    );
+    assert!(
+        listed.unwrap_or(0.0) >= 1.0,
+        "store latency by operation: {page}"
+    );
 }

@@ -5,4 +5,5 @@ mod helpers;
 mod limits;
 mod proxying;
 mod shutdown;
+mod tracing;
 mod upstreams;

@@ -141,3 +141,16 @@ async fn upstream_errors_are_counted_on_the_metrics_page() {
     );
     assert!(routed.unwrap_or(0.0) >= 1.0, "{page}");
 }
+
+#[tokio::test]
+async fn health_has_liveness_and_readiness_whatever_the_upstreams() {
+    let gw = gateway(vec![dead_upstream()], |_| {}).await;
+    for path in ["/health", "/health/live", "/health/ready"] {
+        let (status, body) = gw.get_json(path).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("UP")),
+            "{path}"
+        );
+    }
+}

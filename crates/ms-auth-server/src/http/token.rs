@@ -8,6 +8,7 @@ use actix_web::{
     web,
 };
 use futures_util::StreamExt;
+use tracing::{Instrument, field::Empty};
 
 use super::{
     HttpSettings,
@@ -40,8 +41,22 @@ pub async fn token(
         query: req.query_string(),
         body: &body,
     };
-    match server.token(input, unix_now()).await {
+    // Client id and grant type once the client authenticated; the error code otherwise. Never
+    // the request's credentials or the token.
+    let span = tracing::info_span!(
+        "token request",
+        client_id = Empty,
+        grant_type = Empty,
+        error = Empty
+    );
+    match server
+        .token(input, unix_now())
+        .instrument(span.clone())
+        .await
+    {
         Ok(issued) => {
+            span.record("client_id", issued.client_id.as_str());
+            span.record("grant_type", issued.grant_type);
             tracing::debug!(client_id = %issued.client_id, grant_type = issued.grant_type, "token issued");
             metrics::counter!("tokens_issued_total", "grant_type" => issued.grant_type, "client_id" => issued.client_id.clone())
                 .increment(1);
@@ -55,6 +70,7 @@ pub async fn token(
                 tracing::error!(error = %e, "token request failed");
             }
             let error = e.to_oauth();
+            span.record("error", error.error.as_str());
             metrics::counter!("token_errors_total", "error" => error.error.as_str()).increment(1);
             oauth_error_response(&error)
         }

@@ -26,3 +26,18 @@ pub trait ClientStore: Send + Sync {
     /// Every registered client, for metadata such as `scopes_supported`.
     async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError>;
 }
+
+/// A client store whose every operation is timed and counted (`store="clients"` in
+/// `/metrics`).
+pub struct MeasuredClientStore<S>(pub S);
+
+#[async_trait::async_trait]
+impl<S: ClientStore> ClientStore for MeasuredClientStore<S> {
+    async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
+        service_kit::metrics::time_store("clients", "get", self.0.client(client_id)).await
+    }
+
+    async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
+        service_kit::metrics::time_store("clients", "all", self.0.all()).await
+    }
+}

@@ -89,6 +89,15 @@ async fn metrics_count_requests_tokens_and_authentication_failures() {
         page.contains("http_request_duration_seconds_bucket"),
         "{page}"
     );
+    let lookups = sample(
+        &page,
+        "store_operation_duration_seconds_count",
+        &[("store", "clients"), ("op", "get"), ("outcome", "ok")],
+    );
+    assert!(
+        lookups.unwrap_or(0.0) >= 3.0,
+        "store latency by operation: {page}"
+    );
     assert!(
         !page.contains("service-client-jwt-secret") && !page.contains("wrong"),
         "no secret in metrics"

@@ -1,7 +1,7 @@
-//! Logging set-up: human-readable text locally, JSON lines when configured.
+//! Logging: human-readable text locally, JSON lines when configured, to stderr.
 
 use serde::Deserialize;
-use tracing_subscriber::{EnvFilter, fmt};
+use tracing_subscriber::{EnvFilter, Layer, Registry, fmt};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,17 +29,17 @@ impl Default for LogSettings {
     }
 }
 
-/// Installs the global subscriber, logging to stderr. A second call does nothing.
-pub fn init(settings: &LogSettings) {
+/// The log layer with its own filter, so that what is logged and what is traced are chosen
+/// apart.
+pub(crate) fn layer(settings: &LogSettings) -> Box<dyn Layer<Registry> + Send + Sync> {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.filter))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt()
-        .with_env_filter(filter)
+    let fmt = fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    let _ = match settings.format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-    };
+    match settings.format {
+        LogFormat::Text => fmt.with_filter(filter).boxed(),
+        LogFormat::Json => fmt.json().flatten_event(true).with_filter(filter).boxed(),
+    }
 }
