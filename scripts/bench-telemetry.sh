@@ -2,17 +2,13 @@
 # Load script for the cost of telemetry: two stacks of release binaries (ms-auth-server,
 # country-service, gateway) with the playground configs on their own ports, side by side in
 # one run: one with trace export off, one exporting every span over OTLP/HTTP to a sink that
-# reads and drops them (so the figure is the services' cost, not a collector's). Both have
+# reads and drops them (so the figure is the services' cost, not a collector's), and one
+# exporting a 10 % sample of traces (OTEL_TRACES_SAMPLER=parentbased_traceidratio). Both have
 # request ids and Prometheus metrics, which are always on. wrk measures token issuance and a
 # protected GET through each gateway, interleaved over rounds; medians and on/off ratios.
 #   BENCH_ROUNDS=3  BENCH_DURATION=5s  BENCH_CONNECTIONS=16  BENCH_THREADS=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-rounds="${BENCH_ROUNDS:-3}"
-duration="${BENCH_DURATION:-5s}"
-connections="${BENCH_CONNECTIONS:-16}"
-threads="${BENCH_THREADS:-1}"
 
 command -v wrk >/dev/null 2>&1 || { echo "==> installing wrk"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 echo "==> building (release)"
@@ -67,6 +63,8 @@ start_stack() {
 echo "==> starting the stacks"
 start_stack off 19000 18082 18085 RUST_LOG=info
 start_stack on 29000 28082 28085 RUST_LOG=info OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port"
+start_stack sampled 39000 38082 38085 RUST_LOG=info OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" \
+  OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1
 
 basic='c2VydmljZS1jbGllbnQtand0OnNlcnZpY2UtY2xpZW50LWp3dC1zZWNyZXQ='
 cat >"$work/token.lua" <<LUA
@@ -75,7 +73,7 @@ wrk.body = "grant_type=client_credentials&scope=country.read"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Authorization"] = "Basic $basic"
 LUA
-for stack in off:18085 on:28085; do
+for stack in off:18085 on:28085 sampled:38085; do
   token=$(curl -fsS -X POST "http://127.0.0.1:${stack#*:}/ms-auth-server/oauth2/token?grant_type=client_credentials&scope=country.read" \
     -H "Authorization: Basic $basic" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$token" >"$work/bearer-${stack%%:*}.lua"
@@ -86,18 +84,19 @@ source scripts/lib/wrk-rounds.sh
 runs=(
   "token issuance, telemetry off|http://127.0.0.1:18085/ms-auth-server/oauth2/token|$work/token.lua"
   "token issuance, telemetry on|http://127.0.0.1:28085/ms-auth-server/oauth2/token|$work/token.lua"
+  "token issuance, on, 10% sampled|http://127.0.0.1:38085/ms-auth-server/oauth2/token|$work/token.lua"
   "protected GET, telemetry off|http://127.0.0.1:18085/country-service/countries/DE|$work/bearer-off.lua"
   "protected GET, telemetry on|http://127.0.0.1:28085/country-service/countries/DE|$work/bearer-on.lua"
+  "protected GET, on, 10% sampled|http://127.0.0.1:38085/country-service/countries/DE|$work/bearer-sampled.lua"
 )
-wrk_rounds "$rounds" "$threads" "$connections" "$duration"
+wrk_rounds
 # Spans still queued leave with the flush at shutdown; the sink has counted the batches so far.
 exports=$(curl -fsS "http://127.0.0.1:$sink_port/")
 [ "$exports" -gt 0 ] || { echo "the 'on' stack exported nothing" >&2; exit 1; }
 
-echo
-echo "==> medians of $rounds rounds ($threads wrk thread(s), $connections connections, $duration per run, through the gateway); $exports OTLP export requests received"
+echo "==> $exports OTLP export requests received from the 'on' and 'sampled' stacks"
 wrk_medians '
 for what in ("token issuance", "protected GET"):
-    off, on = med[f"{what}, telemetry off"], med[f"{what}, telemetry on"]
-    print(f"{what}: telemetry on / off = {on / off:.2f}")
+    off, on, sampled = med[f"{what}, telemetry off"], med[f"{what}, telemetry on"], med[f"{what}, on, 10% sampled"]
+    print(f"{what}: telemetry on / off = {on / off:.2f}; 10% sampled / off = {sampled / off:.2f}")
 '

@@ -10,11 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds="${BENCH_ROUNDS:-3}"
-duration="${BENCH_DURATION:-5s}"
-connections="${BENCH_CONNECTIONS:-16}"
-threads="${BENCH_THREADS:-1}"
-
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
@@ -101,10 +96,8 @@ for run in "${runs[@]}"; do
   fi
   [ "$status" = 200 ] || { echo "$name: $url answered $status, not 200" >&2; exit 1; }
 done
-wrk_rounds "$rounds" "$threads" "$connections" "$duration"
+wrk_rounds
 
-echo
-echo "==> medians of $rounds rounds ($threads wrk thread(s), $connections connections, $duration per run)"
 wrk_medians '
 via, direct, nginx = med["protected GET via gateway"], med["protected GET direct"], med["protected GET via nginx"]
 plain, plain_hdr = med["GET without auth direct"], med["same, header sent anyway"]

@@ -80,6 +80,8 @@ A first token (the docs' request):
   --data-urlencode 'scope=country.read customer.read customer.write'
 
 The whole walkthrough: scripts/walkthrough.sh      Ctrl-C stops everything.
+ms-auth-server keeps its clients and signing key in target/playground/data/ (SQLite): tokens
+survive a restart; delete the folder to start afresh.
 MSG
 echo "READY"
 wait -n "${pids[@]}" || true

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: the README's second command, and what CI runs (.ci/run).
-# Installs what the tests need when it is missing. With CI=true it also checks formatting and
+# Installs what the tests need when it is missing (curl, python3, PostgreSQL) and starts a
+# throwaway PostgreSQL server for the storage tests. With CI=true it also checks formatting and
 # lints with warnings denied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +60,37 @@ if grep -nE "$leaks" "$logs"/*.log >&2; then
   exit 1
 fi
 rm -rf "$logs"
+
+# A real PostgreSQL for the storage tests: a throwaway cluster on a free loopback port, unless
+# TEST_POSTGRES_URL names a server already. initdb refuses to run as root, so as root the
+# cluster is made and run by the `postgres` user.
+if [ -z "${TEST_POSTGRES_URL:-}" ]; then
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -z "$pg_bin" ]; then
+    echo "==> installing postgresql"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  pg_dir=$(mktemp -d)
+  as_pg=()
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres:postgres "$pg_dir"
+    as_pg=(runuser -u postgres --)
+  fi
+  pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  echo "==> starting PostgreSQL ($("$pg_bin/postgres" --version)) on 127.0.0.1:$pg_port"
+  "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >"$pg_dir/initdb.log" 2>&1 \
+    || { cat "$pg_dir/initdb.log" >&2; exit 1; }
+  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -o \
+    "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null \
+    || { cat "$pg_dir/server.log" >&2; exit 1; }
+  stop_postgres() {
+    "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+  }
+  trap stop_postgres EXIT
+  export TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+fi
 
 if cargo nextest --version >/dev/null 2>&1; then
   echo "==> cargo nextest run --workspace"

@@ -10,4 +10,5 @@ exec python3 scripts/lib/walkthrough.py \
   docs/playground.md \
   docs/client-secret-post.md \
   docs/client-secret-basic.md \
-  docs/resource-services.md
+  docs/resource-services.md \
+  docs/operations.md

@@ -1,11 +1,16 @@
 # Sourced by the load scripts: interleaved wrk rounds and their medians.
-#   runs=("name|url|lua script file" ...); wrk_rounds ROUNDS THREADS CONNECTIONS DURATION
+#   BENCH_ROUNDS=3  BENCH_DURATION=5s  BENCH_CONNECTIONS=16  BENCH_THREADS=1
+#   runs=("name|url|lua script file" ...); wrk_rounds
 # fills rps[name] and p50[name] with one value per round (space-separated) and fails on any
-# non-2xx answer; wrk_medians prints each run's median and exports MEDIAN_<n> for run n.
+# non-2xx answer; wrk_medians SNIPPET prints each run's median, then runs the python SNIPPET.
 declare -A rps p50
+rounds="${BENCH_ROUNDS:-3}"
+duration="${BENCH_DURATION:-5s}"
+connections="${BENCH_CONNECTIONS:-16}"
+threads="${BENCH_THREADS:-1}"
 
 wrk_rounds() {
-  local rounds=$1 threads=$2 connections=$3 duration=$4 round run name url script out
+  local round run name url script out
   for round in $(seq 1 "$rounds"); do
     for run in "${runs[@]}"; do
       IFS='|' read -r name url script <<<"$run"
@@ -22,6 +27,8 @@ wrk_rounds() {
 # medians by run name) defined.
 wrk_medians() {
   local snippet=$1 run name args=()
+  echo
+  echo "==> medians of $rounds rounds ($threads wrk thread(s), $connections connections, $duration per run)"
   for run in "${runs[@]}"; do
     IFS='|' read -r name _ _ <<<"$run"
     args+=("$name" "${rps[$name]}" "${p50[$name]}")

@@ -14,6 +14,7 @@ fn playground(alg: SigningAlgorithm) -> Settings {
         .join("../../deploy/playground/ms-auth-server.toml");
     let mut settings = Settings::load(Some(&path)).unwrap();
     settings.keys.algorithm = alg;
+    settings.store.url = "memory".to_owned();
     settings
 }
 
@@ -24,8 +25,8 @@ fn issuance(c: &mut Criterion) {
         (SigningAlgorithm::RS256, "rs256"),
         (SigningAlgorithm::ES256, "es256"),
     ] {
-        let state = AppState::build(&playground(alg)).unwrap();
         let system = actix_web::rt::System::new();
+        let state = system.block_on(AppState::build(&playground(alg))).unwrap();
         let service = system.block_on(init_service(
             actix_web::App::new().configure(|cfg| state.configure()(cfg)),
         ));

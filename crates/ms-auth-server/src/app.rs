@@ -1,18 +1,56 @@
 //! Building and running the service: `App::build(settings)` binds and is ready to `run()`.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use actix_web::{HttpServer, dev::Server, web};
 
 use crate::{
     http::{self, HttpSettings},
     oauth::{
-        keys::{KeyError, KeySet, SigningKey},
+        keys::{KeyError, KeySet, SigningAlgorithm, SigningKey},
         server::AuthorizationServer,
     },
     settings::{Settings, SettingsError},
-    store::{MeasuredClientStore, MemoryClientStore},
+    store::{KeyState, StoreError, StoredKey, Stores, settings::OpenError},
 };
+
+/// The active key from the store, or a new one of `alg` made active there.
+async fn stored_key(stores: &Stores, alg: SigningAlgorithm) -> Result<SigningKey, BuildError> {
+    let candidate = SigningKey::generate(alg).map_err(BuildError::Generate)?;
+    let created_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let active = stores
+        .keys
+        .activate_if_none(StoredKey {
+            kid: candidate.kid().to_owned(),
+            algorithm: alg,
+            state: KeyState::Active,
+            private_key_pem: candidate.to_pkcs8_pem().map_err(BuildError::Generate)?,
+            created_at,
+        })
+        .await?;
+    if !stores.durable {
+        tracing::warn!(
+            kid = %active.kid,
+            "store.url = \"memory\": the signing key is generated at each start; tokens do not verify after a restart"
+        );
+    } else if active.kid != candidate.kid() {
+        tracing::info!(kid = %active.kid, algorithm = %active.algorithm, "signing with the stored active key");
+    } else {
+        tracing::info!(kid = %active.kid, algorithm = %active.algorithm, "created and stored a new active signing key");
+    }
+    SigningKey::from_pem(
+        active.private_key_pem.as_bytes(),
+        active.algorithm,
+        Some(active.kid.clone()),
+    )
+    .map_err(|source| BuildError::Key {
+        path: format!("stored key {}", active.kid),
+        source,
+    })
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -28,6 +66,10 @@ pub enum BuildError {
     #[error("signing key: {0}")]
     Generate(KeyError),
     #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
     Bind(#[from] service_kit::server::BindError),
 }
 
@@ -39,39 +81,48 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn build(settings: &Settings) -> Result<Self, BuildError> {
+    /// Opens the store `settings.store` names (migrating it), then as [`Self::with_stores`].
+    pub async fn build(settings: &Settings) -> Result<Self, BuildError> {
         settings.validate()?;
-        let key = match &settings.keys.private_key_file {
+        let stores = Stores::open(&settings.store).await?;
+        Self::with_stores(settings, stores).await
+    }
+
+    /// Registers the config's clients in `stores` and takes the signing key: the configured
+    /// file's, else the stored active key, else a new one stored as active (of replicas
+    /// starting together, one key wins and every replica signs with it).
+    pub async fn with_stores(settings: &Settings, stores: Stores) -> Result<Self, BuildError> {
+        settings.validate()?;
+        // A bad key file is reported before anything else is done.
+        let file_key = match &settings.keys.private_key_file {
             Some(path) => {
                 let shown = path.display().to_string();
                 let pem = std::fs::read(path).map_err(|source| BuildError::KeyFile {
                     path: shown.clone(),
                     source,
                 })?;
-                SigningKey::from_pem(&pem, settings.keys.algorithm, settings.keys.kid.clone())
-                    .map_err(|source| BuildError::Key {
-                        path: shown,
-                        source,
-                    })?
+                Some(
+                    SigningKey::from_pem(&pem, settings.keys.algorithm, settings.keys.kid.clone())
+                        .map_err(|source| BuildError::Key {
+                            path: shown,
+                            source,
+                        })?,
+                )
             }
-            None => {
-                let key =
-                    SigningKey::generate(settings.keys.algorithm).map_err(BuildError::Generate)?;
-                tracing::warn!(
-                    kid = key.kid(),
-                    "no keys.private_key_file configured: generated a signing key; tokens will not verify after a restart"
-                );
-                key
-            }
+            None => None,
+        };
+        for client in settings.clients()? {
+            stores.clients.upsert(&client).await?;
+        }
+        let key = match file_key {
+            Some(key) => key,
+            None => stored_key(&stores, settings.keys.algorithm).await?,
         };
         let keys = KeySet::new(key).map_err(BuildError::Generate)?;
-        let clients = Arc::new(MeasuredClientStore(MemoryClientStore::new(
-            settings.clients()?,
-        )));
         let server = AuthorizationServer {
             issuer: settings.issuer.clone(),
             keys,
-            clients,
+            clients: stores.clients,
             scope_claim: settings.tokens.scope_claim,
         };
         Ok(Self {
@@ -103,7 +154,7 @@ impl App {
     /// Builds the state and binds `server.host:server.port` (port 0 picks a free one).
     pub async fn build(settings: Settings) -> Result<Self, BuildError> {
         service_kit::metrics::install();
-        let state = AppState::build(&settings)?;
+        let state = AppState::build(&settings).await?;
         let (listener, port) =
             service_kit::server::bind(&settings.server.host, settings.server.port)?;
         let AppState {

@@ -12,6 +12,7 @@ use crate::{
         secret::{ClientSecret, SecretHash},
     },
     settings::{CONFIG_FILE_ENV, Settings},
+    store::SqlStore,
 };
 
 #[derive(Debug, Parser)]
@@ -34,6 +35,9 @@ pub enum Command {
     Serve,
     /// Load and validate the configuration, then exit.
     CheckConfig,
+    /// Bring the store of record's schema up to date (`store.url`), then exit. `serve` does
+    /// it at start-up too.
+    Migrate,
     /// Read a client secret from standard input and print its stored form for `client_secret_hash`.
     HashSecret,
     /// Print a new private signing key as PKCS#8 PEM, for `keys.private_key_file`.
@@ -53,6 +57,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config),
+        Command::Migrate => migrate(cli.config),
         Command::CheckConfig => match Settings::load(cli.config.as_deref()) {
             Ok(s) => {
                 println!(
@@ -91,6 +96,28 @@ fn serve(config: Option<PathBuf>) -> ExitCode {
             app.run().await.map_err(|e| format!("server error: {e}"))
         },
     )
+}
+
+fn migrate(config: Option<PathBuf>) -> ExitCode {
+    let settings = match Settings::load(config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(&format!("configuration error: {e}")),
+    };
+    if settings.store.is_memory() {
+        return fail("`store.url` is memory: there is nothing to migrate");
+    }
+    let opened = actix_web::rt::System::new().block_on(async {
+        let store = SqlStore::open(&settings.store).await?;
+        store.close().await;
+        Ok::<_, crate::store::settings::OpenError>(())
+    });
+    match opened {
+        Ok(()) => {
+            println!("store {} is up to date", settings.store.redacted_url());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    }
 }
 
 fn hash_secret() -> ExitCode {

@@ -19,6 +19,7 @@ use crate::oauth::{
     secret::{ClientSecret, SecretHash},
     token::ScopeClaimFormat,
 };
+use crate::store::StoreSettings;
 
 /// Prefix of environment overrides: `MS_AUTH_SERVER__SERVER__PORT=9001` sets `server.port`.
 pub const ENV_PREFIX: &str = "MS_AUTH_SERVER";
@@ -33,6 +34,8 @@ pub struct Settings {
     pub issuer: String,
     pub tokens: TokenSettings,
     pub keys: KeySettings,
+    /// The store of record (`[store]`).
+    pub store: StoreSettings,
     pub log: LogSettings,
     /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
     pub telemetry: TraceSettings,
@@ -46,6 +49,7 @@ impl Default for Settings {
             issuer: "http://localhost:8085/ms-auth-server".to_owned(),
             tokens: TokenSettings::default(),
             keys: KeySettings::default(),
+            store: StoreSettings::default(),
             log: LogSettings::default(),
             telemetry: TraceSettings::default(),
             clients: Vec::new(),

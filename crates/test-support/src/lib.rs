@@ -26,6 +26,7 @@ impl AuthServer {
         let path = workspace_root().join("deploy/playground/ms-auth-server.toml");
         let mut settings = ms_auth_server::Settings::load(Some(&path)).unwrap();
         settings.server.port = 0;
+        settings.store.url = "memory".to_owned();
         let app = ms_auth_server::App::build(settings).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run());

@@ -49,7 +49,9 @@ pub fn free_port() -> u16 {
 fn playground_settings() -> ms_auth_server::Settings {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../deploy/playground/ms-auth-server.toml");
-    ms_auth_server::Settings::load(Some(&path)).unwrap()
+    let mut settings = ms_auth_server::Settings::load(Some(&path)).unwrap();
+    settings.store.url = "memory".to_owned();
+    settings
 }
 
 impl AuthServer {

@@ -109,6 +109,8 @@ impl Proc {
             .arg("--config")
             .arg(config)
             .env("RUST_LOG", "trace")
+            // A new key at each start of the auth server (the test needs one).
+            .env("MS_AUTH_SERVER__STORE__URL", "memory")
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)
             // Long enough that spans leave only with the flush at shutdown.
             .env("OTEL_BSP_SCHEDULE_DELAY", "60000")

@@ -2,7 +2,7 @@
 
 use std::{fmt, time::Duration};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{scope::ScopeSet, secret::SecretHash};
 
@@ -31,7 +31,7 @@ impl fmt::Display for ClientId {
 ///
 /// Registrable is not implemented: the token endpoint handles the grants of
 /// [`crate::oauth::grants::TokenRequest`] and answers `unsupported_grant_type` for the others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantType {
     AuthorizationCode,
@@ -50,7 +50,7 @@ impl GrantType {
 }
 
 /// Token endpoint client authentication methods (RFC 7591 §2 names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     /// RFC 6749 §2.3.1, HTTP Basic.

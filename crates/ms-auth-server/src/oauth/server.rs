@@ -50,7 +50,7 @@ impl TokenEndpointError {
         match self {
             Self::Rejected(e) => e.clone(),
             Self::Store(StoreError::Unavailable(_)) => OAuthError::temporarily_unavailable(),
-            Self::Signing(_) => OAuthError::server_error(),
+            Self::Store(StoreError::Corrupt(_)) | Self::Signing(_) => OAuthError::server_error(),
         }
     }
 }

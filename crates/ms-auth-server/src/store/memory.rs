@@ -1,14 +1,20 @@
-//! In-memory stores: the embedded default until the SQL store lands, and the store of tests.
+//! In-memory stores: for tests, and `store.url = "memory"`. Nothing survives a restart.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
 
-use super::{ClientStore, StoreError};
+use super::{ClientStore, KeyState, KeyStore, StoreError, StoredKey};
 use crate::oauth::client::Client;
 
-/// Clients held in a map that does not change after start-up.
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Unavailable("an in-memory store's lock is poisoned".to_owned())
+}
+
 #[derive(Debug, Default)]
 pub struct MemoryClientStore {
-    clients: HashMap<String, Arc<Client>>,
+    clients: RwLock<HashMap<String, Arc<Client>>>,
 }
 
 impl MemoryClientStore {
@@ -17,19 +23,61 @@ impl MemoryClientStore {
             .into_iter()
             .map(|c| (c.id.as_str().to_owned(), Arc::new(c)))
             .collect();
-        Self { clients }
+        Self {
+            clients: RwLock::new(clients),
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl ClientStore for MemoryClientStore {
     async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
-        Ok(self.clients.get(client_id).cloned())
+        Ok(self
+            .clients
+            .read()
+            .map_err(poisoned)?
+            .get(client_id)
+            .cloned())
     }
 
     async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
-        let mut all: Vec<_> = self.clients.values().cloned().collect();
+        let mut all: Vec<_> = self
+            .clients
+            .read()
+            .map_err(poisoned)?
+            .values()
+            .cloned()
+            .collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(all)
+    }
+
+    async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
+        self.clients
+            .write()
+            .map_err(poisoned)?
+            .insert(client.id.as_str().to_owned(), Arc::new(client.clone()));
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryKeyStore {
+    keys: RwLock<Vec<StoredKey>>,
+}
+
+#[async_trait::async_trait]
+impl KeyStore for MemoryKeyStore {
+    async fn activate_if_none(&self, candidate: StoredKey) -> Result<StoredKey, StoreError> {
+        let mut keys = self.keys.write().map_err(poisoned)?;
+        if let Some(active) = keys.iter().find(|k| k.state == KeyState::Active) {
+            return Ok(active.clone());
+        }
+        keys.push(candidate.clone());
+        Ok(candidate)
+    }
+
+    async fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        Ok(self.keys.read().map_err(poisoned)?.clone())
     }
 }

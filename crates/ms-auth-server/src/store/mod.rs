@@ -1,21 +1,28 @@
-//! Storage behind the protocol core: small traits shaped by what the protocol needs.
-//!
-//! Only the in-memory store exists so far; the SQL store of record and Redis slot in behind
-//! the same traits.
+//! Storage behind the protocol core: small traits shaped by what the protocol needs, one
+//! implementation per backend. The SQL store of record (`sql`: SQLite embedded, PostgreSQL for
+//! clusters) keeps what must survive a restart; the in-memory store is for tests.
 
 mod memory;
+pub mod sealing;
+pub mod settings;
+mod sql;
 
 use std::sync::Arc;
 
-pub use memory::MemoryClientStore;
+pub use memory::{MemoryClientStore, MemoryKeyStore};
+pub use settings::StoreSettings;
+pub use sql::SqlStore;
 
-use crate::oauth::client::Client;
+use crate::oauth::{client::Client, keys::SigningAlgorithm};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The backend cannot be reached; callers answer `temporarily_unavailable`.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A row could not be read back (a bad encryption key, a hand-edited row).
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
 }
 
 /// Registered clients, looked up by `client_id`.
@@ -25,6 +32,87 @@ pub trait ClientStore: Send + Sync {
 
     /// Every registered client, for metadata such as `scopes_supported`.
     async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError>;
+
+    /// Creates the client or replaces its registration (the config's clients at start-up).
+    async fn upsert(&self, client: &Client) -> Result<(), StoreError>;
+}
+
+/// Lifecycle state of a signing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    /// Signs new tokens; at most one key is active.
+    Active,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+        }
+    }
+}
+
+/// A signing key as stored: the private key as PKCS#8 PEM (sealed at rest by SQL backends).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub kid: String,
+    pub algorithm: SigningAlgorithm,
+    pub state: KeyState,
+    pub private_key_pem: String,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The signing keys.
+#[async_trait::async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Stores `candidate` as the active key unless one is active already, and returns the
+    /// active key: of replicas starting together, exactly one key wins and all use it.
+    async fn activate_if_none(&self, candidate: StoredKey) -> Result<StoredKey, StoreError>;
+
+    /// Every stored key.
+    async fn keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+}
+
+/// The stores a server runs on.
+#[derive(Clone)]
+pub struct Stores {
+    pub clients: Arc<dyn ClientStore>,
+    pub keys: Arc<dyn KeyStore>,
+    /// True when what is stored survives a restart.
+    pub durable: bool,
+}
+
+impl Stores {
+    pub fn memory() -> Self {
+        Self {
+            clients: Arc::new(MeasuredClientStore(MemoryClientStore::default())),
+            keys: Arc::new(MemoryKeyStore::default()),
+            durable: false,
+        }
+    }
+
+    /// The stores `settings.url` names (`memory`, `sqlite://…`, `postgres://…`), migrated.
+    pub async fn open(settings: &StoreSettings) -> Result<Self, settings::OpenError> {
+        if settings.is_memory() {
+            return Ok(Self::memory());
+        }
+        let sql = Arc::new(SqlStore::open(settings).await?);
+        Ok(Self {
+            clients: Arc::new(MeasuredClientStore(Arc::clone(&sql))),
+            keys: sql,
+            durable: true,
+        })
+    }
 }
 
 /// A client store whose every operation is timed and counted (`store="clients"` in
@@ -39,5 +127,24 @@ impl<S: ClientStore> ClientStore for MeasuredClientStore<S> {
 
     async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
         service_kit::metrics::time_store("clients", "all", self.0.all()).await
+    }
+
+    async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
+        service_kit::metrics::time_store("clients", "upsert", self.0.upsert(client)).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: ClientStore + ?Sized> ClientStore for Arc<S> {
+    async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
+        (**self).client(client_id).await
+    }
+
+    async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
+        (**self).all().await
+    }
+
+    async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
+        (**self).upsert(client).await
     }
 }

@@ -8,7 +8,8 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"));
     cmd.args(args)
         .env_remove("MS_AUTH_SERVER_CONFIG")
-        .env_remove("RUST_BACKTRACE");
+        .env_remove("RUST_BACKTRACE")
+        .env("MS_AUTH_SERVER__STORE__URL", "memory");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -158,6 +159,7 @@ fn start_up_warns_about_plain_secrets_and_generated_keys_without_logging_the_sec
     let mut child = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
         .args(["-c", &playground()])
         .env("MS_AUTH_SERVER__SERVER__PORT", "0")
+        .env("MS_AUTH_SERVER__STORE__URL", "memory")
         .env("RUST_LOG", "debug")
         .env_remove("MS_AUTH_SERVER_CONFIG")
         .stderr(std::process::Stdio::piped())
@@ -182,7 +184,7 @@ fn start_up_warns_about_plain_secrets_and_generated_keys_without_logging_the_sec
         log.contains("service-client-jwt"),
         "the warning names the client: {log}"
     );
-    assert!(log.contains("generated a signing key"), "{log}");
+    assert!(log.contains("generated at each start"), "{log}");
     assert!(
         !log.contains("service-client-jwt-secret"),
         "the secret was logged: {log}"

@@ -28,6 +28,7 @@ pub fn playground_settings() -> Settings {
     ))
     .expect("playground config");
     settings.server.port = 0;
+    settings.store.url = "memory".to_owned();
     settings
 }
 

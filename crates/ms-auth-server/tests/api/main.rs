@@ -7,6 +7,7 @@ mod health;
 mod helpers;
 mod jwks;
 mod metadata;
+mod store;
 mod token_client_auth;
 mod token_client_credentials;
 mod token_input;

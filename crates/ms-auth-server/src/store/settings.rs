@@ -1,0 +1,91 @@
+//! The `[store]` table: which store of record, and the key that seals private keys in it.
+
+use serde::Deserialize;
+
+use super::sealing::SealError;
+
+/// A secret from the config whose `Debug` shows nothing.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct EncryptionKey(pub String);
+
+impl std::fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EncryptionKey(..)")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSettings {
+    /// `sqlite://PATH` (the file and its folder are created), `postgres://USER@HOST:PORT/DB`,
+    /// or `memory` (nothing survives a restart: tests).
+    pub url: String,
+    /// 32 bytes, base64: seals the signing keys at rest. Required by the SQL stores.
+    pub encryption_key: Option<EncryptionKey>,
+    pub max_connections: u32,
+    /// How long a request waits for a connection before the store counts as unavailable.
+    pub connect_timeout_ms: u64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/ms-auth-server.db".to_owned(),
+            encryption_key: None,
+            max_connections: 10,
+            connect_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl StoreSettings {
+    pub fn is_memory(&self) -> bool {
+        self.url == "memory"
+    }
+
+    /// The URL with any password masked, for logs.
+    pub fn redacted_url(&self) -> String {
+        match url::Url::parse(&self.url) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("***"));
+                u.to_string()
+            }
+            _ => self.url.clone(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(
+        "`store.url` {0:?} is not supported: use sqlite://PATH, postgres://USER@HOST:PORT/DB or memory"
+    )]
+    Url(String),
+    #[error(
+        "`store.encryption_key` is required with a SQL store: 32 random bytes, base64 (`openssl rand -base64 32`)"
+    )]
+    MissingEncryptionKey,
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error("`store.url` {url}: cannot connect: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("`store.url` {url}: migrations failed: {reason}")]
+    Migrate { url: String, reason: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        let s = StoreSettings {
+            url: "postgres://auth:hunter2@db:5432/auth".to_owned(),
+            encryption_key: Some(EncryptionKey("c2VjcmV0".to_owned())),
+            ..StoreSettings::default()
+        };
+        assert_eq!(s.redacted_url(), "postgres://auth:***@db:5432/auth");
+        assert!(!format!("{s:?}").contains("c2VjcmV0"));
+    }
+}

@@ -1,0 +1,301 @@
+//! The SQL store of record: SQLite (embedded) or PostgreSQL, through sqlx's `Any` driver so
+//! both run the same statements; the schema is versioned and migrated at start-up.
+
+use std::{borrow::Cow, sync::Arc, time::Duration};
+
+use serde::{Deserialize, Serialize};
+use sqlx::{
+    AnyPool, Row,
+    any::AnyPoolOptions,
+    migrate::{Migration, MigrationType, Migrator},
+};
+
+use super::{
+    ClientStore, KeyState, KeyStore, StoreError, StoredKey,
+    sealing::Sealer,
+    settings::{OpenError, StoreSettings},
+};
+use crate::oauth::{
+    client::{AuthMethod, Client, ClientId, GrantType},
+    keys::SigningAlgorithm,
+    scope::ScopeSet,
+    secret::SecretHash,
+};
+
+/// The schema's versions, in order; each runs once, in a transaction, under a lock.
+fn migrator() -> Migrator {
+    let m = |version, description: &'static str, sql: &'static str| {
+        Migration::new(
+            version,
+            Cow::Borrowed(description),
+            MigrationType::Simple,
+            Cow::Borrowed(sql),
+            false,
+        )
+    };
+    Migrator {
+        migrations: Cow::Owned(vec![m(
+            1,
+            "clients and signing keys",
+            include_str!("migrations/0001_clients_and_keys.sql"),
+        )]),
+        ..Migrator::DEFAULT
+    }
+}
+
+pub struct SqlStore {
+    pool: AnyPool,
+    sealer: Sealer,
+}
+
+fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl SqlStore {
+    /// Connects to `settings.url` and brings the schema up to date.
+    pub async fn open(settings: &StoreSettings) -> Result<Self, OpenError> {
+        let key = settings
+            .encryption_key
+            .as_ref()
+            .ok_or(OpenError::MissingEncryptionKey)?;
+        let sealer = Sealer::from_base64(&key.0)?;
+        let url = connect_url(&settings.url)?;
+        sqlx::any::install_default_drivers();
+        let shown = settings.redacted_url();
+        let pool = AnyPoolOptions::new()
+            .max_connections(settings.max_connections.max(1))
+            .acquire_timeout(Duration::from_millis(settings.connect_timeout_ms.max(1)))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    if conn.backend_name() == "SQLite" {
+                        // Writers wait for each other instead of failing at once.
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|e| OpenError::Connect {
+                url: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        let store = Self { pool, sealer };
+        store
+            .migrate()
+            .await
+            .map_err(|reason| OpenError::Migrate { url: shown, reason })?;
+        Ok(store)
+    }
+
+    /// Applies the migrations not yet applied; replicas starting together take turns.
+    pub async fn migrate(&self) -> Result<(), String> {
+        migrator().run(&self.pool).await.map_err(|e| e.to_string())
+    }
+
+    /// The raw row of a signing key, for tests that check what is at rest.
+    pub async fn raw_key_row(&self, kid: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT sealed_private_key FROM signing_keys WHERE kid = $1")
+            .bind(kid)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row.map(|r| r.try_get::<String, _>(0).map_err(corrupt))
+            .transpose()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `sqlite://PATH` gains `?mode=rwc` (create) and its folder; `postgres://` passes as is.
+fn connect_url(url: &str) -> Result<String, OpenError> {
+    if let Some(rest) = url.strip_prefix("sqlite://") {
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            return Err(OpenError::Url(url.to_owned()));
+        }
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| OpenError::Connect {
+                url: url.to_owned(),
+                reason: format!("cannot create {}: {e}", dir.display()),
+            })?;
+        }
+        return Ok(if rest.contains('?') {
+            url.to_owned()
+        } else {
+            format!("{url}?mode=rwc")
+        });
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(url.to_owned());
+    }
+    Err(OpenError::Url(url.to_owned()))
+}
+
+/// A client's registration as stored in `clients.metadata`.
+#[derive(Serialize, Deserialize)]
+struct ClientMetadata {
+    grant_types: Vec<GrantType>,
+    token_endpoint_auth_methods: Vec<AuthMethod>,
+    scope: ScopeSet,
+    audience: Vec<String>,
+    access_token_ttl_secs: u64,
+}
+
+fn client_from_row(row: &sqlx::any::AnyRow) -> Result<Client, StoreError> {
+    let id: String = row.try_get("client_id").map_err(corrupt)?;
+    let hash: String = row.try_get("secret_hash").map_err(corrupt)?;
+    let metadata: String = row.try_get("metadata").map_err(corrupt)?;
+    let m: ClientMetadata =
+        serde_json::from_str(&metadata).map_err(|e| corrupt(format!("client {id}: {e}")))?;
+    Ok(Client {
+        secret: SecretHash::parse(&hash).map_err(|e| corrupt(format!("client {id}: {e}")))?,
+        id: ClientId::new(id),
+        grant_types: m.grant_types,
+        auth_methods: m.token_endpoint_auth_methods,
+        scopes: m.scope,
+        audience: m.audience,
+        access_token_ttl: Duration::from_secs(m.access_token_ttl_secs),
+    })
+}
+
+#[async_trait::async_trait]
+impl ClientStore for SqlStore {
+    async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
+        let row = sqlx::query(
+            "SELECT client_id, secret_hash, metadata FROM clients WHERE client_id = $1",
+        )
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        row.map(|r| client_from_row(&r).map(Arc::new)).transpose()
+    }
+
+    async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
+        let rows =
+            sqlx::query("SELECT client_id, secret_hash, metadata FROM clients ORDER BY client_id")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| client_from_row(r).map(Arc::new))
+            .collect()
+    }
+
+    async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
+        let metadata = serde_json::to_string(&ClientMetadata {
+            grant_types: client.grant_types.clone(),
+            token_endpoint_auth_methods: client.auth_methods.clone(),
+            scope: client.scopes.clone(),
+            audience: client.audience.clone(),
+            access_token_ttl_secs: client.access_token_ttl.as_secs(),
+        })
+        .map_err(corrupt)?;
+        sqlx::query(
+            "INSERT INTO clients (client_id, secret_hash, metadata, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) \
+             ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
+             metadata = excluded.metadata, updated_at = excluded.updated_at",
+        )
+        .bind(client.id.as_str())
+        .bind(client.secret.to_phc())
+        .bind(metadata)
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+impl SqlStore {
+    fn key_from_row(&self, row: &sqlx::any::AnyRow) -> Result<StoredKey, StoreError> {
+        let kid: String = row.try_get("kid").map_err(corrupt)?;
+        let algorithm: String = row.try_get("algorithm").map_err(corrupt)?;
+        let state: String = row.try_get("state").map_err(corrupt)?;
+        let sealed: String = row.try_get("sealed_private_key").map_err(corrupt)?;
+        let algorithm = match algorithm.as_str() {
+            "RS256" => SigningAlgorithm::RS256,
+            "ES256" => SigningAlgorithm::ES256,
+            other => return Err(corrupt(format!("key {kid}: algorithm {other:?}"))),
+        };
+        let state = match state.as_str() {
+            "active" => KeyState::Active,
+            other => return Err(corrupt(format!("key {kid}: state {other:?}"))),
+        };
+        let pem = self
+            .sealer
+            .open(&sealed, &kid)
+            .map_err(|e| corrupt(format!("key {kid}: {e}")))?;
+        Ok(StoredKey {
+            private_key_pem: String::from_utf8(pem).map_err(corrupt)?,
+            created_at: row.try_get("created_at").map_err(corrupt)?,
+            kid,
+            algorithm,
+            state,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl KeyStore for SqlStore {
+    async fn activate_if_none(&self, candidate: StoredKey) -> Result<StoredKey, StoreError> {
+        let sealed = self
+            .sealer
+            .seal(candidate.private_key_pem.as_bytes(), &candidate.kid)
+            .map_err(corrupt)?;
+        // The partial unique index on active keys settles a race between replicas.
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, algorithm, state, sealed_private_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(&candidate.kid)
+        .bind(candidate.algorithm.as_str())
+        .bind(KeyState::Active.as_str())
+        .bind(sealed)
+        .bind(candidate.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let row = sqlx::query(
+            "SELECT kid, algorithm, state, sealed_private_key, created_at FROM signing_keys \
+             WHERE state = $1",
+        )
+        .bind(KeyState::Active.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        self.key_from_row(&row)
+    }
+
+    async fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kid, algorithm, state, sealed_private_key, created_at FROM signing_keys \
+             ORDER BY created_at, kid",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(|r| self.key_from_row(r)).collect()
+    }
+}

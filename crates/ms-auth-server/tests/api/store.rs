@@ -1,0 +1,402 @@
+//! The store of record: one suite, run against every backend (memory, SQLite, PostgreSQL).
+//! PostgreSQL is the real server `scripts/test.sh` starts (`TEST_POSTGRES_URL`); each test
+//! gets a database of its own.
+
+use std::time::Duration;
+
+use ms_auth_server::{
+    App, Settings,
+    oauth::{
+        client::{AuthMethod, Client, ClientId, GrantType},
+        keys::{SigningAlgorithm, SigningKey},
+        scope::ScopeSet,
+        secret::{ClientSecret, SecretHash},
+    },
+    store::{KeyState, SqlStore, StoreSettings, StoredKey, Stores, settings::EncryptionKey},
+};
+use sqlx::Connection;
+
+use crate::helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET, basic, playground_settings};
+
+const ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Memory,
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty store location of `backend`, removed when dropped.
+struct Location {
+    settings: StoreSettings,
+    dir: Option<std::path::PathBuf>,
+}
+
+impl Drop for Location {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+async fn location(backend: Backend) -> Location {
+    let name = format!("t{}", uuid::Uuid::new_v4().simple());
+    let (url, dir) = match backend {
+        Backend::Memory => ("memory".to_owned(), None),
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("store-{name}"));
+            (format!("sqlite://{}/auth.db", dir.display()), Some(dir))
+        }
+        Backend::Postgres => {
+            let admin = std::env::var("TEST_POSTGRES_URL").expect(
+                "TEST_POSTGRES_URL is not set: run scripts/test.sh, which starts PostgreSQL, or point it at a server",
+            );
+            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let base = admin.rsplit_once('/').unwrap().0;
+            (format!("{base}/{name}"), None)
+        }
+    };
+    Location {
+        settings: StoreSettings {
+            url,
+            encryption_key: Some(EncryptionKey(ENCRYPTION_KEY.to_owned())),
+            ..StoreSettings::default()
+        },
+        dir,
+    }
+}
+
+/// One test per backend from one async fn taking the backend.
+macro_rules! per_backend {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::Backend;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() { super::$name(Backend::Memory).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { super::$name(Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() { super::$name(Backend::Postgres).await }
+        }
+    )*};
+}
+
+per_backend!(
+    clients_round_trip_and_upsert_replaces,
+    exactly_one_active_key_among_concurrent_starters,
+);
+
+fn client(id: &str, secret: &str, scopes: &str) -> Client {
+    Client {
+        id: ClientId::new(id),
+        secret: SecretHash::generate(&ClientSecret::new(secret)).unwrap(),
+        grant_types: vec![GrantType::ClientCredentials],
+        auth_methods: vec![AuthMethod::ClientSecretBasic],
+        scopes: ScopeSet::parse_param(scopes).unwrap(),
+        audience: vec!["api://x".to_owned()],
+        access_token_ttl: Duration::from_secs(600),
+    }
+}
+
+async fn clients_round_trip_and_upsert_replaces(backend: Backend) {
+    let at = location(backend).await;
+    let stores = Stores::open(&at.settings).await.unwrap();
+    assert!(stores.clients.client("a").await.unwrap().is_none());
+    stores
+        .clients
+        .upsert(&client("b", "sb", "x y"))
+        .await
+        .unwrap();
+    stores
+        .clients
+        .upsert(&client("a", "sa", "z"))
+        .await
+        .unwrap();
+    let a = stores.clients.client("a").await.unwrap().unwrap();
+    assert!(a.secret.verify(b"sa") && !a.secret.verify(b"sb"));
+    assert_eq!(a.scopes.to_param(), "z");
+    assert_eq!(a.audience, ["api://x"]);
+    assert_eq!(a.access_token_ttl, Duration::from_secs(600));
+    assert_eq!(a.grant_types, [GrantType::ClientCredentials]);
+    assert_eq!(a.auth_methods, [AuthMethod::ClientSecretBasic]);
+    // Replaced, not duplicated; order of scopes kept.
+    stores
+        .clients
+        .upsert(&client("a", "sa2", "q p"))
+        .await
+        .unwrap();
+    let a = stores.clients.client("a").await.unwrap().unwrap();
+    assert!(a.secret.verify(b"sa2") && !a.secret.verify(b"sa"));
+    assert_eq!(a.scopes.to_param(), "q p");
+    let all: Vec<String> = stores
+        .clients
+        .all()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id.as_str().to_owned())
+        .collect();
+    assert_eq!(all, ["a", "b"]);
+}
+
+fn candidate() -> StoredKey {
+    let key = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
+    StoredKey {
+        kid: key.kid().to_owned(),
+        algorithm: SigningAlgorithm::ES256,
+        state: KeyState::Active,
+        private_key_pem: key.to_pkcs8_pem().unwrap(),
+        created_at: 1,
+    }
+}
+
+async fn exactly_one_active_key_among_concurrent_starters(backend: Backend) {
+    let at = location(backend).await;
+    let stores = Stores::open(&at.settings).await.unwrap();
+    // Several replicas' stores on the same database, racing to create the first key.
+    let mut racers = vec![stores.clone()];
+    if backend != Backend::Memory {
+        for _ in 0..3 {
+            racers.push(Stores::open(&at.settings).await.unwrap());
+        }
+    }
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let s = racers[i % racers.len()].clone();
+            tokio::spawn(async move { s.keys.activate_if_none(candidate()).await.unwrap() })
+        })
+        .collect();
+    let mut winners = std::collections::HashSet::new();
+    for t in tasks {
+        let active = t.await.unwrap();
+        assert_eq!(active.state, KeyState::Active);
+        SigningKey::from_pem(
+            active.private_key_pem.as_bytes(),
+            active.algorithm,
+            Some(active.kid.clone()),
+        )
+        .expect("the stored key loads");
+        winners.insert(active.kid);
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let stored = stores.keys.keys().await.unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+}
+
+/// A running ms-auth-server on `store`, stoppable.
+struct Replica {
+    base: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Replica {
+    async fn start(store: &StoreSettings) -> Self {
+        let mut settings: Settings = playground_settings();
+        settings.store = store.clone();
+        let app = App::build(settings).await.expect("app builds");
+        let base = format!("http://127.0.0.1:{}/ms-auth-server", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run());
+        Self { base, handle }
+    }
+
+    async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+
+    async fn jwks(&self) -> serde_json::Value {
+        reqwest::get(format!("{}/oauth2/jwks", self.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn token(&self, id_secret: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("{}/oauth2/token", self.base))
+            .header("Authorization", basic(id_secret))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials")
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The `kid` in a compact JWS's header.
+fn kid_of(token: &str) -> String {
+    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
+}
+
+async fn access_token(replica: &Replica) -> String {
+    let res = replica
+        .token(&format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}"))
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json::<serde_json::Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_keeps_clients_and_keys_sqlite() {
+    restart_keeps_clients_and_keys(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_keeps_clients_and_keys_postgres() {
+    restart_keeps_clients_and_keys(Backend::Postgres).await;
+}
+
+async fn restart_keeps_clients_and_keys(backend: Backend) {
+    let at = location(backend).await;
+    let first = Replica::start(&at.settings).await;
+    let token = access_token(&first).await;
+    let jwks = first.jwks().await;
+    first.stop().await;
+    let second = Replica::start(&at.settings).await;
+    assert_eq!(second.jwks().await, jwks, "the same keys after a restart");
+    assert_eq!(
+        jwks["keys"][0]["kid"].as_str(),
+        Some(kid_of(&token).as_str()),
+        "a token issued before the restart verifies with the keys published after it"
+    );
+    assert_eq!(kid_of(&access_token(&second).await), kid_of(&token));
+    second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_keys_and_clients_over_postgres() {
+    let at = location(Backend::Postgres).await;
+    let (a, b) = tokio::join!(Replica::start(&at.settings), Replica::start(&at.settings));
+    let token = access_token(&a).await;
+    let jwks_b = b.jwks().await;
+    assert_eq!(a.jwks().await, jwks_b);
+    assert_eq!(
+        jwks_b["keys"][0]["kid"].as_str(),
+        Some(kid_of(&token).as_str())
+    );
+    // A client created through one replica's store works at the other at once.
+    let stores = Stores::open(&at.settings).await.unwrap();
+    assert_eq!(b.token("late-client:late-secret").await.status(), 401);
+    let mut late = client("late-client", "late-secret", "country.read");
+    late.audience.clear();
+    stores.clients.upsert(&late).await.unwrap();
+    assert_eq!(b.token("late-client:late-secret").await.status(), 200);
+    assert_eq!(a.token("late-client:late-secret").await.status(), 200);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_secret_is_readable_at_rest_sqlite() {
+    let at = location(Backend::Sqlite).await;
+    let replica = Replica::start(&at.settings).await;
+    let token = access_token(&replica).await;
+    replica.stop().await;
+    let dir = at.dir.clone().unwrap();
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("service-client-jwt"), "the file is the store");
+    for secret in [PLAYGROUND_SECRET, "PRIVATE KEY", "MII"] {
+        assert!(
+            !text.contains(secret),
+            "{secret:?} is readable in the SQLite file"
+        );
+    }
+    assert!(!text.contains(&token));
+    // The row holds the sealed form, which opens only with the key it was sealed with.
+    let store = SqlStore::open(&at.settings).await.unwrap();
+    let sealed = store.raw_key_row(&kid_of(&token)).await.unwrap().unwrap();
+    assert!(sealed.starts_with("v1."), "{sealed}");
+    store.close().await;
+    let mut wrong = at.settings.clone();
+    wrong.encryption_key = Some(EncryptionKey(
+        "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=".to_owned(),
+    ));
+    let mut settings = playground_settings();
+    settings.store = wrong;
+    let err = App::build(settings)
+        .await
+        .err()
+        .expect("a wrong key refuses to start");
+    assert!(err.to_string().contains("store.encryption_key"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_secret_is_readable_at_rest_postgres() {
+    let at = location(Backend::Postgres).await;
+    let replica = Replica::start(&at.settings).await;
+    let token = access_token(&replica).await;
+    replica.stop().await;
+    let mut conn = sqlx::PgConnection::connect(&at.settings.url).await.unwrap();
+    // Every column of every table, as text.
+    let dump: Vec<(String,)> = sqlx::query_as(
+        "SELECT row_to_json(c)::text FROM clients c UNION ALL SELECT row_to_json(k)::text FROM signing_keys k",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let dump: String = dump.into_iter().map(|r| r.0).collect();
+    assert!(dump.contains("service-client-jwt"), "{dump}");
+    for secret in [PLAYGROUND_SECRET, "PRIVATE KEY", "MII", token.as_str()] {
+        assert!(
+            !dump.contains(secret),
+            "{secret:?} is readable in PostgreSQL"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_be_reached_is_one_clear_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let settings = StoreSettings {
+        url: format!("postgres://postgres:hunter2@127.0.0.1:{port}/none"),
+        encryption_key: Some(EncryptionKey(ENCRYPTION_KEY.to_owned())),
+        connect_timeout_ms: 500,
+        ..StoreSettings::default()
+    };
+    let err = Stores::open(&settings)
+        .await
+        .err()
+        .expect("no server there");
+    let shown = err.to_string();
+    assert!(shown.contains("cannot connect"), "{shown}");
+    assert!(
+        !shown.contains("hunter2"),
+        "the password was shown: {shown}"
+    );
+    for (url, needle) in [
+        ("mysql://x", "not supported"),
+        ("sqlite://", "not supported"),
+    ] {
+        let s = StoreSettings {
+            url: url.to_owned(),
+            ..settings.clone()
+        };
+        let err = Stores::open(&s).await.err().unwrap().to_string();
+        assert!(err.contains(needle), "{url}: {err}");
+    }
+    let none = StoreSettings {
+        encryption_key: None,
+        ..settings
+    };
+    let err = Stores::open(&none).await.err().unwrap().to_string();
+    assert!(err.contains("store.encryption_key"), "{err}");
+}
