@@ -11,7 +11,7 @@ use crate::{
         server::AuthorizationServer,
     },
     settings::{Settings, SettingsError},
-    store::{KeyState, StoreError, StoredKey, Stores, settings::OpenError},
+    store::{KeyState, StoreError, StoredKey, Stores, grants::AuditEvent, settings::OpenError},
 };
 
 /// The active key from the store, or a new one of `alg` made active there.
@@ -40,6 +40,16 @@ async fn stored_key(stores: &Stores, alg: SigningAlgorithm) -> Result<SigningKey
         tracing::info!(kid = %active.kid, algorithm = %active.algorithm, "signing with the stored active key");
     } else {
         tracing::info!(kid = %active.kid, algorithm = %active.algorithm, "created and stored a new active signing key");
+        stores
+            .audit
+            .append(&AuditEvent {
+                at: created_at,
+                event: "signing_key_created".to_owned(),
+                client_id: None,
+                subject: None,
+                detail: format!("kid {} ({})", active.kid, active.algorithm),
+            })
+            .await?;
     }
     SigningKey::from_pem(
         active.private_key_pem.as_bytes(),

@@ -2,10 +2,13 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, RwLock},
+    sync::{Arc, Mutex, RwLock},
 };
 
-use super::{ClientStore, KeyState, KeyStore, StoreError, StoredKey};
+use super::{
+    ClientStore, KeyState, KeyStore, StoreError, StoredKey,
+    grants::{AuditEvent, AuditLog, CodeGrant, CodeUse, GrantStore, RefreshGrant, Rotation},
+};
 use crate::oauth::client::Client;
 
 fn poisoned<T>(_: T) -> StoreError {
@@ -79,5 +82,150 @@ impl KeyStore for MemoryKeyStore {
 
     async fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         Ok(self.keys.read().map_err(poisoned)?.clone())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RefreshRow {
+    grant: RefreshGrant,
+    rotated: bool,
+    revoked: bool,
+}
+
+#[derive(Debug, Default)]
+struct GrantState {
+    codes: HashMap<String, (CodeGrant, bool)>,
+    refresh: HashMap<String, RefreshRow>,
+    audit: Vec<AuditEvent>,
+}
+
+/// Grants and the audit log behind one lock: every operation is atomic.
+#[derive(Debug, Default)]
+pub struct MemoryGrantStore {
+    state: Mutex<GrantState>,
+}
+
+impl GrantState {
+    fn revoke_family(&mut self, family_id: &str) -> u64 {
+        let mut n = 0;
+        for row in self.refresh.values_mut() {
+            if row.grant.family_id == family_id && !row.revoked {
+                row.revoked = true;
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+#[async_trait::async_trait]
+impl GrantStore for MemoryGrantStore {
+    async fn put_code(&self, code_hash: &str, grant: &CodeGrant) -> Result<(), StoreError> {
+        let mut s = self.state.lock().map_err(poisoned)?;
+        s.codes.insert(code_hash.to_owned(), (grant.clone(), false));
+        Ok(())
+    }
+
+    async fn consume_code(&self, code_hash: &str, now: i64) -> Result<CodeUse, StoreError> {
+        let mut s = self.state.lock().map_err(poisoned)?;
+        let Some((grant, consumed)) = s.codes.get_mut(code_hash) else {
+            return Ok(CodeUse::Invalid);
+        };
+        if *consumed {
+            let family_id = grant.family_id.clone();
+            s.revoke_family(&family_id);
+            return Ok(CodeUse::Replayed { family_id });
+        }
+        if grant.expires_at <= now {
+            return Ok(CodeUse::Invalid);
+        }
+        *consumed = true;
+        Ok(CodeUse::Fresh(grant.clone()))
+    }
+
+    async fn put_refresh(&self, token_hash: &str, grant: &RefreshGrant) -> Result<(), StoreError> {
+        let mut s = self.state.lock().map_err(poisoned)?;
+        s.refresh.insert(
+            token_hash.to_owned(),
+            RefreshRow {
+                grant: grant.clone(),
+                rotated: false,
+                revoked: false,
+            },
+        );
+        Ok(())
+    }
+
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        new_expires_at: i64,
+        now: i64,
+    ) -> Result<Rotation, StoreError> {
+        let mut s = self.state.lock().map_err(poisoned)?;
+        let Some(row) = s.refresh.get_mut(old_hash) else {
+            return Ok(Rotation::Invalid);
+        };
+        if row.rotated {
+            let family_id = row.grant.family_id.clone();
+            s.revoke_family(&family_id);
+            return Ok(Rotation::Reused { family_id });
+        }
+        if row.revoked || row.grant.expires_at <= now {
+            return Ok(Rotation::Invalid);
+        }
+        row.rotated = true;
+        let grant = RefreshGrant {
+            issued_at: now,
+            expires_at: new_expires_at,
+            ..row.grant.clone()
+        };
+        s.refresh.insert(
+            new_hash.to_owned(),
+            RefreshRow {
+                grant: grant.clone(),
+                rotated: false,
+                revoked: false,
+            },
+        );
+        Ok(Rotation::Rotated(grant))
+    }
+
+    async fn revoke_family(&self, family_id: &str, _now: i64) -> Result<u64, StoreError> {
+        Ok(self
+            .state
+            .lock()
+            .map_err(poisoned)?
+            .revoke_family(family_id))
+    }
+
+    async fn refresh(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<RefreshGrant>, StoreError> {
+        let s = self.state.lock().map_err(poisoned)?;
+        Ok(s.refresh
+            .get(token_hash)
+            .filter(|r| !r.rotated && !r.revoked && r.grant.expires_at > now)
+            .map(|r| r.grant.clone()))
+    }
+}
+
+#[async_trait::async_trait]
+impl AuditLog for MemoryGrantStore {
+    async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.state
+            .lock()
+            .map_err(poisoned)?
+            .audit
+            .push(event.clone());
+        Ok(())
+    }
+
+    async fn recent(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+        let s = self.state.lock().map_err(poisoned)?;
+        Ok(s.audit.iter().rev().take(limit as usize).cloned().collect())
     }
 }

@@ -2,14 +2,17 @@
 //! implementation per backend. The SQL store of record (`sql`: SQLite embedded, PostgreSQL for
 //! clusters) keeps what must survive a restart; the in-memory store is for tests.
 
+pub mod grants;
 mod memory;
 pub mod sealing;
 pub mod settings;
 mod sql;
+mod sql_grants;
 
 use std::sync::Arc;
 
-pub use memory::{MemoryClientStore, MemoryKeyStore};
+pub use grants::{AuditLog, GrantStore};
+pub use memory::{MemoryClientStore, MemoryGrantStore, MemoryKeyStore};
 pub use settings::StoreSettings;
 pub use sql::SqlStore;
 
@@ -88,15 +91,20 @@ pub trait KeyStore: Send + Sync {
 pub struct Stores {
     pub clients: Arc<dyn ClientStore>,
     pub keys: Arc<dyn KeyStore>,
+    pub grants: Arc<dyn GrantStore>,
+    pub audit: Arc<dyn AuditLog>,
     /// True when what is stored survives a restart.
     pub durable: bool,
 }
 
 impl Stores {
     pub fn memory() -> Self {
+        let grants = Arc::new(MemoryGrantStore::default());
         Self {
             clients: Arc::new(MeasuredClientStore(MemoryClientStore::default())),
             keys: Arc::new(MemoryKeyStore::default()),
+            grants: grants.clone(),
+            audit: grants,
             durable: false,
         }
     }
@@ -109,7 +117,9 @@ impl Stores {
         let sql = Arc::new(SqlStore::open(settings).await?);
         Ok(Self {
             clients: Arc::new(MeasuredClientStore(Arc::clone(&sql))),
-            keys: sql,
+            keys: sql.clone(),
+            grants: sql.clone(),
+            audit: sql,
             durable: true,
         })
     }

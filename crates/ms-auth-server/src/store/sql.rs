@@ -34,25 +34,32 @@ fn migrator() -> Migrator {
         )
     };
     Migrator {
-        migrations: Cow::Owned(vec![m(
-            1,
-            "clients and signing keys",
-            include_str!("migrations/0001_clients_and_keys.sql"),
-        )]),
+        migrations: Cow::Owned(vec![
+            m(
+                1,
+                "clients and signing keys",
+                include_str!("migrations/0001_clients_and_keys.sql"),
+            ),
+            m(
+                2,
+                "grants and audit",
+                include_str!("migrations/0002_grants_and_audit.sql"),
+            ),
+        ]),
         ..Migrator::DEFAULT
     }
 }
 
 pub struct SqlStore {
-    pool: AnyPool,
+    pub(super) pool: AnyPool,
     sealer: Sealer,
 }
 
-fn unavailable(e: sqlx::Error) -> StoreError {
+pub(super) fn unavailable(e: sqlx::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
+pub(super) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 

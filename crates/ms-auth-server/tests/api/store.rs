@@ -12,7 +12,11 @@ use ms_auth_server::{
         scope::ScopeSet,
         secret::{ClientSecret, SecretHash},
     },
-    store::{KeyState, SqlStore, StoreSettings, StoredKey, Stores, settings::EncryptionKey},
+    store::{
+        KeyState, SqlStore, StoreSettings, StoredKey, Stores,
+        grants::{AuditEvent, CodeGrant, CodeUse, RefreshGrant, Rotation, credential_hash},
+        settings::EncryptionKey,
+    },
 };
 use sqlx::Connection;
 
@@ -90,7 +94,220 @@ macro_rules! per_backend {
 per_backend!(
     clients_round_trip_and_upsert_replaces,
     exactly_one_active_key_among_concurrent_starters,
+    a_code_is_consumed_once_and_a_replay_revokes_its_family,
+    a_refresh_token_rotates_once_and_reuse_revokes_the_family,
+    audit_entries_are_kept_in_order,
 );
+
+/// `n` stores on `at`'s database (one for memory), as replicas would have.
+async fn replicas(at: &Location, backend: Backend, n: usize) -> Vec<Stores> {
+    let mut all = vec![Stores::open(&at.settings).await.unwrap()];
+    if backend != Backend::Memory {
+        for _ in 1..n {
+            all.push(Stores::open(&at.settings).await.unwrap());
+        }
+    }
+    all
+}
+
+fn code(family: &str, expires_at: i64) -> CodeGrant {
+    CodeGrant {
+        family_id: family.to_owned(),
+        client_id: "web".to_owned(),
+        subject: "alice".to_owned(),
+        scope: "openid profile".to_owned(),
+        redirect_uri: "http://127.0.0.1:8080/cb".to_owned(),
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned()),
+        nonce: None,
+        auth_time: 100,
+        expires_at,
+    }
+}
+
+fn refresh(family: &str, expires_at: i64) -> RefreshGrant {
+    RefreshGrant {
+        family_id: family.to_owned(),
+        client_id: "web".to_owned(),
+        subject: "alice".to_owned(),
+        scope: "openid".to_owned(),
+        issued_at: 100,
+        expires_at,
+    }
+}
+
+async fn a_code_is_consumed_once_and_a_replay_revokes_its_family(backend: Backend) {
+    let at = location(backend).await;
+    let stores = replicas(&at, backend, 4).await;
+    let g = &stores[0].grants;
+    let h = credential_hash("the-code");
+    g.put_code(&h, &code("fam-1", 1_000)).await.unwrap();
+    g.put_refresh(&credential_hash("rt-1"), &refresh("fam-1", 5_000))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let g = stores[i % stores.len()].grants.clone();
+            let h = h.clone();
+            tokio::spawn(async move { g.consume_code(&h, 500).await.unwrap() })
+        })
+        .collect();
+    let mut fresh = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            CodeUse::Fresh(grant) => {
+                fresh += 1;
+                assert_eq!(grant, code("fam-1", 1_000));
+            }
+            CodeUse::Replayed { family_id } => assert_eq!(family_id, "fam-1"),
+            CodeUse::Invalid => panic!("a known code in time is never invalid"),
+        }
+    }
+    assert_eq!(fresh, 1, "exactly one consumer wins");
+    assert_eq!(
+        g.refresh(&credential_hash("rt-1"), 500).await.unwrap(),
+        None,
+        "RFC 6749 §4.1.2: a reused code revokes what it produced"
+    );
+    g.put_code(&credential_hash("late"), &code("fam-2", 1_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        g.consume_code(&credential_hash("late"), 1_000)
+            .await
+            .unwrap(),
+        CodeUse::Invalid
+    );
+    assert_eq!(
+        g.consume_code(&credential_hash("nope"), 1).await.unwrap(),
+        CodeUse::Invalid
+    );
+}
+
+async fn a_refresh_token_rotates_once_and_reuse_revokes_the_family(backend: Backend) {
+    let at = location(backend).await;
+    let stores = replicas(&at, backend, 4).await;
+    let g = &stores[0].grants;
+    let hash = |s: &str| credential_hash(s);
+    // In sequence: r0 → r1 → r2; r0 again is reuse and takes r2 down with the family.
+    g.put_refresh(&hash("r0"), &refresh("fam", 5_000))
+        .await
+        .unwrap();
+    let r1 = g
+        .rotate_refresh(&hash("r0"), &hash("r1"), 6_000, 200)
+        .await
+        .unwrap();
+    assert_eq!(
+        r1,
+        Rotation::Rotated(RefreshGrant {
+            issued_at: 200,
+            expires_at: 6_000,
+            ..refresh("fam", 5_000)
+        })
+    );
+    assert!(
+        g.refresh(&hash("r0"), 200).await.unwrap().is_none(),
+        "spent"
+    );
+    assert!(g.refresh(&hash("r1"), 200).await.unwrap().is_some());
+    assert!(matches!(
+        g.rotate_refresh(&hash("r1"), &hash("r2"), 7_000, 300)
+            .await
+            .unwrap(),
+        Rotation::Rotated(_)
+    ));
+    assert_eq!(
+        g.rotate_refresh(&hash("r0"), &hash("x"), 7_000, 400)
+            .await
+            .unwrap(),
+        Rotation::Reused {
+            family_id: "fam".to_owned()
+        }
+    );
+    assert!(
+        g.refresh(&hash("r2"), 400).await.unwrap().is_none(),
+        "family revoked"
+    );
+    assert_eq!(
+        g.rotate_refresh(&hash("r2"), &hash("r3"), 7_000, 400)
+            .await
+            .unwrap(),
+        Rotation::Invalid
+    );
+
+    // Racing: of 16 concurrent rotations of one token exactly one succeeds; the others are
+    // reuse, so the family ends revoked.
+    g.put_refresh(&hash("s0"), &refresh("race", 5_000))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let g = stores[i % stores.len()].grants.clone();
+            tokio::spawn(async move {
+                g.rotate_refresh(&hash("s0"), &hash(&format!("s1-{i}")), 6_000, 200)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut rotated = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Rotation::Rotated(_) => rotated += 1,
+            Rotation::Reused { family_id } => assert_eq!(family_id, "race"),
+            Rotation::Invalid => panic!("the token was current"),
+        }
+    }
+    assert_eq!(rotated, 1, "exactly one rotation wins");
+    for i in 0..16 {
+        assert!(
+            g.refresh(&hash(&format!("s1-{i}")), 200)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    // Expired tokens do not rotate; revoking a family counts what was live.
+    g.put_refresh(&hash("old"), &refresh("exp", 100))
+        .await
+        .unwrap();
+    assert_eq!(
+        g.rotate_refresh(&hash("old"), &hash("n"), 900, 100)
+            .await
+            .unwrap(),
+        Rotation::Invalid
+    );
+    g.put_refresh(&hash("a"), &refresh("f2", 5_000))
+        .await
+        .unwrap();
+    g.put_refresh(&hash("b"), &refresh("f2", 5_000))
+        .await
+        .unwrap();
+    assert_eq!(g.revoke_family("f2", 10).await.unwrap(), 2);
+    assert_eq!(g.revoke_family("f2", 10).await.unwrap(), 0);
+}
+
+async fn audit_entries_are_kept_in_order(backend: Backend) {
+    let at = location(backend).await;
+    let stores = Stores::open(&at.settings).await.unwrap();
+    for (at, event) in [(1, "a"), (2, "b"), (3, "c")] {
+        stores
+            .audit
+            .append(&AuditEvent {
+                at,
+                event: event.to_owned(),
+                client_id: Some("web".to_owned()),
+                subject: None,
+                detail: format!("{event} happened"),
+            })
+            .await
+            .unwrap();
+    }
+    let recent = stores.audit.recent(2).await.unwrap();
+    let events: Vec<_> = recent.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(events, ["c", "b"]);
+    assert_eq!(recent[0].client_id.as_deref(), Some("web"));
+    assert_eq!(recent[0].subject, None);
+}
 
 fn client(id: &str, secret: &str, scopes: &str) -> Client {
     Client {
@@ -272,6 +489,19 @@ async fn restart_keeps_clients_and_keys(backend: Backend) {
     );
     assert_eq!(kid_of(&access_token(&second).await), kid_of(&token));
     second.stop().await;
+    let audit = Stores::open(&at.settings)
+        .await
+        .unwrap()
+        .audit
+        .recent(10)
+        .await
+        .unwrap();
+    let created: Vec<_> = audit
+        .iter()
+        .filter(|e| e.event == "signing_key_created")
+        .collect();
+    assert_eq!(created.len(), 1, "one key, created once: {audit:?}");
+    assert!(created[0].detail.contains(&kid_of(&token)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

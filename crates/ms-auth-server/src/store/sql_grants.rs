@@ -1,0 +1,263 @@
+//! [`GrantStore`] and [`AuditLog`] on the SQL store: races are settled by conditional
+//! `UPDATE … RETURNING` inside transactions, never by reading first and writing after.
+
+use sqlx::{Row, any::AnyRow};
+
+use super::{
+    StoreError,
+    grants::{AuditEvent, AuditLog, CodeGrant, CodeUse, GrantStore, RefreshGrant, Rotation},
+    sql::{SqlStore, corrupt, unavailable},
+};
+
+const CODE_COLUMNS: &str = "family_id, client_id, subject, scope, redirect_uri, code_challenge, nonce, auth_time, expires_at";
+const REFRESH_COLUMNS: &str = "family_id, client_id, subject, scope, issued_at, expires_at";
+
+fn code_from_row(r: &AnyRow) -> Result<CodeGrant, StoreError> {
+    Ok(CodeGrant {
+        family_id: r.try_get("family_id").map_err(corrupt)?,
+        client_id: r.try_get("client_id").map_err(corrupt)?,
+        subject: r.try_get("subject").map_err(corrupt)?,
+        scope: r.try_get("scope").map_err(corrupt)?,
+        redirect_uri: r.try_get("redirect_uri").map_err(corrupt)?,
+        code_challenge: r.try_get("code_challenge").map_err(corrupt)?,
+        nonce: r.try_get("nonce").map_err(corrupt)?,
+        auth_time: r.try_get("auth_time").map_err(corrupt)?,
+        expires_at: r.try_get("expires_at").map_err(corrupt)?,
+    })
+}
+
+fn refresh_from_row(r: &AnyRow) -> Result<RefreshGrant, StoreError> {
+    Ok(RefreshGrant {
+        family_id: r.try_get("family_id").map_err(corrupt)?,
+        client_id: r.try_get("client_id").map_err(corrupt)?,
+        subject: r.try_get("subject").map_err(corrupt)?,
+        scope: r.try_get("scope").map_err(corrupt)?,
+        issued_at: r.try_get("issued_at").map_err(corrupt)?,
+        expires_at: r.try_get("expires_at").map_err(corrupt)?,
+    })
+}
+
+const REVOKE_FAMILY: &str =
+    "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL";
+
+#[async_trait::async_trait]
+impl GrantStore for SqlStore {
+    async fn put_code(&self, code_hash: &str, g: &CodeGrant) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO authorization_codes (code_hash, {CODE_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(code_hash)
+        .bind(&g.family_id)
+        .bind(&g.client_id)
+        .bind(&g.subject)
+        .bind(&g.scope)
+        .bind(&g.redirect_uri)
+        .bind(g.code_challenge.clone())
+        .bind(g.nonce.clone())
+        .bind(g.auth_time)
+        .bind(g.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn consume_code(&self, code_hash: &str, now: i64) -> Result<CodeUse, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let fresh = sqlx::query(&format!(
+            "UPDATE authorization_codes SET consumed_at = $2 \
+             WHERE code_hash = $1 AND consumed_at IS NULL AND expires_at > $2 \
+             RETURNING {CODE_COLUMNS}"
+        ))
+        .bind(code_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let outcome = match fresh {
+            Some(row) => CodeUse::Fresh(code_from_row(&row)?),
+            None => {
+                let seen = sqlx::query(
+                    "SELECT family_id FROM authorization_codes \
+                     WHERE code_hash = $1 AND consumed_at IS NOT NULL",
+                )
+                .bind(code_hash)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+                match seen {
+                    Some(row) => {
+                        let family_id: String = row.try_get(0).map_err(corrupt)?;
+                        sqlx::query(REVOKE_FAMILY)
+                            .bind(&family_id)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(unavailable)?;
+                        CodeUse::Replayed { family_id }
+                    }
+                    None => CodeUse::Invalid,
+                }
+            }
+        };
+        tx.commit().await.map_err(unavailable)?;
+        Ok(outcome)
+    }
+
+    async fn put_refresh(&self, token_hash: &str, g: &RefreshGrant) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO refresh_tokens (token_hash, {REFRESH_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(token_hash)
+        .bind(&g.family_id)
+        .bind(&g.client_id)
+        .bind(&g.subject)
+        .bind(&g.scope)
+        .bind(g.issued_at)
+        .bind(g.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        new_expires_at: i64,
+        now: i64,
+    ) -> Result<Rotation, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let spent = sqlx::query(&format!(
+            "UPDATE refresh_tokens SET rotated_at = $2 \
+             WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
+             RETURNING {REFRESH_COLUMNS}"
+        ))
+        .bind(old_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let outcome = match spent {
+            Some(row) => {
+                let grant = RefreshGrant {
+                    issued_at: now,
+                    expires_at: new_expires_at,
+                    ..refresh_from_row(&row)?
+                };
+                sqlx::query(&format!(
+                    "INSERT INTO refresh_tokens (token_hash, {REFRESH_COLUMNS}) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                ))
+                .bind(new_hash)
+                .bind(&grant.family_id)
+                .bind(&grant.client_id)
+                .bind(&grant.subject)
+                .bind(&grant.scope)
+                .bind(grant.issued_at)
+                .bind(grant.expires_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+                Rotation::Rotated(grant)
+            }
+            None => {
+                let reused = sqlx::query(
+                    "SELECT family_id FROM refresh_tokens \
+                     WHERE token_hash = $1 AND rotated_at IS NOT NULL",
+                )
+                .bind(old_hash)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+                match reused {
+                    Some(row) => {
+                        let family_id: String = row.try_get(0).map_err(corrupt)?;
+                        sqlx::query(REVOKE_FAMILY)
+                            .bind(&family_id)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(unavailable)?;
+                        Rotation::Reused { family_id }
+                    }
+                    None => Rotation::Invalid,
+                }
+            }
+        };
+        tx.commit().await.map_err(unavailable)?;
+        Ok(outcome)
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(REVOKE_FAMILY)
+            .bind(family_id)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn refresh(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<RefreshGrant>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1 \
+             AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2"
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        row.map(|r| refresh_from_row(&r)).transpose()
+    }
+}
+
+#[async_trait::async_trait]
+impl AuditLog for SqlStore {
+    async fn append(&self, e: &AuditEvent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_log (id, at, event, client_id, subject, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(e.at)
+        .bind(&e.event)
+        .bind(e.client_id.clone())
+        .bind(e.subject.clone())
+        .bind(&e.detail)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn recent(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, event, client_id, subject, detail FROM audit_log \
+             ORDER BY at DESC, id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEvent {
+                    at: r.try_get("at").map_err(corrupt)?,
+                    event: r.try_get("event").map_err(corrupt)?,
+                    client_id: r.try_get("client_id").map_err(corrupt)?,
+                    subject: r.try_get("subject").map_err(corrupt)?,
+                    detail: r.try_get("detail").map_err(corrupt)?,
+                })
+            })
+            .collect()
+    }
+}
