@@ -87,6 +87,7 @@ pub enum BuildError {
 pub struct AppState {
     pub server: web::Data<AuthorizationServer>,
     pub http: web::Data<HttpSettings>,
+    pub stores: web::Data<Stores>,
     pub context_path: String,
 }
 
@@ -132,7 +133,7 @@ impl AppState {
         let server = AuthorizationServer {
             issuer: settings.issuer.clone(),
             keys,
-            clients: stores.clients,
+            clients: stores.clients.clone(),
             scope_claim: settings.tokens.scope_claim,
         };
         Ok(Self {
@@ -140,6 +141,7 @@ impl AppState {
             http: web::Data::new(HttpSettings {
                 max_body_bytes: settings.server.max_body_bytes,
             }),
+            stores: web::Data::new(stores),
             context_path: settings.server.context_path.clone(),
         })
     }
@@ -148,7 +150,8 @@ impl AppState {
     pub fn configure(&self) -> impl FnOnce(&mut web::ServiceConfig) + Clone + '_ {
         move |cfg| {
             cfg.app_data(self.server.clone())
-                .app_data(self.http.clone());
+                .app_data(self.http.clone())
+                .app_data(self.stores.clone());
             http::configure(&self.context_path)(cfg);
         }
     }
@@ -170,12 +173,14 @@ impl App {
         let AppState {
             server,
             http,
+            stores,
             context_path,
         } = state;
         let mut http_server = HttpServer::new(move || {
             let state = AppState {
                 server: server.clone(),
                 http: http.clone(),
+                stores: stores.clone(),
                 context_path: context_path.clone(),
             };
             actix_web::App::new()

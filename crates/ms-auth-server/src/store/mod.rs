@@ -9,7 +9,7 @@ pub mod settings;
 mod sql;
 mod sql_grants;
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc, time::Duration};
 
 pub use grants::{AuditLog, GrantStore};
 pub use memory::{MemoryClientStore, MemoryGrantStore, MemoryKeyStore};
@@ -93,6 +93,8 @@ pub struct Stores {
     pub keys: Arc<dyn KeyStore>,
     pub grants: Arc<dyn GrantStore>,
     pub audit: Arc<dyn AuditLog>,
+    /// What readiness checks: the backends this server cannot work without.
+    pub probes: Vec<(&'static str, Arc<dyn Probe>)>,
     /// True when what is stored survives a restart.
     pub durable: bool,
 }
@@ -105,6 +107,7 @@ impl Stores {
             keys: Arc::new(MemoryKeyStore::default()),
             grants: grants.clone(),
             audit: grants,
+            probes: Vec::new(),
             durable: false,
         }
     }
@@ -115,13 +118,68 @@ impl Stores {
             return Ok(Self::memory());
         }
         let sql = Arc::new(SqlStore::open(settings).await?);
+        let limit = Duration::from_millis(settings.connect_timeout_ms.max(1));
         Ok(Self {
-            clients: Arc::new(MeasuredClientStore(Arc::clone(&sql))),
+            clients: Arc::new(MeasuredClientStore(Bounded(Arc::clone(&sql), limit))),
+            probes: vec![("store", sql.clone() as Arc<dyn Probe>)],
             keys: sql.clone(),
             grants: sql.clone(),
             audit: sql,
             durable: true,
         })
+    }
+}
+
+/// A backend readiness can ask after.
+#[async_trait::async_trait]
+pub trait Probe: Send + Sync {
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+impl Stores {
+    /// Each probe's answer, each within a second.
+    pub async fn readiness(&self) -> Vec<(&'static str, bool)> {
+        let mut answers = Vec::with_capacity(self.probes.len());
+        for (name, probe) in &self.probes {
+            let ok = tokio::time::timeout(Duration::from_secs(1), probe.ping())
+                .await
+                .is_ok_and(|r| r.is_ok());
+            answers.push((*name, ok));
+        }
+        answers
+    }
+}
+
+/// A client store whose operations fail as `Unavailable` after a bound instead of waiting
+/// on a backend that does not answer.
+pub struct Bounded<S>(pub S, pub Duration);
+
+impl<S> Bounded<S> {
+    async fn run<T>(
+        &self,
+        op: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        tokio::time::timeout(self.1, op).await.unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(format!(
+                "no answer within {} ms",
+                self.1.as_millis()
+            )))
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: ClientStore> ClientStore for Bounded<S> {
+    async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
+        self.run(self.0.client(client_id)).await
+    }
+
+    async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
+        self.run(self.0.all()).await
+    }
+
+    async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
+        self.run(self.0.upsert(client)).await
     }
 }
 

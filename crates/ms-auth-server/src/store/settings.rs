@@ -34,7 +34,7 @@ impl Default for StoreSettings {
             url: "sqlite://data/ms-auth-server.db".to_owned(),
             encryption_key: None,
             max_connections: 10,
-            connect_timeout_ms: 5_000,
+            connect_timeout_ms: 2_000,
         }
     }
 }

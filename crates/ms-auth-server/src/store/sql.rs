@@ -130,6 +130,17 @@ impl SqlStore {
     }
 }
 
+#[async_trait::async_trait]
+impl super::Probe for SqlStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
 /// `sqlite://PATH` gains `?mode=rwc` (create) and its folder; `postgres://` passes as is.
 fn connect_url(url: &str) -> Result<String, OpenError> {
     if let Some(rest) = url.strip_prefix("sqlite://") {

@@ -7,6 +7,8 @@ mod health;
 mod helpers;
 mod jwks;
 mod metadata;
+mod outage;
+mod servers;
 mod store;
 mod token_client_auth;
 mod token_client_credentials;

@@ -22,7 +22,7 @@ use sqlx::Connection;
 
 use crate::helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET, basic, playground_settings};
 
-const ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+pub const ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -407,13 +407,13 @@ async fn exactly_one_active_key_among_concurrent_starters(backend: Backend) {
 }
 
 /// A running ms-auth-server on `store`, stoppable.
-struct Replica {
-    base: String,
+pub struct Replica {
+    pub base: String,
     handle: actix_web::dev::ServerHandle,
 }
 
 impl Replica {
-    async fn start(store: &StoreSettings) -> Self {
+    pub async fn start(store: &StoreSettings) -> Self {
         let mut settings: Settings = playground_settings();
         settings.store = store.clone();
         let app = App::build(settings).await.expect("app builds");
@@ -423,11 +423,11 @@ impl Replica {
         Self { base, handle }
     }
 
-    async fn stop(self) {
+    pub async fn stop(self) {
         self.handle.stop(true).await;
     }
 
-    async fn jwks(&self) -> serde_json::Value {
+    pub async fn jwks(&self) -> serde_json::Value {
         reqwest::get(format!("{}/oauth2/jwks", self.base))
             .await
             .unwrap()
@@ -436,7 +436,7 @@ impl Replica {
             .unwrap()
     }
 
-    async fn token(&self, id_secret: &str) -> reqwest::Response {
+    pub async fn token(&self, id_secret: &str) -> reqwest::Response {
         reqwest::Client::new()
             .post(format!("{}/oauth2/token", self.base))
             .header("Authorization", basic(id_secret))

@@ -1,0 +1,77 @@
+//! The store of record going away and coming back: 503 with an OAuth body and `Retry-After`
+//! meanwhile, never a hang or a 500, not-ready readiness, then service resumes by itself with
+//! nothing lost.
+
+use std::time::{Duration, Instant};
+
+use ms_auth_server::store::{StoreSettings, settings::EncryptionKey};
+
+use crate::{
+    helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET},
+    servers::PgServer,
+    store::{ENCRYPTION_KEY, Replica},
+};
+
+async fn status_of(url: &str) -> u16 {
+    reqwest::get(url).await.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_killed_mid_run_then_restarted() {
+    let pg = PgServer::start();
+    let settings = StoreSettings {
+        url: pg.url(),
+        encryption_key: Some(EncryptionKey(ENCRYPTION_KEY.to_owned())),
+        connect_timeout_ms: 1_000,
+        ..StoreSettings::default()
+    };
+    let replica = Replica::start(&settings).await;
+    let creds = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
+    assert_eq!(replica.token(&creds).await.status(), 200);
+    let jwks = replica.jwks().await;
+    let ready = format!("{}/health/ready", replica.base);
+    assert_eq!(status_of(&ready).await, 200);
+
+    pg.kill();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let res = replica.token(&creds).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "waited {:?}",
+            started.elapsed()
+        );
+        assert_eq!(res.status(), 503);
+        assert!(res.headers().contains_key("retry-after"));
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    }
+    assert_eq!(status_of(&ready).await, 503);
+    let health: serde_json::Value = reqwest::get(format!("{}/health", replica.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["checks"]["store"], "DOWN", "{health}");
+    // What needs no store goes on: the published keys.
+    assert_eq!(replica.jwks().await, jwks);
+
+    pg.resume();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = replica.token(&creds).await.status();
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503);
+        assert!(Instant::now() < deadline, "service did not resume");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status_of(&ready).await, 200);
+    replica.stop().await;
+    // Nothing acknowledged was lost: a new replica on the same database has the same key.
+    let again = Replica::start(&settings).await;
+    assert_eq!(again.jwks().await, jwks);
+    again.stop().await;
+}
