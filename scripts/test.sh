@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: the README's second command, and what CI runs (.ci/run).
-# Installs what the tests need when it is missing (curl, python3, PostgreSQL) and starts a
+# Installs what the tests need when it is missing (curl, python3, redis-server, PostgreSQL) and starts a
 # throwaway PostgreSQL server for the storage tests. With CI=true it also checks formatting and
 # lints with warnings denied.
 set -euo pipefail
@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# The hot-state tests start private redis-server processes of their own.
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing ${need_apt[*]}"
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null

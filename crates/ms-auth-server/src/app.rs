@@ -95,7 +95,7 @@ impl AppState {
     /// Opens the store `settings.store` names (migrating it), then as [`Self::with_stores`].
     pub async fn build(settings: &Settings) -> Result<Self, BuildError> {
         settings.validate()?;
-        let stores = Stores::open(&settings.store).await?;
+        let stores = Stores::open(&settings.store, &settings.redis).await?;
         Self::with_stores(settings, stores).await
     }
 

@@ -19,7 +19,7 @@ use crate::oauth::{
     secret::{ClientSecret, SecretHash},
     token::ScopeClaimFormat,
 };
-use crate::store::StoreSettings;
+use crate::store::{RedisSettings, StoreSettings};
 
 /// Prefix of environment overrides: `MS_AUTH_SERVER__SERVER__PORT=9001` sets `server.port`.
 pub const ENV_PREFIX: &str = "MS_AUTH_SERVER";
@@ -36,6 +36,9 @@ pub struct Settings {
     pub keys: KeySettings,
     /// The store of record (`[store]`).
     pub store: StoreSettings,
+    /// Hot shared state (`[redis]`); in process when no URL is set.
+    pub redis: RedisSettings,
+    pub cluster: ClusterSettings,
     pub log: LogSettings,
     /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
     pub telemetry: TraceSettings,
@@ -50,6 +53,8 @@ impl Default for Settings {
             tokens: TokenSettings::default(),
             keys: KeySettings::default(),
             store: StoreSettings::default(),
+            redis: RedisSettings::default(),
+            cluster: ClusterSettings::default(),
             log: LogSettings::default(),
             telemetry: TraceSettings::default(),
             clients: Vec::new(),
@@ -80,6 +85,15 @@ impl Default for ServerSettings {
             workers: None,
         }
     }
+}
+
+/// `[cluster]`: whether several replicas share this server's state.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterSettings {
+    /// Several replicas run behind the gateway: they need a shared store of record
+    /// (PostgreSQL) and shared hot state (Redis), and start-up refuses to run without them.
+    pub replicated: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -168,6 +182,20 @@ impl Settings {
         }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        if self.cluster.replicated {
+            if self.redis.url.is_none() {
+                return Err(invalid(
+                    "redis.url",
+                    "is required with cluster.replicated = true: replicas must share the denylist, replay set, rate limits and cache notices",
+                ));
+            }
+            if !self.store.url.starts_with("postgres") {
+                return Err(invalid(
+                    "store.url",
+                    "must be a postgres:// URL with cluster.replicated = true: replicas must share one store of record",
+                ));
+            }
         }
         if self.server.workers == Some(0) {
             return Err(invalid("server.workers", "must be at least 1"));

@@ -2,8 +2,11 @@
 //! implementation per backend. The SQL store of record (`sql`: SQLite embedded, PostgreSQL for
 //! clusters) keeps what must survive a restart; the in-memory store is for tests.
 
+mod client_cache;
 pub mod grants;
+pub mod hot;
 mod memory;
+mod redis_hot;
 pub mod sealing;
 pub mod settings;
 mod sql;
@@ -12,8 +15,10 @@ mod sql_grants;
 use std::{future::Future, sync::Arc, time::Duration};
 
 pub use grants::{AuditLog, GrantStore};
+pub use hot::{HotState, MemoryHot, Notice};
 pub use memory::{MemoryClientStore, MemoryGrantStore, MemoryKeyStore};
-pub use settings::StoreSettings;
+pub use redis_hot::RedisHot;
+pub use settings::{RedisSettings, StoreSettings};
 pub use sql::SqlStore;
 
 use crate::oauth::{client::Client, keys::SigningAlgorithm};
@@ -93,8 +98,10 @@ pub struct Stores {
     pub keys: Arc<dyn KeyStore>,
     pub grants: Arc<dyn GrantStore>,
     pub audit: Arc<dyn AuditLog>,
+    /// Hot shared state: Redis, or in process on a single node.
+    pub hot: hot::Hot,
     /// What readiness checks: the backends this server cannot work without.
-    pub probes: Vec<(&'static str, Arc<dyn Probe>)>,
+    pub probes: Vec<Probed>,
     /// True when what is stored survives a restart.
     pub durable: bool,
 }
@@ -107,28 +114,58 @@ impl Stores {
             keys: Arc::new(MemoryKeyStore::default()),
             grants: grants.clone(),
             audit: grants,
+            hot: Arc::new(MemoryHot::default()),
             probes: Vec::new(),
             durable: false,
         }
     }
 
-    /// The stores `settings.url` names (`memory`, `sqlite://…`, `postgres://…`), migrated.
-    pub async fn open(settings: &StoreSettings) -> Result<Self, settings::OpenError> {
-        if settings.is_memory() {
-            return Ok(Self::memory());
+    /// The stores `store.url` names (`memory`, `sqlite://…`, `postgres://…`), migrated, with
+    /// hot state on `redis.url` (in process when unset). Clients are cached per replica,
+    /// with changes announced over the hot state.
+    pub async fn open(
+        store: &StoreSettings,
+        redis: &RedisSettings,
+    ) -> Result<Self, settings::OpenError> {
+        let limit = Duration::from_millis(store.connect_timeout_ms.max(1));
+        let (hot, mut probes): (hot::Hot, Vec<Probed>) = match &redis.url {
+            Some(url) => {
+                let redis_hot = Arc::new(RedisHot::open(
+                    url,
+                    Duration::from_millis(redis.timeout_ms.max(1)),
+                )?);
+                (redis_hot.clone(), vec![("redis", redis_hot)])
+            }
+            None => (Arc::new(MemoryHot::default()), Vec::new()),
+        };
+        if store.is_memory() {
+            return Ok(Self {
+                hot,
+                probes,
+                ..Self::memory()
+            });
         }
-        let sql = Arc::new(SqlStore::open(settings).await?);
-        let limit = Duration::from_millis(settings.connect_timeout_ms.max(1));
+        let sql = Arc::new(SqlStore::open(store).await?);
+        probes.insert(0, ("store", sql.clone() as Arc<dyn Probe>));
+        let cached = client_cache::CachedClientStore::new(
+            Bounded(Arc::clone(&sql), limit),
+            Arc::clone(&hot),
+            Duration::from_secs(store.client_cache_secs),
+        );
         Ok(Self {
-            clients: Arc::new(MeasuredClientStore(Bounded(Arc::clone(&sql), limit))),
-            probes: vec![("store", sql.clone() as Arc<dyn Probe>)],
+            clients: Arc::new(MeasuredClientStore(cached)),
             keys: sql.clone(),
             grants: sql.clone(),
             audit: sql,
+            hot,
+            probes,
             durable: true,
         })
     }
 }
+
+/// A named backend readiness asks after.
+pub type Probed = (&'static str, Arc<dyn Probe>);
 
 /// A backend readiness can ask after.
 #[async_trait::async_trait]

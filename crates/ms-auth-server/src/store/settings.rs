@@ -24,6 +24,9 @@ pub struct StoreSettings {
     /// 32 bytes, base64: seals the signing keys at rest. Required by the SQL stores.
     pub encryption_key: Option<EncryptionKey>,
     pub max_connections: u32,
+    /// How long a replica may serve a client's registration from its cache (changes made
+    /// through any replica drop the copies at once; this bounds what nothing else would).
+    pub client_cache_secs: u64,
     /// How long a request waits for a connection before the store counts as unavailable.
     pub connect_timeout_ms: u64,
 }
@@ -34,6 +37,7 @@ impl Default for StoreSettings {
             url: "sqlite://data/ms-auth-server.db".to_owned(),
             encryption_key: None,
             max_connections: 10,
+            client_cache_secs: 60,
             connect_timeout_ms: 2_000,
         }
     }
@@ -56,6 +60,25 @@ impl StoreSettings {
     }
 }
 
+/// The `[redis]` table: hot shared state. Without a URL a single node keeps it in process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisSettings {
+    /// `redis://[:PASSWORD@]HOST:6379[/DB]`.
+    pub url: Option<String>,
+    /// Bound on connecting and on each command; past it Redis counts as unavailable.
+    pub timeout_ms: u64,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            timeout_ms: 500,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error(
@@ -68,6 +91,8 @@ pub enum OpenError {
     MissingEncryptionKey,
     #[error(transparent)]
     Seal(#[from] SealError),
+    #[error(transparent)]
+    Redis(#[from] super::redis_hot::RedisOpenError),
     #[error("`store.url` {url}: cannot connect: {reason}")]
     Connect { url: String, reason: String },
     #[error("`store.url` {url}: migrations failed: {reason}")]

@@ -5,6 +5,7 @@ mod cli;
 mod docs_curl;
 mod health;
 mod helpers;
+mod hot;
 mod jwks;
 mod metadata;
 mod outage;

@@ -1,6 +1,6 @@
-//! The store of record going away and coming back: 503 with an OAuth body and `Retry-After`
-//! meanwhile, never a hang or a 500, not-ready readiness, then service resumes by itself with
-//! nothing lost.
+//! The store of record going away and coming back: what needs it answers 503 with an OAuth
+//! body and `Retry-After` meanwhile, never a hang or a 500, readiness says not ready, then
+//! service resumes by itself with nothing lost.
 
 use std::time::{Duration, Instant};
 
@@ -33,9 +33,11 @@ async fn postgres_killed_mid_run_then_restarted() {
     assert_eq!(status_of(&ready).await, 200);
 
     pg.kill();
+    // A client this replica has cached goes on getting tokens; one it must look up gets 503.
+    assert_eq!(replica.token(&creds).await.status(), 200);
     for _ in 0..3 {
         let started = Instant::now();
-        let res = replica.token(&creds).await;
+        let res = replica.token("not-cached:secret").await;
         assert!(
             started.elapsed() < Duration::from_secs(4),
             "waited {:?}",
@@ -60,8 +62,8 @@ async fn postgres_killed_mid_run_then_restarted() {
     pg.resume();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let status = replica.token(&creds).await.status();
-        if status == 200 {
+        let status = replica.token("not-cached:secret").await.status();
+        if status == 401 {
             break;
         }
         assert_eq!(status, 503);

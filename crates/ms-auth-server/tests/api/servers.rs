@@ -138,3 +138,64 @@ impl Drop for PgServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A private `redis-server` on a free loopback port, nothing saved to disk; killed and
+/// started again on the same port at will.
+pub struct RedisServer {
+    pub port: u16,
+    child: std::sync::Mutex<Option<std::process::Child>>,
+}
+
+impl RedisServer {
+    pub fn start() -> Self {
+        let server = Self {
+            port: free_port(),
+            child: std::sync::Mutex::new(None),
+        };
+        server.resume();
+        server
+    }
+
+    /// Starts (again), and waits until it answers.
+    pub fn resume(&self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is not installed: scripts/test.sh installs it");
+        *self.child.lock().unwrap() = Some(child);
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    /// SIGKILL: gone at once, as a crash.
+    pub fn kill(&self) {
+        if let Some(mut child) = self.child.lock().unwrap().take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

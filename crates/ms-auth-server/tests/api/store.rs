@@ -25,15 +25,15 @@ use crate::helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET, basic, playground_set
 pub const ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
+pub enum Backend {
     Memory,
     Sqlite,
     Postgres,
 }
 
 /// A fresh, empty store location of `backend`, removed when dropped.
-struct Location {
-    settings: StoreSettings,
+pub struct Location {
+    pub settings: StoreSettings,
     dir: Option<std::path::PathBuf>,
 }
 
@@ -45,7 +45,7 @@ impl Drop for Location {
     }
 }
 
-async fn location(backend: Backend) -> Location {
+pub async fn location(backend: Backend) -> Location {
     let name = format!("t{}", uuid::Uuid::new_v4().simple());
     let (url, dir) = match backend {
         Backend::Memory => ("memory".to_owned(), None),
@@ -76,6 +76,13 @@ async fn location(backend: Backend) -> Location {
     }
 }
 
+/// The stores on `settings`, hot state in process.
+async fn open(
+    settings: &StoreSettings,
+) -> Result<Stores, ms_auth_server::store::settings::OpenError> {
+    Stores::open(settings, &ms_auth_server::store::RedisSettings::default()).await
+}
+
 /// One test per backend from one async fn taking the backend.
 macro_rules! per_backend {
     ($($name:ident),* $(,)?) => {$(
@@ -101,10 +108,10 @@ per_backend!(
 
 /// `n` stores on `at`'s database (one for memory), as replicas would have.
 async fn replicas(at: &Location, backend: Backend, n: usize) -> Vec<Stores> {
-    let mut all = vec![Stores::open(&at.settings).await.unwrap()];
+    let mut all = vec![open(&at.settings).await.unwrap()];
     if backend != Backend::Memory {
         for _ in 1..n {
-            all.push(Stores::open(&at.settings).await.unwrap());
+            all.push(open(&at.settings).await.unwrap());
         }
     }
     all
@@ -288,7 +295,7 @@ async fn a_refresh_token_rotates_once_and_reuse_revokes_the_family(backend: Back
 
 async fn audit_entries_are_kept_in_order(backend: Backend) {
     let at = location(backend).await;
-    let stores = Stores::open(&at.settings).await.unwrap();
+    let stores = open(&at.settings).await.unwrap();
     for (at, event) in [(1, "a"), (2, "b"), (3, "c")] {
         stores
             .audit
@@ -323,7 +330,7 @@ fn client(id: &str, secret: &str, scopes: &str) -> Client {
 
 async fn clients_round_trip_and_upsert_replaces(backend: Backend) {
     let at = location(backend).await;
-    let stores = Stores::open(&at.settings).await.unwrap();
+    let stores = open(&at.settings).await.unwrap();
     assert!(stores.clients.client("a").await.unwrap().is_none());
     stores
         .clients
@@ -375,12 +382,12 @@ fn candidate() -> StoredKey {
 
 async fn exactly_one_active_key_among_concurrent_starters(backend: Backend) {
     let at = location(backend).await;
-    let stores = Stores::open(&at.settings).await.unwrap();
+    let stores = open(&at.settings).await.unwrap();
     // Several replicas' stores on the same database, racing to create the first key.
     let mut racers = vec![stores.clone()];
     if backend != Backend::Memory {
         for _ in 0..3 {
-            racers.push(Stores::open(&at.settings).await.unwrap());
+            racers.push(open(&at.settings).await.unwrap());
         }
     }
     let tasks: Vec<_> = (0..16)
@@ -416,6 +423,10 @@ impl Replica {
     pub async fn start(store: &StoreSettings) -> Self {
         let mut settings: Settings = playground_settings();
         settings.store = store.clone();
+        Self::start_with(settings).await
+    }
+
+    pub async fn start_with(settings: Settings) -> Self {
         let app = App::build(settings).await.expect("app builds");
         let base = format!("http://127.0.0.1:{}/ms-auth-server", app.port());
         let handle = app.handle();
@@ -453,7 +464,7 @@ fn kid_of(token: &str) -> String {
     jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
 }
 
-async fn access_token(replica: &Replica) -> String {
+pub async fn access_token(replica: &Replica) -> String {
     let res = replica
         .token(&format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}"))
         .await;
@@ -489,7 +500,7 @@ async fn restart_keeps_clients_and_keys(backend: Backend) {
     );
     assert_eq!(kid_of(&access_token(&second).await), kid_of(&token));
     second.stop().await;
-    let audit = Stores::open(&at.settings)
+    let audit = open(&at.settings)
         .await
         .unwrap()
         .audit
@@ -516,7 +527,7 @@ async fn two_replicas_share_keys_and_clients_over_postgres() {
         Some(kid_of(&token).as_str())
     );
     // A client created through one replica's store works at the other at once.
-    let stores = Stores::open(&at.settings).await.unwrap();
+    let stores = open(&at.settings).await.unwrap();
     assert_eq!(b.token("late-client:late-secret").await.status(), 401);
     let mut late = client("late-client", "late-secret", "country.read");
     late.audience.clear();
@@ -602,10 +613,7 @@ async fn a_store_that_cannot_be_reached_is_one_clear_error() {
         connect_timeout_ms: 500,
         ..StoreSettings::default()
     };
-    let err = Stores::open(&settings)
-        .await
-        .err()
-        .expect("no server there");
+    let err = open(&settings).await.err().expect("no server there");
     let shown = err.to_string();
     assert!(shown.contains("cannot connect"), "{shown}");
     assert!(
@@ -620,13 +628,13 @@ async fn a_store_that_cannot_be_reached_is_one_clear_error() {
             url: url.to_owned(),
             ..settings.clone()
         };
-        let err = Stores::open(&s).await.err().unwrap().to_string();
+        let err = open(&s).await.err().unwrap().to_string();
         assert!(err.contains(needle), "{url}: {err}");
     }
     let none = StoreSettings {
         encryption_key: None,
         ..settings
     };
-    let err = Stores::open(&none).await.err().unwrap().to_string();
+    let err = open(&none).await.err().unwrap().to_string();
     assert!(err.contains("store.encryption_key"), "{err}");
 }

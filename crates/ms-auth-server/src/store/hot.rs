@@ -1,0 +1,157 @@
+//! Hot shared state: what every replica must see within milliseconds and what may be
+//! rebuilt — the revoked-token denylist (until each token's `exp`), the `jti` replay set,
+//! rate-limit counters and notices that make replicas drop stale caches. Redis when several
+//! replicas run ([`super::RedisHot`]); these in-process equivalents for a single node.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use super::StoreError;
+
+/// A change every replica must hear of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notice {
+    ClientChanged { client_id: String },
+    KeysChanged,
+}
+
+#[async_trait::async_trait]
+pub trait HotState: Send + Sync {
+    /// Refuses `jti` until `until` (the token's `exp`), after which the entry is gone.
+    async fn deny(&self, jti: &str, until: i64, now: i64) -> Result<(), StoreError>;
+
+    async fn is_denied(&self, jti: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// True the first time `id` is presented before `until`; of concurrent callers exactly
+    /// one gets true (assertion `jti`s, RFC 7523 §3).
+    async fn first_use(&self, id: &str, until: i64, now: i64) -> Result<bool, StoreError>;
+
+    /// Counts a hit on `key` in the current `window_secs` window: false once over `limit`.
+    async fn hit(
+        &self,
+        key: &str,
+        limit: u64,
+        window_secs: u64,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Tells every replica (this one included).
+    async fn publish(&self, notice: &Notice) -> Result<(), StoreError>;
+
+    /// Notices as they arrive. A lagging receiver should drop all its caches.
+    fn subscribe(&self) -> broadcast::Receiver<Notice>;
+
+    /// While notices are known to arrive, the number of the current subscription (it changes
+    /// at every resubscription, after which anything cached before may be stale); `None`
+    /// while they may be missed. Caches are safe to use only under the same number.
+    fn listening(&self) -> Option<u64>;
+
+    /// Reachable now (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+#[derive(Default)]
+struct Maps {
+    denied: HashMap<String, i64>,
+    seen: HashMap<String, i64>,
+    hits: HashMap<(String, i64), u64>,
+}
+
+/// One node's hot state, in its own memory.
+pub struct MemoryHot {
+    maps: Mutex<Maps>,
+    notices: broadcast::Sender<Notice>,
+}
+
+impl Default for MemoryHot {
+    fn default() -> Self {
+        Self {
+            maps: Mutex::default(),
+            notices: broadcast::channel(1024).0,
+        }
+    }
+}
+
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Unavailable("the in-process hot state's lock is poisoned".to_owned())
+}
+
+impl MemoryHot {
+    /// Drops entries past their time, so the maps stay as small as the live state.
+    fn prune(maps: &mut Maps, now: i64) {
+        maps.denied.retain(|_, until| *until > now);
+        maps.seen.retain(|_, until| *until > now);
+        maps.hits.retain(|(_, window_end), _| *window_end > now);
+    }
+}
+
+#[async_trait::async_trait]
+impl HotState for MemoryHot {
+    async fn deny(&self, jti: &str, until: i64, now: i64) -> Result<(), StoreError> {
+        let mut maps = self.maps.lock().map_err(poisoned)?;
+        Self::prune(&mut maps, now);
+        if until > now {
+            maps.denied.insert(jti.to_owned(), until);
+        }
+        Ok(())
+    }
+
+    async fn is_denied(&self, jti: &str, now: i64) -> Result<bool, StoreError> {
+        let maps = self.maps.lock().map_err(poisoned)?;
+        Ok(maps.denied.get(jti).is_some_and(|until| *until > now))
+    }
+
+    async fn first_use(&self, id: &str, until: i64, now: i64) -> Result<bool, StoreError> {
+        let mut maps = self.maps.lock().map_err(poisoned)?;
+        Self::prune(&mut maps, now);
+        if maps.seen.contains_key(id) {
+            return Ok(false);
+        }
+        maps.seen.insert(id.to_owned(), until.max(now + 1));
+        Ok(true)
+    }
+
+    async fn hit(
+        &self,
+        key: &str,
+        limit: u64,
+        window_secs: u64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let window = window_secs.max(1) as i64;
+        let window_end = (now / window + 1) * window;
+        let mut maps = self.maps.lock().map_err(poisoned)?;
+        Self::prune(&mut maps, now);
+        let n = maps.hits.entry((key.to_owned(), window_end)).or_insert(0);
+        *n += 1;
+        Ok(*n <= limit)
+    }
+
+    async fn publish(&self, notice: &Notice) -> Result<(), StoreError> {
+        // No receiver is not an error: nothing caches yet.
+        let _ = self.notices.send(notice.clone());
+        Ok(())
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+
+    /// In one process nothing is missed: always the same subscription.
+    fn listening(&self) -> Option<u64> {
+        Some(0)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// A shared handle.
+pub type Hot = Arc<dyn HotState>;

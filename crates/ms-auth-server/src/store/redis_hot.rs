@@ -1,0 +1,208 @@
+//! [`HotState`] on Redis: `SET … EX` for the denylist, `SET … NX EX` for the replay set,
+//! `INCR` + `EXPIRE` in one transaction for rate limits, and `PUBLISH` / `SUBSCRIBE` on one
+//! channel for notices. The connection manager reconnects by itself; every call is bounded,
+//! so an outage is an `Unavailable` error, never a hang.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use futures_util::StreamExt;
+use redis::{
+    AsyncCommands, Client,
+    aio::{ConnectionManager, ConnectionManagerConfig},
+};
+use tokio::sync::broadcast;
+
+use super::{
+    StoreError,
+    hot::{HotState, Notice},
+};
+
+const CHANNEL: &str = "ms-auth-server:notices";
+
+fn key(kind: &str, id: &str) -> String {
+    format!("ms-auth-server:{kind}:{id}")
+}
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(format!("redis: {e}"))
+}
+
+pub struct RedisHot {
+    conn: ConnectionManager,
+    notices: broadcast::Sender<Notice>,
+    /// 0 while not subscribed, else the subscription's number.
+    live: Arc<AtomicU64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("`redis.url` {url}: {reason}")]
+pub struct RedisOpenError {
+    pub url: String,
+    pub reason: String,
+}
+
+impl RedisHot {
+    /// Connects lazily (start-up does not wait for Redis; readiness does) and starts the
+    /// notice listener, which resubscribes after every outage.
+    pub fn open(url: &str, timeout: Duration) -> Result<Self, RedisOpenError> {
+        let shown = redacted(url);
+        let failed = |e: redis::RedisError| RedisOpenError {
+            url: shown.clone(),
+            reason: e.to_string(),
+        };
+        let client = Client::open(url).map_err(failed)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let conn =
+            ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(failed)?;
+        let notices = broadcast::channel(1024).0;
+        let live = Arc::new(AtomicU64::new(0));
+        tokio::spawn(listen(client, notices.clone(), Arc::clone(&live)));
+        Ok(Self {
+            conn,
+            notices,
+            live,
+        })
+    }
+}
+
+/// The URL with any password masked, for logs and errors.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Subscribes, forwards notices, and on any break marks the cache-safety flag down,
+/// waits a moment and subscribes again. Ends after a break once the store is dropped.
+async fn listen(client: Client, out: broadcast::Sender<Notice>, live: Arc<AtomicU64>) {
+    let mut subscription = 0u64;
+    loop {
+        if let Ok(Ok(mut pubsub)) =
+            tokio::time::timeout(Duration::from_secs(2), client.get_async_pubsub()).await
+            && pubsub.subscribe(CHANNEL).await.is_ok()
+        {
+            subscription += 1;
+            live.store(subscription, Ordering::SeqCst);
+            let mut messages = pubsub.on_message();
+            while let Some(msg) = messages.next().await {
+                let parsed = msg
+                    .get_payload::<String>()
+                    .ok()
+                    .and_then(|p| serde_json::from_str::<Notice>(&p).ok());
+                if let Some(notice) = parsed {
+                    let _ = out.send(notice);
+                }
+            }
+        }
+        // Notices may have been missed: caches must not be trusted until resubscribed.
+        live.store(0, Ordering::SeqCst);
+        if Arc::strong_count(&live) == 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn ttl(until: i64, now: i64) -> u64 {
+    (until - now).max(1) as u64
+}
+
+#[async_trait::async_trait]
+impl HotState for RedisHot {
+    async fn deny(&self, jti: &str, until: i64, now: i64) -> Result<(), StoreError> {
+        if until <= now {
+            return Ok(());
+        }
+        let mut c = self.conn.clone();
+        c.set_ex::<_, _, ()>(key("deny", jti), 1, ttl(until, now))
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn is_denied(&self, jti: &str, _now: i64) -> Result<bool, StoreError> {
+        let mut c = self.conn.clone();
+        c.exists(key("deny", jti)).await.map_err(unavailable)
+    }
+
+    async fn first_use(&self, id: &str, until: i64, now: i64) -> Result<bool, StoreError> {
+        let mut c = self.conn.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(key("jti", id))
+            .arg(1)
+            .arg("NX")
+            .arg("EX")
+            .arg(ttl(until, now))
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(set.is_some())
+    }
+
+    async fn hit(
+        &self,
+        id: &str,
+        limit: u64,
+        window_secs: u64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let window = window_secs.max(1) as i64;
+        let k = key("rate", &format!("{id}:{}", now / window));
+        let mut c = self.conn.clone();
+        let (n,): (u64,) = redis::pipe()
+            .atomic()
+            .incr(&k, 1u64)
+            .expire(&k, window + 1)
+            .ignore()
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(n <= limit)
+    }
+
+    async fn publish(&self, notice: &Notice) -> Result<(), StoreError> {
+        let payload =
+            serde_json::to_string(notice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut c = self.conn.clone();
+        c.publish::<_, _, ()>(CHANNEL, payload)
+            .await
+            .map_err(unavailable)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+
+    fn listening(&self) -> Option<u64> {
+        Some(self.live.load(Ordering::SeqCst)).filter(|n| *n > 0)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        redis::cmd("PING")
+            .query_async::<String>(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl super::Probe for RedisHot {
+    async fn ping(&self) -> Result<(), StoreError> {
+        HotState::ping(self).await
+    }
+}
