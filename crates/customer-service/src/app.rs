@@ -6,6 +6,7 @@ use auth_middleware::ResourceServer;
 use crate::{
     http,
     settings::{DEFAULT_RESOURCE, Settings, SettingsError},
+    sql_store::SqlCustomerStore,
     store::{CustomerStore, MeasuredCustomerStore, MemoryCustomerStore},
 };
 
@@ -15,6 +16,8 @@ pub enum BuildError {
     Settings(#[from] SettingsError),
     #[error("`auth`: cannot build the token verifier: {0}")]
     Verifier(String),
+    #[error(transparent)]
+    Store(#[from] service_kit::sql::SqlError),
     #[error(transparent)]
     Bind(#[from] service_kit::server::BindError),
 }
@@ -35,10 +38,14 @@ impl App {
             &["customer.read", "customer.write"],
         )
         .map_err(|e| BuildError::Verifier(e.to_string()))?;
-        let store: web::Data<dyn CustomerStore> = web::Data::from(std::sync::Arc::new(
-            MeasuredCustomerStore(MemoryCustomerStore::default()),
-        )
-            as std::sync::Arc<dyn CustomerStore>);
+        let store: std::sync::Arc<dyn CustomerStore> = if settings.store.url == "memory" {
+            std::sync::Arc::new(MeasuredCustomerStore(MemoryCustomerStore::default()))
+        } else {
+            std::sync::Arc::new(MeasuredCustomerStore(
+                SqlCustomerStore::open(&settings.store).await?,
+            ))
+        };
+        let store: web::Data<dyn CustomerStore> = web::Data::from(store);
         let context = web::Data::new(http::ContextPath(settings.server.context_path.clone()));
         let payload_limit = web::PayloadConfig::new(settings.server.max_body_bytes);
         let (listener, port) =
@@ -71,6 +78,11 @@ impl App {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Stops the server from elsewhere (tests, embedding).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     pub async fn run(self) -> std::io::Result<()> {

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod customer;
 pub mod http;
 pub mod settings;
+pub mod sql_store;
 pub mod store;
 
 pub use app::{App, BuildError};

@@ -17,6 +17,7 @@ pub const DEFAULT_RESOURCE: &str = "http://localhost:8085/customer-service";
 pub struct Settings {
     pub server: ServerSettings,
     pub auth: VerifierSettings,
+    pub store: StoreSettings,
     pub log: LogSettings,
     /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
     pub telemetry: TraceSettings,
@@ -31,6 +32,7 @@ impl Default for Settings {
                 resource: Some(DEFAULT_RESOURCE.to_owned()),
                 ..VerifierSettings::default()
             },
+            store: StoreSettings::default(),
             log: LogSettings::default(),
             telemetry: TraceSettings::default(),
         }
@@ -56,6 +58,28 @@ impl Default for ServerSettings {
             context_path: "/customer-service".to_owned(),
             max_body_bytes: 16 * 1024,
             workers: None,
+        }
+    }
+}
+
+/// The `[store]` table: where customers are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSettings {
+    /// `sqlite://PATH` (created with its folder), `postgres://USER@HOST:PORT/DB`, or `memory`
+    /// (nothing survives a restart).
+    pub url: String,
+    pub max_connections: u32,
+    /// Bound on waiting for a connection; past it the store counts as unavailable (503).
+    pub connect_timeout_ms: u64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/customer-service.db".to_owned(),
+            max_connections: 10,
+            connect_timeout_ms: 2_000,
         }
     }
 }

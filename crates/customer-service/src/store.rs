@@ -142,35 +142,3 @@ impl CustomerStore for MemoryCustomerStore {
         Ok(true)
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn input(name: &str) -> CustomerInput {
-        CustomerInput {
-            name: name.into(),
-            email: "a@b.de".into(),
-            country: "DE".into(),
-        }
-    }
-
-    #[actix_web::test]
-    async fn crud_keeps_creation_order() {
-        let store = MemoryCustomerStore::default();
-        let a = store.create(input("a")).await.unwrap();
-        let b = store.create(input("b")).await.unwrap();
-        let c = store.create(input("c")).await.unwrap();
-        assert_eq!(
-            store.list(2, 1).await.unwrap(),
-            (vec![b.clone(), c.clone()], 3)
-        );
-        let a2 = store.update(a.id, input("a2")).await.unwrap().unwrap();
-        assert_eq!(store.list(1, 0).await.unwrap().0, vec![a2]);
-        assert!(store.delete(b.id).await.unwrap());
-        assert!(!store.delete(b.id).await.unwrap());
-        assert_eq!(store.get(b.id).await.unwrap(), None);
-        assert_eq!(store.update(b.id, input("x")).await.unwrap(), None);
-        assert_eq!(store.list(10, 0).await.unwrap().1, 2);
-    }
-}

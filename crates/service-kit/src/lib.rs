@@ -7,3 +7,4 @@ pub mod metrics;
 pub mod request_id;
 pub mod run;
 pub mod server;
+pub mod sql;

@@ -8,6 +8,7 @@ pub async fn spawn_service(jwks_url: String) -> String {
     let path = workspace_root().join("deploy/playground/customer-service.toml");
     let mut settings = customer_service::Settings::load(Some(&path)).unwrap();
     settings.server.port = 0;
+    settings.store.url = "memory".to_owned();
     settings.auth.jwks_url = Some(jwks_url);
     let app = customer_service::App::build(settings).await.unwrap();
     let base = format!("http://127.0.0.1:{}/customer-service", app.port());

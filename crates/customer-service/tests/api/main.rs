@@ -5,3 +5,4 @@ mod auth;
 mod customers;
 mod helpers;
 mod ops;
+mod store;

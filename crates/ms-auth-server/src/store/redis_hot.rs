@@ -51,7 +51,7 @@ impl RedisHot {
     /// Connects lazily (start-up does not wait for Redis; readiness does) and starts the
     /// notice listener, which resubscribes after every outage.
     pub fn open(url: &str, timeout: Duration) -> Result<Self, RedisOpenError> {
-        let shown = redacted(url);
+        let shown = service_kit::sql::redacted_url(url);
         let failed = |e: redis::RedisError| RedisOpenError {
             url: shown.clone(),
             reason: e.to_string(),
@@ -72,17 +72,6 @@ impl RedisHot {
             notices,
             live,
         })
-    }
-}
-
-/// The URL with any password masked, for logs and errors.
-pub fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
     }
 }
 

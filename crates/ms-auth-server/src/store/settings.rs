@@ -50,13 +50,7 @@ impl StoreSettings {
 
     /// The URL with any password masked, for logs.
     pub fn redacted_url(&self) -> String {
-        match url::Url::parse(&self.url) {
-            Ok(mut u) if u.password().is_some() => {
-                let _ = u.set_password(Some("***"));
-                u.to_string()
-            }
-            _ => self.url.clone(),
-        }
+        service_kit::sql::redacted_url(&self.url)
     }
 }
 
@@ -82,10 +76,6 @@ impl Default for RedisSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error(
-        "`store.url` {0:?} is not supported: use sqlite://PATH, postgres://USER@HOST:PORT/DB or memory"
-    )]
-    Url(String),
-    #[error(
         "`store.encryption_key` is required with a SQL store: 32 random bytes, base64 (`openssl rand -base64 32`)"
     )]
     MissingEncryptionKey,
@@ -93,10 +83,8 @@ pub enum OpenError {
     Seal(#[from] SealError),
     #[error(transparent)]
     Redis(#[from] super::redis_hot::RedisOpenError),
-    #[error("`store.url` {url}: cannot connect: {reason}")]
-    Connect { url: String, reason: String },
-    #[error("`store.url` {url}: migrations failed: {reason}")]
-    Migrate { url: String, reason: String },
+    #[error(transparent)]
+    Sql(#[from] service_kit::sql::SqlError),
 }
 
 #[cfg(test)]

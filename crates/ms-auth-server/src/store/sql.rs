@@ -1,14 +1,10 @@
 //! The SQL store of record: SQLite (embedded) or PostgreSQL, through sqlx's `Any` driver so
 //! both run the same statements; the schema is versioned and migrated at start-up.
 
-use std::{borrow::Cow, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
-use sqlx::{
-    AnyPool, Row,
-    any::AnyPoolOptions,
-    migrate::{Migration, MigrationType, Migrator},
-};
+use sqlx::{AnyPool, Row};
 
 use super::{
     ClientStore, KeyState, KeyStore, StoreError, StoredKey,
@@ -22,33 +18,19 @@ use crate::oauth::{
     secret::SecretHash,
 };
 
-/// The schema's versions, in order; each runs once, in a transaction, under a lock.
-fn migrator() -> Migrator {
-    let m = |version, description: &'static str, sql: &'static str| {
-        Migration::new(
-            version,
-            Cow::Borrowed(description),
-            MigrationType::Simple,
-            Cow::Borrowed(sql),
-            false,
-        )
-    };
-    Migrator {
-        migrations: Cow::Owned(vec![
-            m(
-                1,
-                "clients and signing keys",
-                include_str!("migrations/0001_clients_and_keys.sql"),
-            ),
-            m(
-                2,
-                "grants and audit",
-                include_str!("migrations/0002_grants_and_audit.sql"),
-            ),
-        ]),
-        ..Migrator::DEFAULT
-    }
-}
+/// The schema's versions, in order; each runs once.
+const STEPS: &[service_kit::sql::Step] = &[
+    (
+        1,
+        "clients and signing keys",
+        include_str!("migrations/0001_clients_and_keys.sql"),
+    ),
+    (
+        2,
+        "grants and audit",
+        include_str!("migrations/0002_grants_and_audit.sql"),
+    ),
+];
 
 pub struct SqlStore {
     pub(super) pool: AnyPool,
@@ -78,40 +60,14 @@ impl SqlStore {
             .as_ref()
             .ok_or(OpenError::MissingEncryptionKey)?;
         let sealer = Sealer::from_base64(&key.0)?;
-        let url = connect_url(&settings.url)?;
-        sqlx::any::install_default_drivers();
-        let shown = settings.redacted_url();
-        let pool = AnyPoolOptions::new()
-            .max_connections(settings.max_connections.max(1))
-            .acquire_timeout(Duration::from_millis(settings.connect_timeout_ms.max(1)))
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    if conn.backend_name() == "SQLite" {
-                        // Writers wait for each other instead of failing at once.
-                        sqlx::query("PRAGMA busy_timeout = 5000")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-            .map_err(|e| OpenError::Connect {
-                url: shown.clone(),
-                reason: e.to_string(),
-            })?;
-        let store = Self { pool, sealer };
-        store
-            .migrate()
-            .await
-            .map_err(|reason| OpenError::Migrate { url: shown, reason })?;
-        Ok(store)
-    }
-
-    /// Applies the migrations not yet applied; replicas starting together take turns.
-    pub async fn migrate(&self) -> Result<(), String> {
-        migrator().run(&self.pool).await.map_err(|e| e.to_string())
+        let pool = service_kit::sql::open(
+            &settings.url,
+            settings.max_connections,
+            Duration::from_millis(settings.connect_timeout_ms.max(1)),
+            STEPS,
+        )
+        .await?;
+        Ok(Self { pool, sealer })
     }
 
     /// The raw row of a signing key, for tests that check what is at rest.
@@ -139,34 +95,6 @@ impl super::Probe for SqlStore {
             .map_err(unavailable)?;
         Ok(())
     }
-}
-
-/// `sqlite://PATH` gains `?mode=rwc` (create) and its folder; `postgres://` passes as is.
-fn connect_url(url: &str) -> Result<String, OpenError> {
-    if let Some(rest) = url.strip_prefix("sqlite://") {
-        let path = rest.split('?').next().unwrap_or_default();
-        if path.is_empty() || path == ":memory:" {
-            return Err(OpenError::Url(url.to_owned()));
-        }
-        if let Some(dir) = std::path::Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|e| OpenError::Connect {
-                url: url.to_owned(),
-                reason: format!("cannot create {}: {e}", dir.display()),
-            })?;
-        }
-        return Ok(if rest.contains('?') {
-            url.to_owned()
-        } else {
-            format!("{url}?mode=rwc")
-        });
-    }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(url.to_owned());
-    }
-    Err(OpenError::Url(url.to_owned()))
 }
 
 /// A client's registration as stored in `clients.metadata`.

@@ -1,0 +1,119 @@
+//! SQL plumbing the services' stores share: one sqlx `Any` pool over SQLite or PostgreSQL
+//! (`store.url`), versioned migrations embedded in the binary, URLs shown without passwords.
+
+use std::{borrow::Cow, time::Duration};
+
+use sqlx::{
+    AnyPool,
+    any::AnyPoolOptions,
+    migrate::{Migration, MigrationType, Migrator},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    #[error(
+        "`store.url` {0:?} is not supported: use sqlite://PATH, postgres://USER@HOST:PORT/DB or memory"
+    )]
+    Url(String),
+    #[error("`store.url` {url}: cannot connect: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("`store.url` {url}: migrations failed: {reason}")]
+    Migrate { url: String, reason: String },
+}
+
+/// One schema version: number, description, SQL both dialects read alike.
+pub type Step = (i64, &'static str, &'static str);
+
+/// The URL with any password masked, for logs and errors.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `sqlite://PATH` gains `?mode=rwc` (create) and its folder; `postgres://` passes as is.
+fn connect_url(url: &str) -> Result<String, SqlError> {
+    if let Some(rest) = url.strip_prefix("sqlite://") {
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            return Err(SqlError::Url(url.to_owned()));
+        }
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| SqlError::Connect {
+                url: url.to_owned(),
+                reason: format!("cannot create {}: {e}", dir.display()),
+            })?;
+        }
+        return Ok(if rest.contains('?') {
+            url.to_owned()
+        } else {
+            format!("{url}?mode=rwc")
+        });
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(url.to_owned());
+    }
+    Err(SqlError::Url(url.to_owned()))
+}
+
+/// A pool on `url` with `steps` applied (replicas starting together take turns under the
+/// migrator's lock). Waiting for a connection is bounded by `acquire_timeout`.
+pub async fn open(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    steps: &'static [Step],
+) -> Result<AnyPool, SqlError> {
+    let target = connect_url(url)?;
+    sqlx::any::install_default_drivers();
+    let shown = redacted_url(url);
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(acquire_timeout)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                if conn.backend_name() == "SQLite" {
+                    // Writers wait for each other instead of failing at once.
+                    sqlx::query("PRAGMA busy_timeout = 5000")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&target)
+        .await
+        .map_err(|e| SqlError::Connect {
+            url: shown.clone(),
+            reason: e.to_string(),
+        })?;
+    let migrator = Migrator {
+        migrations: Cow::Owned(
+            steps
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect(),
+        ),
+        ..Migrator::DEFAULT
+    };
+    migrator.run(&pool).await.map_err(|e| SqlError::Migrate {
+        url: shown,
+        reason: e.to_string(),
+    })?;
+    Ok(pool)
+}
