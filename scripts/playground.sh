@@ -4,20 +4,37 @@
 # prints the URLs and a first request, and stops everything on Ctrl-C or SIGTERM.
 #   PLAYGROUND_PROFILE=release  build optimised binaries (default: debug, quicker to build)
 #   PLAYGROUND_LOGS=DIR         where the services' logs go (default: target/playground)
+#   PLAYGROUND_CLUSTER=1        cluster mode: PostgreSQL (:5432) and Redis (:6379) started here,
+#                               two ms-auth-server replicas (:9000, :9001) behind the gateway
+# Data: SQLite files in target/playground/data/; in cluster mode PostgreSQL's cluster in
+# target/playground/cluster/postgres/ (delete either folder to start afresh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile="${PLAYGROUND_PROFILE:-debug}"
 logs="${PLAYGROUND_LOGS:-target/playground}"
+cluster="${PLAYGROUND_CLUSTER:-}"
 mkdir -p "$logs"
-services=(ms-auth-server customer-service country-service gateway)
-declare -A health=(
-  [ms-auth-server]="http://127.0.0.1:9000/ms-auth-server/health"
-  [customer-service]="http://127.0.0.1:8081/customer-service/health"
-  [country-service]="http://127.0.0.1:8082/country-service/health"
-  [gateway]="http://127.0.0.1:8085/health"
+# name|binary|config|health URL|environment (space-separated NAME=VALUE)
+instances=(
+  "ms-auth-server|ms-auth-server|ms-auth-server|http://127.0.0.1:9000/ms-auth-server/health|"
+  "customer-service|customer-service|customer-service|http://127.0.0.1:8081/customer-service/health|"
+  "country-service|country-service|country-service|http://127.0.0.1:8082/country-service/health|"
+  "gateway|gateway|gateway|http://127.0.0.1:8085/health|"
 )
 ports=(9000 8081 8082 8085)
+if [ -n "$cluster" ]; then
+  pg="postgres://postgres@127.0.0.1:5432"
+  auth_env="MS_AUTH_SERVER__STORE__URL=$pg/ms_auth_server MS_AUTH_SERVER__REDIS__URL=redis://127.0.0.1:6379 MS_AUTH_SERVER__CLUSTER__REPLICATED=true"
+  instances=(
+    "ms-auth-server|ms-auth-server|ms-auth-server|http://127.0.0.1:9000/ms-auth-server/health|$auth_env"
+    "ms-auth-server-2|ms-auth-server|ms-auth-server|http://127.0.0.1:9001/ms-auth-server/health|$auth_env MS_AUTH_SERVER__SERVER__PORT=9001"
+    "customer-service|customer-service|customer-service|http://127.0.0.1:8081/customer-service/health|CUSTOMER_SERVICE__STORE__URL=$pg/customer_service"
+    "country-service|country-service|country-service|http://127.0.0.1:8082/country-service/health|"
+    "gateway|gateway|gateway-cluster|http://127.0.0.1:8085/health|"
+  )
+  ports+=(9001 5432 6379)
+fi
 
 for port in "${ports[@]}"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -29,9 +46,10 @@ done
 echo "==> building (${profile})"
 build_flags=(--quiet)
 [ "$profile" = release ] && build_flags+=(--release)
-cargo build "${build_flags[@]}" $(printf -- '-p %s ' "${services[@]}")
+cargo build "${build_flags[@]}" -p ms-auth-server -p customer-service -p country-service -p gateway
 
 pids=()
+cluster_dir=target/playground/cluster
 stop() {
   trap - INT TERM EXIT
   if [ ${#pids[@]} -gt 0 ]; then
@@ -39,27 +57,43 @@ stop() {
     kill -TERM "${pids[@]}" 2>/dev/null || true
     wait "${pids[@]}" 2>/dev/null || true
   fi
+  if [ -n "$cluster" ]; then pg_stop "$cluster_dir/postgres"; fi
 }
 trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-for svc in "${services[@]}"; do
-  echo "==> starting $svc (log: $logs/$svc.log)"
-  "./target/$profile/$svc" --config "deploy/playground/$svc.toml" >"$logs/$svc.log" 2>&1 &
+if [ -n "$cluster" ]; then
+  source scripts/lib/postgres.sh
+  command -v redis-server >/dev/null 2>&1 || { echo "==> installing redis-server"; apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+  pg_start "$cluster_dir/postgres" 5432
+  for db in ms_auth_server customer_service; do
+    "$(pg_bin)/psql" -q -h 127.0.0.1 -p 5432 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 \
+      || "$(pg_bin)/psql" -q -h 127.0.0.1 -p 5432 -U postgres -c "CREATE DATABASE $db"
+  done
+  echo "==> starting redis-server on 127.0.0.1:6379"
+  redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no >"$logs/redis.log" 2>&1 &
   pids+=($!)
+fi
+
+for instance in "${instances[@]}"; do
+  IFS='|' read -r name bin config health env <<<"$instance"
+  echo "==> starting $name (log: $logs/$name.log)"
+  # $env is a list of NAME=VALUE words, split on purpose.
+  env $env "./target/$profile/$bin" --config "deploy/playground/$config.toml" >"$logs/$name.log" 2>&1 &
   pid=$!
+  pids+=($pid)
   for _ in $(seq 1 150); do
-    if curl -fsS -o /dev/null "${health[$svc]}" 2>/dev/null; then break; fi
+    if curl -fsS -o /dev/null "$health" 2>/dev/null; then break; fi
     if ! kill -0 "$pid" 2>/dev/null; then
-      echo "$svc exited; its log says:" >&2
-      tail -n 20 "$logs/$svc.log" >&2
+      echo "$name exited; its log says:" >&2
+      tail -n 20 "$logs/$name.log" >&2
       exit 1
     fi
     sleep 0.1
   done
-  if ! curl -fsS -o /dev/null "${health[$svc]}"; then
-    echo "$svc did not become healthy; see $logs/$svc.log" >&2
+  if ! curl -fsS -o /dev/null "$health"; then
+    echo "$name did not become healthy; see $logs/$name.log" >&2
     exit 1
   fi
 done
@@ -80,9 +114,12 @@ A first token (the docs' request):
   --data-urlencode 'scope=country.read customer.read customer.write'
 
 The whole walkthrough: scripts/walkthrough.sh      Ctrl-C stops everything.
-ms-auth-server keeps its clients and signing key in target/playground/data/ (SQLite): tokens
-survive a restart; delete the folder to start afresh.
+Data survives a restart: target/playground/data/ (SQLite) or, in cluster mode,
+target/playground/cluster/postgres/; delete the folder to start afresh.
 MSG
+if [ -n "$cluster" ]; then
+  echo "Cluster mode: ms-auth-server on :9000 and :9001 (PostgreSQL :5432, Redis :6379), round-robin behind the gateway."
+fi
 echo "READY"
 wait -n "${pids[@]}" || true
 echo "a service exited; stopping the rest" >&2
