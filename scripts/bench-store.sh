@@ -13,18 +13,19 @@ echo "==> building (release)"
 cargo build --quiet --release -p ms-auth-server
 
 work=$(mktemp -d)
+pg_dir=$(mktemp -d)  # its own folder: the postgres user must be able to enter it
 source scripts/lib/postgres.sh
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 pids=()
 cleanup() {
   [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
-  pg_stop "$work/pg"
-  rm -rf "$work"
+  pg_stop "$pg_dir"
+  rm -rf "$work" "$pg_dir"
 }
 trap cleanup EXIT
 
-pg_start "$work/pg" "$(free_port)"
+pg_start "$pg_dir" "$(free_port)"
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >"$work/redis.log" 2>&1 &
 pids+=($!)

@@ -1,5 +1,5 @@
 # Sourced by scripts: a private PostgreSQL cluster in a folder, on a loopback port.
-#   pg_start DIR PORT   creates the cluster in DIR/data if it is not there (installing
+#   pg_start DIR PORT   (DIR's parents must be enterable by the postgres user) creates the cluster in DIR/data if it is not there (installing
 #                       PostgreSQL when missing), starts it and sets PG_URL
 #   pg_stop DIR         stops it (the data stays)
 # initdb refuses to run as root, so as root the cluster is made and run by `postgres`.

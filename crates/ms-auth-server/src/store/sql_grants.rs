@@ -1,7 +1,7 @@
 //! [`GrantStore`] and [`AuditLog`] on the SQL store: races are settled by conditional
 //! `UPDATE … RETURNING` inside transactions, never by reading first and writing after.
 
-use sqlx::{Row, any::AnyRow};
+use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use super::{
     StoreError,
@@ -35,6 +35,32 @@ fn refresh_from_row(r: &AnyRow) -> Result<RefreshGrant, StoreError> {
         issued_at: r.try_get("issued_at").map_err(corrupt)?,
         expires_at: r.try_get("expires_at").map_err(corrupt)?,
     })
+}
+
+/// When `spent` (a query by hash) finds the credential already used, revokes its family
+/// within `tx` and names it: a second use means a copy is in other hands.
+async fn revoke_if_spent(
+    tx: &mut Transaction<'_, Any>,
+    spent: &str,
+    hash: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let Some(row) = sqlx::query(spent)
+        .bind(hash)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(unavailable)?
+    else {
+        return Ok(None);
+    };
+    let family_id: String = row.try_get(0).map_err(corrupt)?;
+    sqlx::query(REVOKE_FAMILY)
+        .bind(&family_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+    Ok(Some(family_id))
 }
 
 const REVOKE_FAMILY: &str =
@@ -78,25 +104,10 @@ impl GrantStore for SqlStore {
         let outcome = match fresh {
             Some(row) => CodeUse::Fresh(code_from_row(&row)?),
             None => {
-                let seen = sqlx::query(
-                    "SELECT family_id FROM authorization_codes \
-                     WHERE code_hash = $1 AND consumed_at IS NOT NULL",
-                )
-                .bind(code_hash)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(unavailable)?;
-                match seen {
-                    Some(row) => {
-                        let family_id: String = row.try_get(0).map_err(corrupt)?;
-                        sqlx::query(REVOKE_FAMILY)
-                            .bind(&family_id)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(unavailable)?;
-                        CodeUse::Replayed { family_id }
-                    }
+                let spent = "SELECT family_id FROM authorization_codes \
+                             WHERE code_hash = $1 AND consumed_at IS NOT NULL";
+                match revoke_if_spent(&mut tx, spent, code_hash, now).await? {
+                    Some(family_id) => CodeUse::Replayed { family_id },
                     None => CodeUse::Invalid,
                 }
             }
@@ -165,25 +176,10 @@ impl GrantStore for SqlStore {
                 Rotation::Rotated(grant)
             }
             None => {
-                let reused = sqlx::query(
-                    "SELECT family_id FROM refresh_tokens \
-                     WHERE token_hash = $1 AND rotated_at IS NOT NULL",
-                )
-                .bind(old_hash)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(unavailable)?;
-                match reused {
-                    Some(row) => {
-                        let family_id: String = row.try_get(0).map_err(corrupt)?;
-                        sqlx::query(REVOKE_FAMILY)
-                            .bind(&family_id)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(unavailable)?;
-                        Rotation::Reused { family_id }
-                    }
+                let spent = "SELECT family_id FROM refresh_tokens \
+                             WHERE token_hash = $1 AND rotated_at IS NOT NULL";
+                match revoke_if_spent(&mut tx, spent, old_hash, now).await? {
+                    Some(family_id) => Rotation::Reused { family_id },
                     None => Rotation::Invalid,
                 }
             }

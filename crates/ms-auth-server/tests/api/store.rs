@@ -476,12 +476,12 @@ pub async fn access_token(replica: &Replica) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_keeps_clients_and_keys_sqlite() {
+async fn a_restart_keeps_clients_keys_and_grants_sqlite() {
     restart_keeps_clients_and_keys(Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_keeps_clients_and_keys_postgres() {
+async fn a_restart_keeps_clients_keys_and_grants_postgres() {
     restart_keeps_clients_and_keys(Backend::Postgres).await;
 }
 
@@ -490,6 +490,19 @@ async fn restart_keeps_clients_and_keys(backend: Backend) {
     let first = Replica::start(&at.settings).await;
     let token = access_token(&first).await;
     let jwks = first.jwks().await;
+    let grants = open(&at.settings).await.unwrap().grants;
+    grants
+        .put_refresh(&credential_hash("kept"), &refresh("kept-family", i64::MAX))
+        .await
+        .unwrap();
+    grants
+        .put_code(
+            &credential_hash("kept-code"),
+            &code("kept-family", i64::MAX),
+        )
+        .await
+        .unwrap();
+    drop(grants);
     first.stop().await;
     let second = Replica::start(&at.settings).await;
     assert_eq!(second.jwks().await, jwks, "the same keys after a restart");
@@ -500,6 +513,19 @@ async fn restart_keeps_clients_and_keys(backend: Backend) {
     );
     assert_eq!(kid_of(&access_token(&second).await), kid_of(&token));
     second.stop().await;
+    let grants = open(&at.settings).await.unwrap().grants;
+    assert_eq!(
+        grants.refresh(&credential_hash("kept"), 1).await.unwrap(),
+        Some(refresh("kept-family", i64::MAX)),
+        "grants survive the restart"
+    );
+    assert_eq!(
+        grants
+            .consume_code(&credential_hash("kept-code"), 1)
+            .await
+            .unwrap(),
+        CodeUse::Fresh(code("kept-family", i64::MAX))
+    );
     let audit = open(&at.settings)
         .await
         .unwrap()
