@@ -59,6 +59,20 @@ fn configuration_errors_name_the_key() {
         ),
         (
             &["-c", &pg, "check-config"],
+            &[("MS_AUTH_SERVER__CLUSTER__REPLICATED", "true")],
+            "`redis.url`",
+        ),
+        (
+            &["-c", &pg, "check-config"],
+            &[
+                ("MS_AUTH_SERVER__CLUSTER__REPLICATED", "true"),
+                ("MS_AUTH_SERVER__REDIS__URL", "redis://127.0.0.1:6379"),
+                ("MS_AUTH_SERVER__STORE__URL", "sqlite://x.db"),
+            ],
+            "`store.url`",
+        ),
+        (
+            &["-c", &pg, "check-config"],
             &[("MS_AUTH_SERVER__KEYS__ALGORITHM", "HS256")],
             "keys.algorithm",
         ),
@@ -209,4 +223,30 @@ fn a_port_in_use_is_one_line_naming_the_keys() {
         "{stderr}"
     );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn migrate_brings_a_store_up_to_date_and_refuses_memory() {
+    let dir = std::env::temp_dir().join(format!("migrate-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}/auth.db", dir.display());
+    for _ in 0..2 {
+        let out = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
+            .args(["-c", &playground(), "migrate"])
+            .env("MS_AUTH_SERVER__STORE__URL", &url)
+            .env_remove("MS_AUTH_SERVER_CONFIG")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("is up to date"), "{stdout}");
+    }
+    assert!(dir.join("auth.db").is_file());
+    let (code, stderr) = run(&["-c", &playground(), "migrate"], &[]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("memory"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
 }
