@@ -130,16 +130,31 @@ impl AppState {
             None => stored_key(&stores, settings.keys.algorithm).await?,
         };
         let keys = KeySet::new(key).map_err(BuildError::Generate)?;
+        let own_keys = serde_json::from_str(keys.jwks_json())
+            .map(|set| auth_middleware::keys::KeySet::from_jwks(&set))
+            .map_err(|e| BuildError::Generate(KeyError::from(e)))?;
+        let own_tokens = auth_middleware::VerifierSettings {
+            issuer: settings.issuer.clone(),
+            leeway_secs: 0,
+            token_cache_size: 0,
+            ..auth_middleware::VerifierSettings::default()
+        };
         let server = AuthorizationServer {
             issuer: settings.issuer.clone(),
             keys,
             clients: stores.clients.clone(),
+            grants: stores.grants.clone(),
+            audit: stores.audit.clone(),
+            hot: stores.hot.clone(),
+            own_tokens,
+            own_keys,
             scope_claim: settings.tokens.scope_claim,
         };
         Ok(Self {
             server: web::Data::new(server),
             http: web::Data::new(HttpSettings {
                 max_body_bytes: settings.server.max_body_bytes,
+                introspection_per_second: settings.introspection.max_requests_per_second,
             }),
             stores: web::Data::new(stores),
             context_path: settings.server.context_path.clone(),

@@ -39,6 +39,7 @@ pub struct Settings {
     /// Hot shared state (`[redis]`); in process when no URL is set.
     pub redis: RedisSettings,
     pub cluster: ClusterSettings,
+    pub introspection: IntrospectionSettings,
     pub log: LogSettings,
     /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
     pub telemetry: TraceSettings,
@@ -55,6 +56,7 @@ impl Default for Settings {
             store: StoreSettings::default(),
             redis: RedisSettings::default(),
             cluster: ClusterSettings::default(),
+            introspection: IntrospectionSettings::default(),
             log: LogSettings::default(),
             telemetry: TraceSettings::default(),
             clients: Vec::new(),
@@ -83,6 +85,22 @@ impl Default for ServerSettings {
             context_path: "/ms-auth-server".to_owned(),
             max_body_bytes: 16 * 1024,
             workers: None,
+        }
+    }
+}
+
+/// `[introspection]`: RFC 7662 §4 throttling, per calling client, across replicas.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntrospectionSettings {
+    /// Requests one client may make in a second; more answer 429.
+    pub max_requests_per_second: u64,
+}
+
+impl Default for IntrospectionSettings {
+    fn default() -> Self {
+        Self {
+            max_requests_per_second: 1_000,
         }
     }
 }

@@ -2,9 +2,13 @@
 //! function, and map the result.
 
 mod error;
+mod form;
 mod health;
+mod introspect;
 mod jwks;
 mod metadata;
+mod respond;
+mod revoke;
 mod token;
 
 use actix_web::web;
@@ -16,6 +20,8 @@ pub use error::oauth_error_response;
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub max_body_bytes: usize,
+    /// RFC 7662 §4: introspection requests one client may make per second.
+    pub introspection_per_second: u64,
 }
 
 /// Registers every route under `context_path`.
@@ -26,6 +32,16 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + C
                 .service(
                     web::resource("/oauth2/token")
                         .route(web::post().to(token::token))
+                        .default_service(web::to(|| async { method_not_allowed("POST") })),
+                )
+                .service(
+                    web::resource("/oauth2/introspect")
+                        .route(web::post().to(introspect::introspect))
+                        .default_service(web::to(|| async { method_not_allowed("POST") })),
+                )
+                .service(
+                    web::resource("/oauth2/revoke")
+                        .route(web::post().to(revoke::revoke))
                         .default_service(web::to(|| async { method_not_allowed("POST") })),
                 )
                 .service(

@@ -15,6 +15,11 @@ pub struct Metadata {
     pub response_types_supported: Vec<&'static str>,
     pub grant_types_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// RFC 7662 and RFC 7009, authenticated as at the token endpoint (RFC 8414 §2).
+    pub introspection_endpoint: String,
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub revocation_endpoint: String,
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
 }
 
 impl AuthorizationServer {
@@ -28,6 +33,7 @@ impl AuthorizationServer {
             }
         }
         scopes.sort();
+        let methods = || AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
         Ok(Metadata {
             token_endpoint: format!("{}/oauth2/token", self.issuer),
             jwks_uri: format!("{}/oauth2/jwks", self.issuer),
@@ -38,10 +44,11 @@ impl AuthorizationServer {
                 .iter()
                 .map(|g| g.as_str())
                 .collect(),
-            token_endpoint_auth_methods_supported: AuthMethod::ALL
-                .iter()
-                .map(|m| m.as_str())
-                .collect(),
+            token_endpoint_auth_methods_supported: methods(),
+            introspection_endpoint: format!("{}/oauth2/introspect", self.issuer),
+            introspection_endpoint_auth_methods_supported: methods(),
+            revocation_endpoint: format!("{}/oauth2/revoke", self.issuer),
+            revocation_endpoint_auth_methods_supported: methods(),
         })
     }
 }

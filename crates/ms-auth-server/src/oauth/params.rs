@@ -19,6 +19,8 @@ const NOT_IN_QUERY: &[&str] = &[
     "password",
     "refresh_token",
     "code_verifier",
+    // RFC 7009 / RFC 7662: the token to revoke or inspect.
+    "token",
 ];
 
 #[derive(Debug, Default)]

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::{
+    client::Client,
     client_auth::{self, AuthenticateError},
     error::{OAuthError, OAuthErrorCode},
     grants::{TokenRequest, client_credentials},
@@ -10,7 +11,7 @@ use super::{
     params::Params,
     token::{ScopeClaimFormat, TokenResponse},
 };
-use crate::store::{ClientStore, StoreError};
+use crate::store::{AuditLog, ClientStore, GrantStore, StoreError, hot::Hot};
 
 /// Everything the protocol needs, with no HTTP in sight.
 pub struct AuthorizationServer {
@@ -18,7 +19,14 @@ pub struct AuthorizationServer {
     pub issuer: String,
     pub keys: KeySet,
     pub clients: Arc<dyn ClientStore>,
+    pub grants: Arc<dyn GrantStore>,
+    pub audit: Arc<dyn AuditLog>,
+    pub hot: Hot,
     pub scope_claim: ScopeClaimFormat,
+    /// How this server checks its own access tokens (introspection, revocation): the same
+    /// rules as every resource server, against its own published keys, no leeway.
+    pub own_tokens: auth_middleware::VerifierSettings,
+    pub own_keys: auth_middleware::keys::KeySet,
 }
 
 /// What the token endpoint receives, already taken off the wire.
@@ -82,6 +90,18 @@ pub struct Issued {
 }
 
 impl AuthorizationServer {
+    /// Authenticates the caller of the introspection or revocation endpoint as at the token
+    /// endpoint (RFC 7662 §2.1, RFC 7009 §2.1) and returns it with the request's parameters.
+    pub async fn authenticate_caller(
+        &self,
+        input: TokenEndpointInput<'_>,
+    ) -> Result<(Arc<Client>, Params), TokenEndpointError> {
+        let params = Params::from_query_and_body(input.query, input.body)?;
+        let presented = client_auth::extract(input.authorization, &params)?;
+        let client = client_auth::authenticate(self.clients.as_ref(), presented).await?;
+        Ok((client, params))
+    }
+
     /// The token endpoint: parse, authenticate the client, check the grant is allowed, dispatch.
     pub async fn token(
         &self,

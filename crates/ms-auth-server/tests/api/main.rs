@@ -6,6 +6,7 @@ mod docs_curl;
 mod health;
 mod helpers;
 mod hot;
+mod introspect_revoke;
 mod jwks;
 mod metadata;
 mod outage;

@@ -22,6 +22,10 @@ async fn metadata_lists_what_is_implemented() {
             "response_types_supported": [],
             "grant_types_supported": ["client_credentials"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "introspection_endpoint": "http://localhost:8085/ms-auth-server/oauth2/introspect",
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint": "http://localhost:8085/ms-auth-server/oauth2/revoke",
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         })
     );
 }

@@ -1,0 +1,373 @@
+//! `POST /oauth2/introspect` (RFC 7662) and `POST /oauth2/revoke` (RFC 7009) over real HTTP.
+
+use std::time::Duration;
+
+use ms_auth_server::{oauth::client::AuthMethod, store::RedisSettings};
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::*,
+    servers::RedisServer,
+    store::{Backend, Replica, location},
+};
+
+const OTHER: &str = "other-client:other-secret";
+
+fn other_client() -> ms_auth_server::settings::ClientSettings {
+    client(
+        "other-client",
+        "other-secret",
+        &[AuthMethod::ClientSecretBasic],
+        "country.read",
+    )
+}
+
+fn own() -> String {
+    format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}")
+}
+
+impl TestApp {
+    async fn post_basic(&self, path: &str, id_secret: &str, body: &str) -> reqwest::Response {
+        self.token_basic_at(path, id_secret, body).await
+    }
+
+    async fn token_basic_at(&self, path: &str, id_secret: &str, body: &str) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .header("Authorization", basic(id_secret))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn access_token(&self, id_secret: &str) -> String {
+        let res = self
+            .token_basic(id_secret, "grant_type=client_credentials")
+            .await;
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn introspect(&self, id_secret: &str, token: &str) -> Value {
+        let res = self
+            .post_basic("/oauth2/introspect", id_secret, &format!("token={token}"))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(header(res.headers(), "cache-control"), "no-store");
+        res.json().await.unwrap()
+    }
+
+    async fn revoke(&self, id_secret: &str, body: &str) -> u16 {
+        let res = self.post_basic("/oauth2/revoke", id_secret, body).await;
+        let status = res.status().as_u16();
+        if status == 200 {
+            assert!(res.text().await.unwrap().is_empty());
+        }
+        status
+    }
+}
+
+#[tokio::test]
+async fn an_active_token_is_introspected_with_its_claims() {
+    let app = TestApp::spawn(playground_with([other_client()])).await;
+    let token = app.access_token(&own()).await;
+    // A resource server introspecting a token issued to another client.
+    let answer = app.introspect(OTHER, &token).await;
+    let keys: Vec<&str> = answer
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut keys = keys;
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "active",
+            "aud",
+            "client_id",
+            "exp",
+            "iat",
+            "iss",
+            "jti",
+            "nbf",
+            "scope",
+            "sub",
+            "token_type"
+        ]
+    );
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["scope"], "customer.read customer.write country.read");
+    assert_eq!(answer["client_id"], PLAYGROUND_CLIENT);
+    assert_eq!(answer["sub"], PLAYGROUND_CLIENT);
+    assert_eq!(answer["iss"], "http://localhost:8085/ms-auth-server");
+    assert_eq!(answer["token_type"], "Bearer");
+    let (iat, exp) = (
+        answer["iat"].as_u64().unwrap(),
+        answer["exp"].as_u64().unwrap(),
+    );
+    assert_eq!(exp - iat, 14_400);
+}
+
+#[tokio::test]
+async fn bad_expired_and_foreign_tokens_are_inactive() {
+    let mut short = other_client();
+    short.access_token_ttl_secs = 1;
+    let app = TestApp::spawn(playground_with([short])).await;
+    let token = app.access_token(&own()).await;
+    let expiring = app.access_token(OTHER).await;
+    // Same issuer name, another key: a token this server did not sign.
+    let impostor = TestApp::playground().await;
+    let foreign = impostor.access_token(&own()).await;
+    let mut elsewhere = playground_settings();
+    elsewhere.issuer = "http://elsewhere.example/ms-auth-server".to_owned();
+    let other_issuer = TestApp::spawn(elsewhere).await.access_token(&own()).await;
+    let (head, _) = token.rsplit_once('.').unwrap();
+    let cases = [
+        "not-a-jwt".to_owned(),
+        head.to_owned(),
+        format!("{head}.AAAA"),
+        format!("{token}x"),
+        foreign,
+        other_issuer,
+        "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.".to_owned(),
+    ];
+    for bad in &cases {
+        assert_eq!(
+            app.introspect(&own(), bad).await,
+            json!({"active": false}),
+            "{bad}"
+        );
+    }
+    assert_eq!(app.introspect(&own(), &expiring).await["active"], true);
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    assert_eq!(
+        app.introspect(&own(), &expiring).await,
+        json!({"active": false})
+    );
+}
+
+#[tokio::test]
+async fn both_endpoints_authenticate_the_caller_and_read_the_token_from_the_body_only() {
+    let app = TestApp::spawn(playground_with([other_client()])).await;
+    let token = app.access_token(&own()).await;
+    for path in ["/oauth2/introspect", "/oauth2/revoke"] {
+        let res = app
+            .http
+            .post(app.url(path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!("token={token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_oauth_error(res, 401, "invalid_client").await;
+        let res = app
+            .post_basic(path, "other-client:wrong", &format!("token={token}"))
+            .await;
+        assert_oauth_error(res, 401, "invalid_client").await;
+        let res = app
+            .http
+            .post(format!("{}?token={token}", app.url(path)))
+            .header("Authorization", basic(OTHER))
+            .send()
+            .await
+            .unwrap();
+        let why = assert_oauth_error(res, 400, "invalid_request").await;
+        assert!(why.contains("token"), "{why}");
+        let res = app
+            .post_basic(path, OTHER, "token_type_hint=access_token")
+            .await;
+        assert_oauth_error(res, 400, "invalid_request").await;
+        let res = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 405);
+    }
+}
+
+#[tokio::test]
+async fn introspection_is_throttled_per_client() {
+    let mut settings = playground_with([other_client()]);
+    settings.introspection.max_requests_per_second = 3;
+    let app = TestApp::spawn(settings).await;
+    let token = app.access_token(&own()).await;
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let res = app
+            .post_basic("/oauth2/introspect", OTHER, &format!("token={token}"))
+            .await;
+        if res.status() == 429 {
+            assert_eq!(header(res.headers(), "retry-after"), "1");
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["error"], "too_many_requests");
+            statuses.push(429);
+        } else {
+            statuses.push(res.status().as_u16());
+        }
+    }
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(
+        ok <= 6,
+        "at most 3 a second, across two windows at worst: {statuses:?}"
+    );
+    // Another caller has its own budget.
+    assert_eq!(app.introspect(&own(), &token).await["active"], true);
+}
+
+#[tokio::test]
+async fn a_client_revokes_its_own_access_token_and_nothing_else() {
+    let app = TestApp::spawn(playground_with([other_client()])).await;
+    let mine = app.access_token(&own()).await;
+    let theirs = app.access_token(OTHER).await;
+    // Another client's token, an unknown one: 200, and nothing changes.
+    assert_eq!(app.revoke(&own(), &format!("token={theirs}")).await, 200);
+    assert_eq!(app.introspect(&own(), &theirs).await["active"], true);
+    assert_eq!(app.revoke(&own(), "token=never-issued").await, 200);
+    // A misleading hint is not trusted, an unknown one ignored.
+    assert_eq!(
+        app.revoke(
+            &own(),
+            &format!("token={mine}&token_type_hint=refresh_token")
+        )
+        .await,
+        200
+    );
+    assert_eq!(app.introspect(OTHER, &mine).await, json!({"active": false}));
+    let again = app.access_token(&own()).await;
+    assert_eq!(
+        app.revoke(
+            &own(),
+            &format!("token={again}&token_type_hint=no_such_type")
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        app.introspect(OTHER, &again).await,
+        json!({"active": false})
+    );
+    assert_eq!(
+        app.revoke(&own(), &format!("token={again}")).await,
+        200,
+        "idempotent"
+    );
+    // Other tokens of the same client stay good: revocation is per token.
+    let fresh = app.access_token(&own()).await;
+    assert_eq!(app.introspect(OTHER, &fresh).await["active"], true);
+}
+
+#[tokio::test]
+async fn metadata_names_both_endpoints() {
+    let app = TestApp::playground().await;
+    let (_, _, m) = app
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
+    assert_eq!(
+        m["revocation_endpoint"],
+        "http://localhost:8085/ms-auth-server/oauth2/revoke"
+    );
+    assert_eq!(
+        m["introspection_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_at_one_replica_holds_at_the_other_until_the_token_expires() {
+    let redis = RedisServer::start();
+    let at = location(Backend::Postgres).await;
+    let mut settings = playground_with([{
+        let mut c = other_client();
+        c.access_token_ttl_secs = 3;
+        c
+    }]);
+    settings.store = at.settings.clone();
+    settings.redis = RedisSettings {
+        url: Some(redis.url()),
+        ..RedisSettings::default()
+    };
+    settings.cluster.replicated = true;
+    let (a, b) = tokio::join!(
+        Replica::start_with(settings.clone()),
+        Replica::start_with(settings.clone())
+    );
+    let http = reqwest::Client::new();
+    let post = |base: String, path: &'static str, who: &'static str, body: String| {
+        let http = http.clone();
+        async move {
+            http.post(format!("{base}{path}"))
+                .header("Authorization", basic(who))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = post(
+        a.base.clone(),
+        "/oauth2/token",
+        OTHER,
+        "grant_type=client_credentials".into(),
+    )
+    .await;
+    let token = res.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let active = |base: String| {
+        let token = token.clone();
+        let post = &post;
+        async move {
+            post(base, "/oauth2/introspect", OTHER, format!("token={token}"))
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()["active"]
+                .as_bool()
+                .unwrap()
+        }
+    };
+    assert!(active(b.base.clone()).await);
+    let res = post(
+        a.base.clone(),
+        "/oauth2/revoke",
+        OTHER,
+        format!("token={token}"),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert!(!active(b.base.clone()).await, "revoked at A, refused at B");
+    // The denylist entry lives exactly as long as the token could.
+    let jti = {
+        let claims = token.split('.').nth(1).unwrap();
+        let claims: Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims)
+                .unwrap(),
+        )
+        .unwrap();
+        claims["jti"].as_str().unwrap().to_owned()
+    };
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(format!("ms-auth-server:deny:{jti}"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!((1..=3).contains(&ttl), "ttl {ttl}");
+    tokio::time::sleep(Duration::from_millis(3_300)).await;
+    let exists: bool = redis::cmd("EXISTS")
+        .arg(format!("ms-auth-server:deny:{jti}"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(!exists, "the entry left with the token");
+    a.stop().await;
+    b.stop().await;
+}
