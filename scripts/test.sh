@@ -73,7 +73,8 @@ playground_walkthrough "SQLite"
 # Cluster mode: PostgreSQL, Redis and two ms-auth-server replicas behind the gateway. The
 # operations page shows the single node's health checks, so it is left out here.
 playground_walkthrough "cluster" PLAYGROUND_CLUSTER=1 -- \
-  docs/playground.md docs/client-secret-post.md docs/client-secret-basic.md docs/resource-services.md
+  docs/playground.md docs/client-secret-post.md docs/client-secret-basic.md docs/resource-services.md \
+  docs/revocation-introspection.md
 
 # A real PostgreSQL for the storage tests: a throwaway cluster on a free loopback port, unless
 # TEST_POSTGRES_URL names a server already. initdb refuses to run as root, so as root the

@@ -13,4 +13,5 @@ exec python3 scripts/lib/walkthrough.py \
   docs/client-secret-post.md \
   docs/client-secret-basic.md \
   docs/resource-services.md \
+  docs/revocation-introspection.md \
   docs/operations.md

@@ -24,6 +24,9 @@ pub enum AuthError {
     /// No key set could be fetched yet: the service cannot judge any token.
     #[error("the issuer's keys are not available yet")]
     KeysUnavailable,
+    /// A route that checks revocation could not ask the issuer (or was not configured to).
+    #[error("the token's revocation status cannot be checked now")]
+    RevocationUnavailable,
 }
 
 impl AuthError {
@@ -34,6 +37,7 @@ impl AuthError {
             Self::InvalidToken(_) | Self::UnknownKid => "invalid_token",
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::KeysUnavailable => "keys_unavailable",
+            Self::RevocationUnavailable => "revocation_unavailable",
         }
     }
 
@@ -72,7 +76,7 @@ impl AuthError {
                 params.push(format!("scope=\"{}\"", quoted(scope)));
                 json!({ "error": "insufficient_scope", "error_description": self.to_string(), "scope": scope })
             }
-            Self::KeysUnavailable => {
+            Self::KeysUnavailable | Self::RevocationUnavailable => {
                 return HttpResponse::build(status)
                     .insert_header((header::RETRY_AFTER, "5"))
                     .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -113,7 +117,7 @@ impl ResponseError for AuthError {
         match self {
             Self::Missing | Self::InvalidToken(_) | Self::UnknownKid => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
-            Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::KeysUnavailable | Self::RevocationUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 

@@ -31,6 +31,42 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
 {
+    guard(scope, false)
+}
+
+/// As [`require_scope`], and the token must not have been revoked: the issuer is asked by
+/// introspection (`[auth.introspection]`), its answer reused for `cache_secs`. For routes
+/// where a revoked token must stop working promptly, such as writes.
+pub fn require_active_scope<S, B>(
+    scope: &'static str,
+) -> impl Transform<
+    S,
+    ServiceRequest,
+    Response = ServiceResponse<EitherBody<B>>,
+    Error = Error,
+    InitError = (),
+> + 'static
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    guard(scope, true)
+}
+
+fn guard<S, B>(
+    scope: &'static str,
+    check_revocation: bool,
+) -> impl Transform<
+    S,
+    ServiceRequest,
+    Response = ServiceResponse<EitherBody<B>>,
+    Error = Error,
+    InitError = (),
+> + 'static
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
     from_fn(move |req: ServiceRequest, next: Next<B>| async move {
         let Some(verifier) = req.app_data::<web::Data<Verifier>>().cloned() else {
             tracing::error!("require_scope used without web::Data<Verifier> in app data");
@@ -38,7 +74,7 @@ where
                 .into_response(HttpResponse::InternalServerError().finish())
                 .map_into_right_body());
         };
-        match authorize(&verifier, req.headers(), scope).await {
+        match authorize(&verifier, req.headers(), scope, check_revocation).await {
             Ok(principal) => {
                 req.extensions_mut().insert(principal);
                 next.call(req)
@@ -60,11 +96,15 @@ async fn authorize(
     verifier: &Verifier,
     headers: &HeaderMap,
     scope: &str,
+    check_revocation: bool,
 ) -> Result<std::sync::Arc<crate::Principal>, AuthError> {
     let token = bearer_token(headers)?;
     let principal = verifier.authenticate(token).await?;
     if !principal.has_scope(scope) {
         return Err(AuthError::InsufficientScope(scope.to_owned()));
+    }
+    if check_revocation {
+        verifier.ensure_not_revoked(token, &principal).await?;
     }
     Ok(principal)
 }

@@ -37,6 +37,45 @@ pub struct VerifierSettings {
     pub realm: String,
     /// The resource's public URL (RFC 9728 `resource`); its metadata URL goes in challenges.
     pub resource: Option<String>,
+    /// How routes guarded by [`crate::require_active_scope`] ask whether a token was revoked
+    /// (`[auth.introspection]`).
+    pub introspection: Option<IntrospectionSettings>,
+}
+
+/// RFC 7662 introspection of tokens on routes that must not accept a revoked one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectionSettings {
+    /// The issuer's introspection endpoint.
+    pub url: String,
+    /// This resource server's client credentials at the issuer (`client_secret_basic`).
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// How long an answer is reused: a revoked token stops working within this time.
+    #[serde(default = "default_cache_secs")]
+    pub cache_secs: u64,
+    /// Answers remembered at most.
+    #[serde(default = "default_max_entries")]
+    pub max_entries: usize,
+}
+
+fn default_cache_secs() -> u64 {
+    5
+}
+
+fn default_max_entries() -> usize {
+    10_000
+}
+
+/// A credential from the config whose `Debug` shows nothing.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 impl Default for VerifierSettings {
@@ -55,6 +94,7 @@ impl Default for VerifierSettings {
             token_cache_size: 10_000,
             realm: "resource".to_owned(),
             resource: None,
+            introspection: None,
         }
     }
 }

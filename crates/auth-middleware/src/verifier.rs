@@ -2,13 +2,14 @@
 
 use std::{
     sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use crate::{
     error::{AuthError, Challenge},
     keys::KeyCache,
     principal::Principal,
+    revocation::RevocationCheck,
     settings::VerifierSettings,
     token_cache::TokenCache,
     verify::verify,
@@ -21,6 +22,7 @@ pub struct Verifier {
     keys: Arc<KeyCache>,
     cache: TokenCache,
     challenge: Challenge,
+    revocation: Option<RevocationCheck>,
 }
 
 impl Verifier {
@@ -33,11 +35,18 @@ impl Verifier {
         let settings = Arc::new(settings);
         let keys = Arc::new(KeyCache::new(Arc::clone(&settings))?);
         let cache = TokenCache::new(settings.token_cache_size);
+        let timeout = Duration::from_secs(settings.fetch_timeout_secs.max(1));
+        let revocation = settings
+            .introspection
+            .clone()
+            .map(|i| RevocationCheck::new(i, timeout))
+            .transpose()?;
         Ok(Self {
             settings,
             keys,
             cache,
             challenge,
+            revocation,
         })
     }
 
@@ -104,6 +113,32 @@ impl Verifier {
                 .insert(token, &keys, Arc::clone(&principal), valid_until, now);
         }
         Ok(principal)
+    }
+}
+
+impl Verifier {
+    /// For routes that must refuse revoked tokens: asks the issuer (cached briefly) whether
+    /// `token`, already validated as `principal`, is still active. Without
+    /// `[auth.introspection]` nothing can be asked, and the answer is 503, not a pass.
+    pub async fn ensure_not_revoked(
+        &self,
+        token: &str,
+        principal: &Principal,
+    ) -> Result<(), AuthError> {
+        let Some(check) = &self.revocation else {
+            tracing::error!("a route checks revocation but [auth.introspection] is not configured");
+            return Err(AuthError::RevocationUnavailable);
+        };
+        let Some(jti) = principal
+            .claims
+            .get("jti")
+            .and_then(serde_json::Value::as_str)
+        else {
+            return Err(AuthError::invalid(
+                "the token has no jti to check revocation by",
+            ));
+        };
+        check.ensure_active(jti, token).await
     }
 }
 

@@ -1,11 +1,12 @@
-//! Routes: reading customers needs `customer.read`, changing them `customer.write`; other
+//! Routes: reading customers needs `customer.read`, changing them `customer.write` with a
+//! token the issuer has not revoked (asked by introspection, answers cached briefly); other
 //! methods on a customer resource are a JSON 405 with `Allow`.
 
 mod customers;
 mod input;
 
 use actix_web::{HttpResponse, Resource, web};
-use auth_middleware::{ResourceServer, Verifier, require_scope};
+use auth_middleware::{ResourceServer, Verifier, require_active_scope, require_scope};
 use service_kit::http::method_not_allowed;
 
 /// Where this app is mounted, for `Location` headers.
@@ -45,7 +46,7 @@ fn collection() -> Resource {
         .route(
             web::post()
                 .to(customers::create)
-                .wrap(require_scope("customer.write")),
+                .wrap(require_active_scope("customer.write")),
         )
         .default_service(web::to(|| async { method_not_allowed("GET, POST") }))
 }
@@ -61,12 +62,12 @@ fn item() -> Resource {
         .route(
             web::put()
                 .to(customers::update)
-                .wrap(require_scope("customer.write")),
+                .wrap(require_active_scope("customer.write")),
         )
         .route(
             web::delete()
                 .to(customers::delete)
-                .wrap(require_scope("customer.write")),
+                .wrap(require_active_scope("customer.write")),
         )
         .default_service(web::to(|| async { method_not_allowed("GET, PUT, DELETE") }))
 }

@@ -102,3 +102,88 @@ async fn bad_tokens_are_401_invalid_token() {
     .await;
     assert_eq!(r.status, 401);
 }
+
+/// Revokes `token` at the stack's auth server as the client it was issued to.
+async fn revoke(s: &Stack, token: &str) {
+    let res = s
+        .http
+        .post(format!("{}/ms-auth-server/oauth2/revoke", s.auth.base))
+        .basic_auth(test_support::CLIENT, Some(test_support::SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_on_writes_within_the_cache_period() {
+    let s = stack().await;
+    let token = s.token("customer.read customer.write").await;
+    let created = s
+        .send(Method::POST, "/customers", Some(&token), Some(body()))
+        .await;
+    assert_eq!(created.status, 201);
+    revoke(&s, &token).await;
+    // The tests' cache period is one second.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let refused = s
+        .send(Method::POST, "/customers", Some(&token), Some(body()))
+        .await;
+    assert_eq!(refused.status, 401, "{:?}", refused.body);
+    assert_eq!(refused.body["error"], "invalid_token");
+    assert!(refused.challenge().contains("error=\"invalid_token\""));
+    let id = created.body["id"].as_str().unwrap();
+    let path = format!("/customers/{id}");
+    for method in [Method::PUT, Method::DELETE] {
+        let r = s.send(method, &path, Some(&token), Some(body())).await;
+        assert_eq!(r.status, 401);
+    }
+    // Reads do not ask: the token is valid until it expires.
+    assert_eq!(
+        s.send(Method::GET, &path, Some(&token), None).await.status,
+        200
+    );
+    // A fresh token writes again.
+    let fresh = s.token("customer.write").await;
+    assert_eq!(
+        s.send(Method::POST, "/customers", Some(&fresh), Some(body()))
+            .await
+            .status,
+        201
+    );
+}
+
+#[tokio::test]
+async fn writes_answer_503_when_revocation_cannot_be_checked() {
+    let auth = test_support::AuthServer::start().await;
+    let path = test_support::workspace_root().join("deploy/playground/customer-service.toml");
+    let mut settings = customer_service::Settings::load(Some(&path)).unwrap();
+    settings.server.port = 0;
+    settings.store.url = "memory".to_owned();
+    settings.auth.jwks_url = Some(auth.jwks_url());
+    // Nobody listens there.
+    settings.auth.introspection.as_mut().unwrap().url =
+        format!("{}/oauth2/introspect", test_support::dead_jwks_url());
+    let app = customer_service::App::build(settings).await.unwrap();
+    let base = format!("http://127.0.0.1:{}/customer-service", app.port());
+    tokio::spawn(app.run());
+    let http = reqwest::Client::new();
+    test_support::wait_ready(&http, &format!("{base}/health/ready")).await;
+    let token = auth.token("customer.read customer.write").await;
+    let write = test_support::send(
+        &http,
+        &base,
+        Method::POST,
+        "/customers",
+        Some(&token),
+        Some(body()),
+    )
+    .await;
+    assert_eq!(write.status, 503, "{:?}", write.body);
+    assert_eq!(write.body["error"], "temporarily_unavailable");
+    assert!(write.headers.contains_key("retry-after"));
+    let read =
+        test_support::send(&http, &base, Method::GET, "/customers", Some(&token), None).await;
+    assert_eq!(read.status, 200);
+}

@@ -9,6 +9,10 @@ pub async fn spawn_service(jwks_url: String) -> String {
     let mut settings = customer_service::Settings::load(Some(&path)).unwrap();
     settings.server.port = 0;
     settings.store.url = "memory".to_owned();
+    if let Some(introspection) = settings.auth.introspection.as_mut() {
+        introspection.url = jwks_url.replace("/oauth2/jwks", "/oauth2/introspect");
+        introspection.cache_secs = 1;
+    }
     settings.auth.jwks_url = Some(jwks_url);
     let app = customer_service::App::build(settings).await.unwrap();
     let base = format!("http://127.0.0.1:{}/customer-service", app.port());

@@ -117,6 +117,11 @@ async fn a_restarted_service_on_sqlite_still_has_its_customers() {
         let mut settings = customer_service::Settings::load(Some(&path)).unwrap();
         settings.server.port = 0;
         settings.store.url = url.clone();
+        if let Some(i) = settings.auth.introspection.as_mut() {
+            i.url = auth
+                .jwks_url()
+                .replace("/oauth2/jwks", "/oauth2/introspect");
+        }
         settings.auth.jwks_url = Some(auth.jwks_url());
         let app = customer_service::App::build(settings).await.unwrap();
         let base = format!("http://127.0.0.1:{}/customer-service", app.port());
