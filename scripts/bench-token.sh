@@ -10,7 +10,7 @@ echo "==> criterion medians (each measured in its own 5 s window)"
 python3 - <<'PY'
 import json, pathlib
 root = pathlib.Path("target/criterion")
-for alg in ("rs256", "es256"):
+for alg in ("rs256", "es256", "eddsa"):
     group = root / f"token_issuance_{alg}"
     if not group.exists():
         continue

@@ -24,6 +24,7 @@ fn issuance(c: &mut Criterion) {
     for (alg, name) in [
         (SigningAlgorithm::RS256, "rs256"),
         (SigningAlgorithm::ES256, "es256"),
+        (SigningAlgorithm::EdDSA, "eddsa"),
     ] {
         let system = actix_web::rt::System::new();
         let state = system.block_on(AppState::build(&playground(alg))).unwrap();

@@ -51,6 +51,7 @@ pub enum Command {
 pub enum Algorithm {
     Rs256,
     Es256,
+    Eddsa,
 }
 
 pub fn main() -> ExitCode {
@@ -74,6 +75,7 @@ pub fn main() -> ExitCode {
             let alg = match algorithm {
                 Algorithm::Rs256 => SigningAlgorithm::RS256,
                 Algorithm::Es256 => SigningAlgorithm::ES256,
+                Algorithm::Eddsa => SigningAlgorithm::EdDSA,
             };
             match SigningKey::generate(alg).and_then(|k| k.to_pkcs8_pem()) {
                 Ok(pem) => {

@@ -9,13 +9,15 @@ use std::fmt;
 use aws_lc_rs::{
     rand::SystemRandom,
     rsa,
-    signature::{self, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _},
+    signature::{
+        self, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _,
+    },
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::jwk::{
     AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters,
-    EllipticCurveKeyType, Jwk, KeyAlgorithm, PublicKeyUse, RSAKeyParameters, RSAKeyType,
-    ThumbprintHash,
+    EllipticCurveKeyType, Jwk, KeyAlgorithm, OctetKeyPairParameters, OctetKeyPairType,
+    PublicKeyUse, RSAKeyParameters, RSAKeyType, ThumbprintHash,
 };
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +26,8 @@ use serde::{Deserialize, Serialize};
 pub enum SigningAlgorithm {
     RS256,
     ES256,
+    /// Ed25519 (RFC 8037).
+    EdDSA,
 }
 
 impl SigningAlgorithm {
@@ -31,7 +35,15 @@ impl SigningAlgorithm {
         match self {
             Self::RS256 => "RS256",
             Self::ES256 => "ES256",
+            Self::EdDSA => "EdDSA",
         }
+    }
+
+    /// The inverse of [`Self::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::RS256, Self::ES256, Self::EdDSA]
+            .into_iter()
+            .find(|a| a.as_str() == name)
     }
 }
 
@@ -46,7 +58,7 @@ pub enum KeyError {
     #[error("not a PEM file: {0}")]
     Pem(String),
     #[error(
-        "unsupported key type in PEM block {0:?}: expected an RSA (2048 bits or more) or P-256 EC private key"
+        "unsupported key type in PEM block {0:?}: expected an RSA (2048 bits or more), P-256 EC or Ed25519 private key"
     )]
     UnsupportedKey(String),
     #[error("RSA keys must have at least 2048 bits, this one has {0}")]
@@ -67,6 +79,7 @@ pub enum KeyError {
 enum Pair {
     Rsa(rsa::KeyPair),
     Ec(EcdsaKeyPair),
+    Ed(Ed25519KeyPair),
 }
 
 /// A private key ready to sign, with its `kid`, its precomputed JWS header and its public JWK.
@@ -99,6 +112,9 @@ impl SigningKey {
                 EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
                     .map_err(|_| KeyError::Generate)?,
             ),
+            SigningAlgorithm::EdDSA => {
+                Pair::Ed(Ed25519KeyPair::generate().map_err(|_| KeyError::Generate)?)
+            }
         };
         Self::new(pair, Some(uuid::Uuid::new_v4().to_string()))
     }
@@ -120,6 +136,7 @@ impl SigningKey {
                 .or_else(|_| {
                     EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map(Pair::Ec)
                 })
+                .or_else(|_| Ed25519KeyPair::from_pkcs8(der).map(Pair::Ed))
                 .map_err(|_| unsupported())?,
             "RSA PRIVATE KEY" => rsa::KeyPair::from_der(der)
                 .map(Pair::Rsa)
@@ -137,6 +154,7 @@ impl SigningKey {
             }
             Pair::Rsa(_) => SigningAlgorithm::RS256,
             Pair::Ec(_) => SigningAlgorithm::ES256,
+            Pair::Ed(_) => SigningAlgorithm::EdDSA,
         };
         if found != expected {
             return Err(KeyError::AlgorithmMismatch {
@@ -178,6 +196,14 @@ impl SigningKey {
                     }),
                 )
             }
+            Pair::Ed(k) => (
+                SigningAlgorithm::EdDSA,
+                AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                    key_type: OctetKeyPairType::OctetKeyPair,
+                    curve: EllipticCurve::Ed25519,
+                    x: URL_SAFE_NO_PAD.encode(k.public_key().as_ref()),
+                }),
+            ),
         };
         let mut jwk = Jwk {
             common: CommonParameters::default(),
@@ -192,6 +218,7 @@ impl SigningKey {
             key_algorithm: Some(match alg {
                 SigningAlgorithm::RS256 => KeyAlgorithm::RS256,
                 SigningAlgorithm::ES256 => KeyAlgorithm::ES256,
+                SigningAlgorithm::EdDSA => KeyAlgorithm::EdDSA,
             }),
             key_id: Some(kid.clone()),
             ..CommonParameters::default()
@@ -234,6 +261,11 @@ impl SigningKey {
                 .map_err(|_| KeyError::Generate)?
                 .as_ref()
                 .to_vec(),
+            Pair::Ed(k) => k
+                .to_pkcs8v1()
+                .map_err(|_| KeyError::Generate)?
+                .as_ref()
+                .to_vec(),
         };
         Ok(pem::encode(&pem::Pem::new("PRIVATE KEY", der)))
     }
@@ -266,6 +298,7 @@ impl SigningKey {
                 .map_err(|_| KeyError::Sign)?
                 .as_ref()
                 .to_vec()),
+            Pair::Ed(k) => Ok(k.sign(message).as_ref().to_vec()),
         }
     }
 }

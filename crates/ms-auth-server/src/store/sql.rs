@@ -180,10 +180,8 @@ impl SqlStore {
         let algorithm: String = row.try_get("algorithm").map_err(corrupt)?;
         let state: String = row.try_get("state").map_err(corrupt)?;
         let sealed: String = row.try_get("sealed_private_key").map_err(corrupt)?;
-        let algorithm = match algorithm.as_str() {
-            "RS256" => SigningAlgorithm::RS256,
-            "ES256" => SigningAlgorithm::ES256,
-            other => return Err(corrupt(format!("key {kid}: algorithm {other:?}"))),
+        let Some(algorithm) = SigningAlgorithm::parse(&algorithm) else {
+            return Err(corrupt(format!("key {kid}: algorithm {algorithm:?}")));
         };
         let state = match state.as_str() {
             "active" => KeyState::Active,

@@ -159,6 +159,43 @@ async fn es256_keys_sign_verifiable_tokens() {
 }
 
 #[tokio::test]
+async fn eddsa_keys_sign_verifiable_tokens_and_survive_a_pem_round_trip() {
+    let mut settings = playground_settings();
+    settings.keys.algorithm = SigningAlgorithm::EdDSA;
+    let app = TestApp::spawn(settings).await;
+    let (header, _) = verify_against_served_jwks(&app, &issue(&app, "country.read").await).await;
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
+    let (_, _, jwks) = app.get_json("/oauth2/jwks").await;
+    assert_eq!(jwks["keys"][0]["kty"], "OKP");
+    assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
+    // RFC 8037: the key written as PKCS#8 and read back signs with the same kid.
+    let key = ms_auth_server::oauth::keys::SigningKey::generate(SigningAlgorithm::EdDSA).unwrap();
+    let pem = key.to_pkcs8_pem().unwrap();
+    let again = ms_auth_server::oauth::keys::SigningKey::from_pem(
+        pem.as_bytes(),
+        SigningAlgorithm::EdDSA,
+        None,
+    )
+    .unwrap();
+    let thumbprint_kid = again.kid().to_owned();
+    let third = ms_auth_server::oauth::keys::SigningKey::from_pem(
+        pem.as_bytes(),
+        SigningAlgorithm::EdDSA,
+        None,
+    )
+    .unwrap();
+    assert_eq!(third.kid(), thumbprint_kid);
+    assert!(
+        ms_auth_server::oauth::keys::SigningKey::from_pem(
+            pem.as_bytes(),
+            SigningAlgorithm::RS256,
+            None
+        )
+        .is_err()
+    );
+}
+
+#[tokio::test]
 async fn a_key_file_gives_the_same_kid_and_keys_across_instances() {
     let dir = std::env::temp_dir().join(format!("msas-key-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
