@@ -187,6 +187,8 @@ pub struct KeyCache {
     last_fetch: Mutex<Option<Instant>>,
     fetches: AtomicU64,
     failures: AtomicU64,
+    /// The JWKS's `Cache-Control: max-age` at the last fetch (0: none given).
+    max_age_secs: AtomicU64,
 }
 
 impl KeyCache {
@@ -207,6 +209,7 @@ impl KeyCache {
             last_fetch: Mutex::new(None),
             fetches: AtomicU64::new(0),
             failures: AtomicU64::new(0),
+            max_age_secs: AtomicU64::new(0),
         })
     }
 
@@ -290,21 +293,27 @@ impl KeyCache {
         tokio::spawn(async move {
             loop {
                 let Some(cache) = weak.upgrade() else { return };
+                let _ = cache.refresh().await;
                 let wait = if cache.current().is_empty() {
-                    let _ = cache.refresh().await;
-                    if cache.current().is_empty() {
-                        Duration::from_secs(1)
-                    } else {
-                        cache.settings.refresh_interval()
-                    }
+                    Duration::from_secs(1)
                 } else {
-                    let _ = cache.refresh().await;
-                    cache.settings.refresh_interval()
+                    cache.refresh_wait()
                 };
                 drop(cache);
                 tokio::time::sleep(wait).await;
             }
         });
+    }
+
+    /// Until the next background refresh: the configured interval, or sooner when the issuer's
+    /// `Cache-Control: max-age` says the set may change sooner (a key published ahead of its
+    /// use is then known before it signs).
+    pub fn refresh_wait(&self) -> Duration {
+        let configured = self.settings.refresh_interval();
+        match self.max_age_secs.load(Ordering::Relaxed) {
+            0 => configured,
+            max_age => configured.min(Duration::from_secs(max_age.max(1))),
+        }
     }
 
     async fn fetch_key_set(&self) -> Result<KeySet, FetchError> {
@@ -318,7 +327,9 @@ impl KeyCache {
                 url
             }
         };
-        let body = self.get(&url).await?;
+        let (body, max_age) = self.get(&url).await?;
+        self.max_age_secs
+            .store(max_age.unwrap_or(0), Ordering::Relaxed);
         let set: JwkSet = serde_json::from_slice(&body).map_err(|e| FetchError::Document {
             url: url.clone(),
             reason: e.to_string(),
@@ -342,7 +353,7 @@ impl KeyCache {
             issuer: String,
             jwks_uri: String,
         }
-        let body = self.get(&url).await?;
+        let (body, _) = self.get(&url).await?;
         let m: Metadata = serde_json::from_slice(&body).map_err(|e| FetchError::Document {
             url: url.clone(),
             reason: e.to_string(),
@@ -357,7 +368,8 @@ impl KeyCache {
         Ok(m.jwks_uri)
     }
 
-    async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+    /// The document at `url` and its `Cache-Control: max-age`, if any.
+    async fn get(&self, url: &str) -> Result<(Vec<u8>, Option<u64>), FetchError> {
         let http_err = |e: reqwest::Error| FetchError::Http {
             url: url.to_owned(),
             reason: e.to_string(),
@@ -382,6 +394,19 @@ impl KeyCache {
             .await
             .map_err(http_err)?;
         span.record("http.response.status_code", res.status().as_u16());
+        let max_age = res
+            .headers()
+            .get_all(reqwest::header::CACHE_CONTROL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find_map(|d| {
+                d.trim()
+                    .strip_prefix("max-age=")?
+                    .trim_matches('"')
+                    .parse()
+                    .ok()
+            });
         if !res.status().is_success() {
             return Err(FetchError::Status {
                 url: url.to_owned(),
@@ -407,6 +432,6 @@ impl KeyCache {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(body)
+        Ok((body, max_age))
     }
 }

@@ -47,7 +47,8 @@ fn issuance(c: &mut Criterion) {
         let json: serde_json::Value = serde_json::from_slice(&sample).unwrap();
         let sample = json["access_token"].as_str().unwrap().to_owned();
         let signing_input = sample.rsplit_once('.').unwrap().0.as_bytes().to_vec();
-        let key = state.server.keys.active();
+        let keys = state.server.keys.current();
+        let key = keys.active();
 
         let mut group = c.benchmark_group(format!("token_issuance_{name}"));
         group.bench_function("bare_signature", |b| {

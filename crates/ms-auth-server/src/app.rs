@@ -6,13 +6,21 @@ use actix_web::{HttpServer, dev::Server, web};
 
 use crate::{
     http::{self, HttpSettings},
+    key_lifecycle,
     oauth::{
-        keys::{KeyError, KeySet, SigningAlgorithm, SigningKey},
+        keys::{KeyError, KeyRing, KeySet, SigningAlgorithm, SigningKey},
         server::AuthorizationServer,
     },
     settings::{Settings, SettingsError},
     store::{KeyState, StoreError, StoredKey, Stores, grants::AuditEvent, settings::OpenError},
 };
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
 
 /// The active key from the store, or a new one of `alg` made active there.
 async fn stored_key(stores: &Stores, alg: SigningAlgorithm) -> Result<SigningKey, BuildError> {
@@ -29,6 +37,8 @@ async fn stored_key(stores: &Stores, alg: SigningAlgorithm) -> Result<SigningKey
             state: KeyState::Active,
             private_key_pem: candidate.to_pkcs8_pem().map_err(BuildError::Generate)?,
             created_at,
+            activates_at: None,
+            publish_until: None,
         })
         .await?;
     if !stores.durable {
@@ -80,6 +90,8 @@ pub enum BuildError {
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error(transparent)]
+    Lifecycle(#[from] key_lifecycle::LifecycleError),
+    #[error(transparent)]
     Bind(#[from] service_kit::server::BindError),
 }
 
@@ -125,14 +137,14 @@ impl AppState {
         for client in settings.clients()? {
             stores.clients.upsert(&client).await?;
         }
-        let key = match file_key {
-            Some(key) => key,
-            None => stored_key(&stores, settings.keys.algorithm).await?,
+        let keys = match file_key {
+            Some(key) => KeySet::new(key).map_err(BuildError::Generate)?,
+            None => {
+                stored_key(&stores, settings.keys.algorithm).await?;
+                let stored = stores.keys.keys().await?;
+                key_lifecycle::key_set(&stored, unix_now())?
+            }
         };
-        let keys = KeySet::new(key).map_err(BuildError::Generate)?;
-        let own_keys = serde_json::from_str(keys.jwks_json())
-            .map(|set| auth_middleware::keys::KeySet::from_jwks(&set))
-            .map_err(|e| BuildError::Generate(KeyError::from(e)))?;
         let own_tokens = auth_middleware::VerifierSettings {
             issuer: settings.issuer.clone(),
             leeway_secs: 0,
@@ -141,19 +153,19 @@ impl AppState {
         };
         let server = AuthorizationServer {
             issuer: settings.issuer.clone(),
-            keys,
+            keys: KeyRing::new(keys),
             clients: stores.clients.clone(),
             grants: stores.grants.clone(),
             audit: stores.audit.clone(),
             hot: stores.hot.clone(),
             own_tokens,
-            own_keys,
             scope_claim: settings.tokens.scope_claim,
         };
         Ok(Self {
             server: web::Data::new(server),
             http: web::Data::new(HttpSettings {
                 max_body_bytes: settings.server.max_body_bytes,
+                jwks_max_age_secs: settings.keys.jwks_max_age_secs,
                 introspection_per_second: settings.introspection.max_requests_per_second,
             }),
             stores: web::Data::new(stores),
@@ -183,6 +195,13 @@ impl App {
     pub async fn build(settings: Settings) -> Result<Self, BuildError> {
         service_kit::metrics::install();
         let state = AppState::build(&settings).await?;
+        if settings.keys.private_key_file.is_none() {
+            key_lifecycle::spawn(
+                state.server.clone(),
+                state.stores.as_ref().clone(),
+                settings.keys.lifecycle(),
+            );
+        }
         let (listener, port) =
             service_kit::server::bind(&settings.server.host, settings.server.port)?;
         let AppState {

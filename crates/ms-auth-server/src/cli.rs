@@ -7,12 +7,13 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     app::App,
+    key_lifecycle,
     oauth::{
         keys::{SigningAlgorithm, SigningKey},
         secret::{ClientSecret, SecretHash},
     },
     settings::{CONFIG_FILE_ENV, Settings},
-    store::SqlStore,
+    store::{SqlStore, Stores},
 };
 
 #[derive(Debug, Parser)]
@@ -38,6 +39,11 @@ pub enum Command {
     /// Bring the store of record's schema up to date (`store.url`), then exit. `serve` does
     /// it at start-up too.
     Migrate,
+    /// Signing keys in the store: `keys list`, `keys rotate`.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Read a client secret from standard input and print its stored form for `client_secret_hash`.
     HashSecret,
     /// Print a new private signing key as PKCS#8 PEM, for `keys.private_key_file`.
@@ -45,6 +51,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "rs256")]
         algorithm: Algorithm,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Print every stored key: kid, algorithm, state and its times.
+    List,
+    /// Publish a new key of `keys.algorithm` as next; it signs once every cache has it
+    /// (`keys.jwks_max_age_secs` + `keys.poll_secs` from now), and the running replicas switch
+    /// by themselves. Does nothing if a rotation is already under way.
+    Rotate,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -59,6 +75,7 @@ pub fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config),
         Command::Migrate => migrate(cli.config),
+        Command::Keys { action } => keys(cli.config, action),
         Command::CheckConfig => match Settings::load(cli.config.as_deref()) {
             Ok(s) => {
                 println!(
@@ -119,6 +136,52 @@ fn migrate(config: Option<PathBuf>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn keys(config: Option<PathBuf>, action: KeysAction) -> ExitCode {
+    let settings = match Settings::load(config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(&format!("configuration error: {e}")),
+    };
+    if settings.store.is_memory() {
+        return fail("`store.url` is memory: keys live in a SQL store (sqlite:// or postgres://)");
+    }
+    let done = actix_web::rt::System::new().block_on(async {
+        let stores = Stores::open(&settings.store, &settings.redis)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let KeysAction::Rotate = action {
+            let next = key_lifecycle::rotate(&stores, &settings.keys.lifecycle())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "next key {} ({}) signs from {} (Unix time)",
+                next.kid,
+                next.algorithm,
+                next.activates_at.unwrap_or_default()
+            );
+        }
+        for k in stores.keys.keys().await.map_err(|e| e.to_string())? {
+            println!(
+                "{}  {:<5}  {:<7}  created {}{}{}",
+                k.kid,
+                k.algorithm.as_str(),
+                k.state.as_str(),
+                k.created_at,
+                k.activates_at
+                    .map(|t| format!("  activates {t}"))
+                    .unwrap_or_default(),
+                k.publish_until
+                    .map(|t| format!("  published until {t}"))
+                    .unwrap_or_default()
+            );
+        }
+        Ok::<_, String>(())
+    });
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cli;
 pub mod http;
+pub mod key_lifecycle;
 pub mod oauth;
 pub mod settings;
 pub mod store;

@@ -1,19 +1,22 @@
-//! `GET /oauth2/jwks`: the public signing keys as an RFC 7517 §5 JWK set.
+//! `GET /oauth2/jwks`: the public signing keys as an RFC 7517 §5 JWK set: the active key and
+//! the next and retired ones (see `key_lifecycle`).
 
 use actix_web::{HttpResponse, http::header, web};
 
+use super::HttpSettings;
 use crate::oauth::server::AuthorizationServer;
 
-/// How long caches may keep the key set. Short, so that a key published ahead of use
-/// reaches every resource server before it signs.
-pub const JWKS_MAX_AGE_SECS: u32 = 300;
-
-pub async fn jwks(server: web::Data<AuthorizationServer>) -> HttpResponse {
+/// Caches may keep the set for `keys.jwks_max_age_secs`: a new key is published longer than
+/// that before it signs, so every cache that honours it knows the key first.
+pub async fn jwks(
+    server: web::Data<AuthorizationServer>,
+    settings: web::Data<HttpSettings>,
+) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((
             header::CACHE_CONTROL,
-            format!("public, max-age={JWKS_MAX_AGE_SECS}"),
+            format!("public, max-age={}", settings.jwks_max_age_secs),
         ))
         .content_type("application/json")
-        .body(server.keys.jwks_json().to_owned())
+        .body(server.keys.current().jwks_json().to_owned())
 }

@@ -20,6 +20,8 @@ pub use error::oauth_error_response;
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub max_body_bytes: usize,
+    /// `Cache-Control: max-age` of the JWKS.
+    pub jwks_max_age_secs: u64,
     /// RFC 7662 §4: introspection requests one client may make per second.
     pub introspection_per_second: u64,
 }

@@ -318,20 +318,42 @@ fn thumbprint_uuid(jwk: &Jwk) -> Result<String, KeyError> {
         .to_string())
 }
 
-/// The keys this server publishes, and the one it signs with.
+/// The keys this server publishes, and the one it signs with: a snapshot, replaced whole
+/// when the key set changes (see [`KeyRing`]).
 #[derive(Debug)]
 pub struct KeySet {
     active: SigningKey,
     jwks_json: String,
+    /// The published keys parsed for verification, as every resource server parses them:
+    /// how this server checks its own tokens (introspection, revocation).
+    verify: auth_middleware::keys::KeySet,
+    /// `kid`s published, for telling snapshots apart.
+    kids: Vec<String>,
 }
 
 impl KeySet {
     pub fn new(active: SigningKey) -> Result<Self, KeyError> {
-        let set = jsonwebtoken::jwk::JwkSet {
-            keys: vec![active.jwk().clone()],
-        };
+        Self::with_published(active, Vec::new())
+    }
+
+    /// The active key, and `others` (next and retired keys' public JWKs) published beside it.
+    pub fn with_published(active: SigningKey, others: Vec<Jwk>) -> Result<Self, KeyError> {
+        let mut keys = vec![active.jwk().clone()];
+        keys.extend(others);
+        let set = jsonwebtoken::jwk::JwkSet { keys };
+        let kids = set
+            .keys
+            .iter()
+            .filter_map(|k| k.common.key_id.clone())
+            .collect();
         let jwks_json = serde_json::to_string(&set)?;
-        Ok(Self { active, jwks_json })
+        let verify = auth_middleware::keys::KeySet::from_jwks(&set);
+        Ok(Self {
+            active,
+            jwks_json,
+            verify,
+            kids,
+        })
     }
 
     pub fn active(&self) -> &SigningKey {
@@ -341,6 +363,44 @@ impl KeySet {
     /// The RFC 7517 JWK set document, serialised once.
     pub fn jwks_json(&self) -> &str {
         &self.jwks_json
+    }
+
+    pub fn verify_keys(&self) -> &auth_middleware::keys::KeySet {
+        &self.verify
+    }
+
+    /// The published `kid`s, the active one first.
+    pub fn kids(&self) -> &[String] {
+        &self.kids
+    }
+}
+
+/// The current [`KeySet`], swapped whole by the key lifecycle while requests sign with it.
+#[derive(Debug)]
+pub struct KeyRing {
+    current: std::sync::RwLock<std::sync::Arc<KeySet>>,
+}
+
+impl KeyRing {
+    pub fn new(keys: KeySet) -> Self {
+        Self {
+            current: std::sync::RwLock::new(std::sync::Arc::new(keys)),
+        }
+    }
+
+    pub fn current(&self) -> std::sync::Arc<KeySet> {
+        match self.current.read() {
+            Ok(k) => std::sync::Arc::clone(&k),
+            Err(poisoned) => std::sync::Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub fn replace(&self, keys: KeySet) {
+        let keys = std::sync::Arc::new(keys);
+        match self.current.write() {
+            Ok(mut k) => *k = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
     }
 }
 

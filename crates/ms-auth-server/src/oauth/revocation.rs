@@ -42,8 +42,12 @@ impl AuthorizationServer {
         token: &str,
         now: u64,
     ) -> Result<bool, TokenEndpointError> {
-        let Ok(principal) = auth_middleware::verify(&self.own_tokens, &self.own_keys, token, now)
-        else {
+        let Ok(principal) = auth_middleware::verify(
+            &self.own_tokens,
+            self.keys.current().verify_keys(),
+            token,
+            now,
+        ) else {
             return Ok(false);
         };
         if principal.client_id.as_deref() != Some(caller.id.as_str()) {

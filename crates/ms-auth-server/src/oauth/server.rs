@@ -7,7 +7,7 @@ use super::{
     client_auth::{self, AuthenticateError},
     error::{OAuthError, OAuthErrorCode},
     grants::{TokenRequest, client_credentials},
-    keys::{KeyError, KeySet},
+    keys::{KeyError, KeyRing},
     params::Params,
     token::{ScopeClaimFormat, TokenResponse},
 };
@@ -17,7 +17,7 @@ use crate::store::{AuditLog, ClientStore, GrantStore, StoreError, hot::Hot};
 pub struct AuthorizationServer {
     /// The issuer identifier (RFC 8414 §2): `iss` of every token, base of every endpoint URL.
     pub issuer: String,
-    pub keys: KeySet,
+    pub keys: KeyRing,
     pub clients: Arc<dyn ClientStore>,
     pub grants: Arc<dyn GrantStore>,
     pub audit: Arc<dyn AuditLog>,
@@ -26,7 +26,6 @@ pub struct AuthorizationServer {
     /// How this server checks its own access tokens (introspection, revocation): the same
     /// rules as every resource server, against its own published keys, no leeway.
     pub own_tokens: auth_middleware::VerifierSettings,
-    pub own_keys: auth_middleware::keys::KeySet,
 }
 
 /// What the token endpoint receives, already taken off the wire.

@@ -79,7 +79,7 @@ pub fn issue_access_token(
         client_id: client.id.as_str(),
         jti: uuid::Uuid::new_v4().to_string(),
     };
-    let access_token = server.keys.active().sign_access_token(&claims)?;
+    let access_token = server.keys.current().active().sign_access_token(&claims)?;
     Ok(TokenResponse {
         access_token,
         scope: scope.to_param(),

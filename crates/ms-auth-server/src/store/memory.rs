@@ -83,6 +83,49 @@ impl KeyStore for MemoryKeyStore {
     async fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         Ok(self.keys.read().map_err(poisoned)?.clone())
     }
+
+    async fn add_next(&self, candidate: StoredKey) -> Result<StoredKey, StoreError> {
+        let mut keys = self.keys.write().map_err(poisoned)?;
+        if let Some(next) = keys.iter().find(|k| k.state == KeyState::Next) {
+            return Ok(next.clone());
+        }
+        let next = StoredKey {
+            state: KeyState::Next,
+            ..candidate
+        };
+        keys.push(next.clone());
+        Ok(next)
+    }
+
+    async fn promote_due(&self, now: i64, retire_for: i64) -> Result<bool, StoreError> {
+        let mut keys = self.keys.write().map_err(poisoned)?;
+        let due = keys
+            .iter()
+            .any(|k| k.state == KeyState::Next && k.activates_at.is_some_and(|t| t <= now));
+        if !due {
+            return Ok(false);
+        }
+        for k in keys.iter_mut() {
+            match k.state {
+                KeyState::Active => {
+                    k.state = KeyState::Retired;
+                    k.publish_until = Some(now + retire_for);
+                }
+                KeyState::Next => k.state = KeyState::Active,
+                KeyState::Retired => {}
+            }
+        }
+        Ok(true)
+    }
+
+    async fn remove_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let mut keys = self.keys.write().map_err(poisoned)?;
+        let before = keys.len();
+        keys.retain(|k| {
+            !(k.state == KeyState::Retired && k.publish_until.is_some_and(|t| t <= now))
+        });
+        Ok((before - keys.len()) as u64)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -48,15 +48,27 @@ pub trait ClientStore: Send + Sync {
 /// Lifecycle state of a signing key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyState {
+    /// Published so that every cache holds it before it signs; at most one key is next.
+    Next,
     /// Signs new tokens; at most one key is active.
     Active,
+    /// Signs nothing; published until every token it signed has expired.
+    Retired,
 }
 
 impl KeyState {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Next => "next",
             Self::Active => "active",
+            Self::Retired => "retired",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Next, Self::Active, Self::Retired]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -68,6 +80,10 @@ pub struct StoredKey {
     pub state: KeyState,
     pub private_key_pem: String,
     pub created_at: i64,
+    /// When a next key becomes active.
+    pub activates_at: Option<i64>,
+    /// Until when a retired key stays published.
+    pub publish_until: Option<i64>,
 }
 
 impl std::fmt::Debug for StoredKey {
@@ -76,6 +92,8 @@ impl std::fmt::Debug for StoredKey {
             .field("kid", &self.kid)
             .field("algorithm", &self.algorithm)
             .field("state", &self.state)
+            .field("activates_at", &self.activates_at)
+            .field("publish_until", &self.publish_until)
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +107,18 @@ pub trait KeyStore: Send + Sync {
 
     /// Every stored key.
     async fn keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+
+    /// Stores `candidate` as the next key (active from its `activates_at`) unless there is a
+    /// next key already, and returns the next key: of concurrent rotations, one happens.
+    async fn add_next(&self, candidate: StoredKey) -> Result<StoredKey, StoreError>;
+
+    /// When the next key is due at `now`: retires the active key (published until
+    /// `now + retire_for`) and activates the next, atomically. True for the one caller that
+    /// did it.
+    async fn promote_due(&self, now: i64, retire_for: i64) -> Result<bool, StoreError>;
+
+    /// Removes retired keys whose publication has ended; how many.
+    async fn remove_expired(&self, now: i64) -> Result<u64, StoreError>;
 }
 
 /// The stores a server runs on.

@@ -30,6 +30,11 @@ const STEPS: &[service_kit::sql::Step] = &[
         "grants and audit",
         include_str!("migrations/0002_grants_and_audit.sql"),
     ),
+    (
+        3,
+        "key lifecycle",
+        include_str!("migrations/0003_key_lifecycle.sql"),
+    ),
 ];
 
 pub struct SqlStore {
@@ -183,9 +188,8 @@ impl SqlStore {
         let Some(algorithm) = SigningAlgorithm::parse(&algorithm) else {
             return Err(corrupt(format!("key {kid}: algorithm {algorithm:?}")));
         };
-        let state = match state.as_str() {
-            "active" => KeyState::Active,
-            other => return Err(corrupt(format!("key {kid}: state {other:?}"))),
+        let Some(state) = KeyState::parse(&state) else {
+            return Err(corrupt(format!("key {kid}: state {state:?}")));
         };
         let pem = self
             .sealer
@@ -194,6 +198,8 @@ impl SqlStore {
         Ok(StoredKey {
             private_key_pem: String::from_utf8(pem).map_err(corrupt)?,
             created_at: row.try_get("created_at").map_err(corrupt)?,
+            activates_at: row.try_get("activates_at").map_err(corrupt)?,
+            publish_until: row.try_get("publish_until").map_err(corrupt)?,
             kid,
             algorithm,
             state,
@@ -201,45 +207,99 @@ impl SqlStore {
     }
 }
 
-#[async_trait::async_trait]
-impl KeyStore for SqlStore {
-    async fn activate_if_none(&self, candidate: StoredKey) -> Result<StoredKey, StoreError> {
+const KEY_COLUMNS: &str =
+    "kid, algorithm, state, sealed_private_key, created_at, activates_at, publish_until";
+
+impl SqlStore {
+    /// Inserts `key` in `state` unless a partial unique index (one active, one next) refuses
+    /// it, then returns the key in that state: of replicas racing, one key wins.
+    async fn insert_unique(
+        &self,
+        key: &StoredKey,
+        state: KeyState,
+    ) -> Result<StoredKey, StoreError> {
         let sealed = self
             .sealer
-            .seal(candidate.private_key_pem.as_bytes(), &candidate.kid)
+            .seal(key.private_key_pem.as_bytes(), &key.kid)
             .map_err(corrupt)?;
-        // The partial unique index on active keys settles a race between replicas.
-        sqlx::query(
-            "INSERT INTO signing_keys (kid, algorithm, state, sealed_private_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(&candidate.kid)
-        .bind(candidate.algorithm.as_str())
-        .bind(KeyState::Active.as_str())
+        sqlx::query(&format!(
+            "INSERT INTO signing_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(&key.kid)
+        .bind(key.algorithm.as_str())
+        .bind(state.as_str())
         .bind(sealed)
-        .bind(candidate.created_at)
+        .bind(key.created_at)
+        .bind(key.activates_at)
+        .bind(key.publish_until)
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;
-        let row = sqlx::query(
-            "SELECT kid, algorithm, state, sealed_private_key, created_at FROM signing_keys \
-             WHERE state = $1",
-        )
-        .bind(KeyState::Active.as_str())
+        let row = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE state = $1"
+        ))
+        .bind(state.as_str())
         .fetch_one(&self.pool)
         .await
         .map_err(unavailable)?;
         self.key_from_row(&row)
     }
+}
+
+#[async_trait::async_trait]
+impl KeyStore for SqlStore {
+    async fn activate_if_none(&self, candidate: StoredKey) -> Result<StoredKey, StoreError> {
+        self.insert_unique(&candidate, KeyState::Active).await
+    }
 
     async fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT kid, algorithm, state, sealed_private_key, created_at FROM signing_keys \
-             ORDER BY created_at, kid",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY created_at, kid"
+        ))
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
         rows.iter().map(|r| self.key_from_row(r)).collect()
+    }
+
+    async fn add_next(&self, candidate: StoredKey) -> Result<StoredKey, StoreError> {
+        self.insert_unique(&candidate, KeyState::Next).await
+    }
+
+    async fn promote_due(&self, now: i64, retire_for: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        // Retire first: the index admits one active key at a time. Both updates are
+        // conditional on a due next key, so a second replica finds nothing left to do.
+        sqlx::query(
+            "UPDATE signing_keys SET state = 'retired', publish_until = $2 \
+             WHERE state = 'active' AND EXISTS \
+             (SELECT 1 FROM signing_keys WHERE state = 'next' AND activates_at <= $1)",
+        )
+        .bind(now)
+        .bind(now + retire_for)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let promoted = sqlx::query(
+            "UPDATE signing_keys SET state = 'active' WHERE state = 'next' AND activates_at <= $1",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?
+        .rows_affected();
+        tx.commit().await.map_err(unavailable)?;
+        Ok(promoted > 0)
+    }
+
+    async fn remove_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM signing_keys WHERE state = 'retired' AND publish_until <= $1")
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        Ok(done.rows_affected())
     }
 }

@@ -250,3 +250,44 @@ fn migrate_brings_a_store_up_to_date_and_refuses_memory() {
     assert!(stderr.contains("memory"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn keys_rotate_publishes_one_next_key_and_keys_list_shows_it() {
+    let dir = std::env::temp_dir().join(format!("keys-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}/auth.db", dir.display());
+    let keys = |action: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
+            .args(["-c", &playground(), "keys", action])
+            .env("MS_AUTH_SERVER__STORE__URL", &url)
+            .env("MS_AUTH_SERVER__KEYS__ALGORITHM", "EdDSA")
+            .env_remove("MS_AUTH_SERVER_CONFIG")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(keys("list"), "", "a new store holds no key");
+    let first = keys("rotate");
+    assert!(
+        first.contains("next key") && first.contains("EdDSA"),
+        "{first}"
+    );
+    let second = keys("rotate");
+    let kid = |s: &str| s.split_whitespace().nth(2).unwrap().to_owned();
+    assert_eq!(kid(&first), kid(&second), "one rotation at a time");
+    let list = keys("list");
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(
+        list.contains("next") && list.contains("activates"),
+        "{list}"
+    );
+    assert!(!list.contains("PRIVATE"), "{list}");
+    let (code, stderr) = run(&["-c", &playground(), "keys", "list"], &[]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("memory"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -10,6 +10,7 @@ mod introspect_revoke;
 mod jwks;
 mod metadata;
 mod outage;
+mod rotation;
 mod servers;
 mod store;
 mod token_client_auth;

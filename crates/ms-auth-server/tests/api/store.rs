@@ -104,6 +104,7 @@ per_backend!(
     a_code_is_consumed_once_and_a_replay_revokes_its_family,
     a_refresh_token_rotates_once_and_reuse_revokes_the_family,
     audit_entries_are_kept_in_order,
+    a_rotation_promotes_once_then_retires_and_removes,
 );
 
 /// `n` stores on `at`'s database (one for memory), as replicas would have.
@@ -377,6 +378,8 @@ fn candidate() -> StoredKey {
         state: KeyState::Active,
         private_key_pem: key.to_pkcs8_pem().unwrap(),
         created_at: 1,
+        activates_at: None,
+        publish_until: None,
     }
 }
 
@@ -663,4 +666,56 @@ async fn a_store_that_cannot_be_reached_is_one_clear_error() {
     };
     let err = open(&none).await.err().unwrap().to_string();
     assert!(err.contains("store.encryption_key"), "{err}");
+}
+
+async fn a_rotation_promotes_once_then_retires_and_removes(backend: Backend) {
+    let at = location(backend).await;
+    let stores = replicas(&at, backend, 4).await;
+    let keys = &stores[0].keys;
+    let first = keys.activate_if_none(candidate()).await.unwrap();
+    let next = |activates_at| StoredKey {
+        state: KeyState::Next,
+        activates_at: Some(activates_at),
+        ..candidate()
+    };
+    let second = keys.add_next(next(100)).await.unwrap();
+    assert_eq!(second.state, KeyState::Next);
+    assert_eq!(
+        keys.add_next(next(100)).await.unwrap().kid,
+        second.kid,
+        "one rotation at a time"
+    );
+    assert!(!keys.promote_due(99, 1_000).await.unwrap(), "not due yet");
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let k = stores[i % stores.len()].keys.clone();
+            tokio::spawn(async move { k.promote_due(100, 1_000).await.unwrap() })
+        })
+        .collect();
+    let mut promoted = 0;
+    for t in tasks {
+        promoted += usize::from(t.await.unwrap());
+    }
+    assert_eq!(promoted, 1, "exactly one replica promotes");
+    let state_of = |all: &[StoredKey], kid: &str| {
+        all.iter()
+            .find(|k| k.kid == kid)
+            .map(|k| (k.state, k.publish_until))
+    };
+    let all = keys.keys().await.unwrap();
+    assert_eq!(
+        state_of(&all, &first.kid),
+        Some((KeyState::Retired, Some(1_100)))
+    );
+    assert_eq!(
+        state_of(&all, &second.kid).map(|s| s.0),
+        Some(KeyState::Active)
+    );
+    assert_eq!(keys.remove_expired(1_099).await.unwrap(), 0);
+    assert_eq!(keys.remove_expired(1_100).await.unwrap(), 1);
+    let all = keys.keys().await.unwrap();
+    assert_eq!(all.len(), 1);
+    // The next rotation starts from the new active key.
+    let third = keys.add_next(next(200)).await.unwrap();
+    assert_ne!(third.kid, second.kid);
 }

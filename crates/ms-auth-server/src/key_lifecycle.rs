@@ -1,0 +1,198 @@
+//! Signing keys without downtime. A new key is first **next**: published in the JWKS but not
+//! signing, for longer than any cache may keep the old JWKS (`keys.jwks_max_age_secs`) plus
+//! the time replicas take to notice (`keys.poll_secs`); then it becomes **active** and the old
+//! one **retired**, still published until every token it signed has expired; then it is
+//! removed. Which key is in which state lives in the store, so of several replicas exactly one
+//! performs each step; every replica reloads the set on a notice or at the next poll.
+
+use std::{sync::Arc, time::Duration};
+
+use actix_web::web;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::{
+    oauth::{
+        keys::{KeyError, KeySet, SigningAlgorithm, SigningKey},
+        server::AuthorizationServer,
+    },
+    store::{KeyState, Notice, StoreError, StoredKey, Stores},
+};
+
+/// The `[keys]` settings that drive rotation.
+#[derive(Debug, Clone)]
+pub struct Lifecycle {
+    pub algorithm: SigningAlgorithm,
+    pub jwks_max_age_secs: u64,
+    pub poll: Duration,
+    /// Rotate automatically once the active key is this old.
+    pub rotate_after_secs: Option<u64>,
+}
+
+impl Lifecycle {
+    /// How long a next key is published before it signs: derived from the JWKS max-age, so
+    /// that every cache that honours it has seen the key first.
+    pub fn publish_delay_secs(&self) -> i64 {
+        (self.jwks_max_age_secs + self.poll.as_secs().max(1)) as i64
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LifecycleError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("signing key: {0}")]
+    Key(#[from] KeyError),
+    #[error("the store holds no active signing key")]
+    NoActiveKey,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A new key of `lifecycle.algorithm`, stored as next and active after the publish delay (or
+/// the next key already there: one rotation at a time).
+pub async fn rotate(stores: &Stores, lifecycle: &Lifecycle) -> Result<StoredKey, LifecycleError> {
+    let key = SigningKey::generate(lifecycle.algorithm)?;
+    let now = now();
+    let next = stores
+        .keys
+        .add_next(StoredKey {
+            kid: key.kid().to_owned(),
+            algorithm: lifecycle.algorithm,
+            state: KeyState::Next,
+            private_key_pem: key.to_pkcs8_pem()?,
+            created_at: now,
+            activates_at: Some(now + lifecycle.publish_delay_secs()),
+            publish_until: None,
+        })
+        .await?;
+    if next.kid == key.kid() {
+        tracing::info!(kid = %next.kid, activates_at = ?next.activates_at, "rotation started: next key published");
+        let _ = stores.hot.publish(&Notice::KeysChanged).await;
+    }
+    Ok(next)
+}
+
+/// The snapshot the stored keys describe at `now`: the active key signs; next and retired
+/// keys still in their publication period are published beside it.
+pub fn key_set(stored: &[StoredKey], now: i64) -> Result<KeySet, LifecycleError> {
+    let parse = |k: &StoredKey| {
+        SigningKey::from_pem(
+            k.private_key_pem.as_bytes(),
+            k.algorithm,
+            Some(k.kid.clone()),
+        )
+    };
+    let active = stored
+        .iter()
+        .find(|k| k.state == KeyState::Active)
+        .ok_or(LifecycleError::NoActiveKey)?;
+    let mut others = Vec::new();
+    for k in stored {
+        let published = match k.state {
+            KeyState::Next => true,
+            KeyState::Retired => k.publish_until.is_none_or(|t| t > now),
+            KeyState::Active => false,
+        };
+        if published {
+            others.push(parse(k)?.jwk().clone());
+        }
+    }
+    Ok(KeySet::with_published(parse(active)?, others)?)
+}
+
+/// What a snapshot would publish, to tell whether the current one is stale.
+fn published_kids(stored: &[StoredKey], now: i64) -> Vec<String> {
+    let mut kids: Vec<String> = stored
+        .iter()
+        .filter(|k| match k.state {
+            KeyState::Active => true,
+            KeyState::Next => true,
+            KeyState::Retired => k.publish_until.is_none_or(|t| t > now),
+        })
+        .map(|k| k.kid.clone())
+        .collect();
+    kids.sort();
+    kids
+}
+
+/// One pass: scheduled rotation, promotion when due, removal of expired keys, and a reload of
+/// the snapshot when the store's keys differ from it.
+pub async fn tick(
+    server: &AuthorizationServer,
+    stores: &Stores,
+    lifecycle: &Lifecycle,
+) -> Result<(), LifecycleError> {
+    let now = now();
+    let mut stored = stores.keys.keys().await?;
+    let active = stored.iter().find(|k| k.state == KeyState::Active);
+    let has_next = stored.iter().any(|k| k.state == KeyState::Next);
+    if let (Some(after), Some(active)) = (lifecycle.rotate_after_secs, active)
+        && !has_next
+        && active.created_at + after as i64 <= now
+    {
+        rotate(stores, lifecycle).await?;
+        stored = stores.keys.keys().await?;
+    }
+    let retire_for = retire_for(stores).await?;
+    let promoted = stores.keys.promote_due(now, retire_for).await?;
+    let removed = stores.keys.remove_expired(now).await?;
+    if promoted || removed > 0 {
+        if promoted {
+            tracing::info!("next signing key activated; the previous one retired");
+        }
+        let _ = stores.hot.publish(&Notice::KeysChanged).await;
+        stored = stores.keys.keys().await?;
+    }
+    let current = server.keys.current();
+    let mut kids = current.kids().to_vec();
+    kids.sort();
+    let active_kid = stored
+        .iter()
+        .find(|k| k.state == KeyState::Active)
+        .map(|k| k.kid.as_str());
+    if kids != published_kids(&stored, now) || active_kid != Some(current.active().kid()) {
+        server.keys.replace(key_set(&stored, now)?);
+        tracing::info!(active = ?active_kid, "signing key set reloaded");
+    }
+    Ok(())
+}
+
+/// How long a retired key stays published: the longest access-token lifetime of any client,
+/// plus a minute for resource servers' clock leeway.
+async fn retire_for(stores: &Stores) -> Result<i64, StoreError> {
+    let longest = stores
+        .clients
+        .all()
+        .await?
+        .iter()
+        .map(|c| c.access_token_ttl.as_secs())
+        .max()
+        .unwrap_or(3600);
+    Ok(longest as i64 + 60)
+}
+
+/// Runs [`tick`] every `poll`, and at once when a replica announces a key change.
+pub fn spawn(server: web::Data<AuthorizationServer>, stores: Stores, lifecycle: Lifecycle) {
+    let server: Arc<AuthorizationServer> = server.into_inner();
+    let mut notices = stores.hot.subscribe();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = tick(&server, &stores, &lifecycle).await {
+                tracing::warn!(error = %e, "key lifecycle step failed; retrying");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(lifecycle.poll) => {}
+                notice = notices.recv() => {
+                    if let Err(RecvError::Closed) = notice {
+                        tokio::time::sleep(lifecycle.poll).await;
+                    }
+                }
+            }
+        }
+    });
+}
