@@ -9,6 +9,7 @@ use crate::{
     key_lifecycle,
     oauth::{
         keys::{KeyError, KeyRing, KeySet, SigningAlgorithm, SigningKey},
+        secret::SecretHash,
         server::AuthorizationServer,
     },
     settings::{Settings, SettingsError},
@@ -100,6 +101,7 @@ pub struct AppState {
     pub server: web::Data<AuthorizationServer>,
     pub http: web::Data<HttpSettings>,
     pub stores: web::Data<Stores>,
+    pub admin: web::Data<http::admin::Admin>,
     pub context_path: String,
 }
 
@@ -169,6 +171,20 @@ impl AppState {
                 introspection_per_second: settings.introspection.max_requests_per_second,
             }),
             stores: web::Data::new(stores),
+            admin: web::Data::new(http::admin::Admin {
+                token: settings
+                    .admin
+                    .token_hash
+                    .as_deref()
+                    .map(SecretHash::parse)
+                    .transpose()
+                    .map_err(|e| SettingsError::Invalid {
+                        key: "admin.token_hash".to_owned(),
+                        message: e.to_string(),
+                    })?,
+                lifecycle: settings.keys.lifecycle(),
+                keys_from_file: settings.keys.private_key_file.is_some(),
+            }),
             context_path: settings.server.context_path.clone(),
         })
     }
@@ -178,7 +194,8 @@ impl AppState {
         move |cfg| {
             cfg.app_data(self.server.clone())
                 .app_data(self.http.clone())
-                .app_data(self.stores.clone());
+                .app_data(self.stores.clone())
+                .app_data(self.admin.clone());
             http::configure(&self.context_path)(cfg);
         }
     }
@@ -208,6 +225,7 @@ impl App {
             server,
             http,
             stores,
+            admin,
             context_path,
         } = state;
         let mut http_server = HttpServer::new(move || {
@@ -215,6 +233,7 @@ impl App {
                 server: server.clone(),
                 http: http.clone(),
                 stores: stores.clone(),
+                admin: admin.clone(),
                 context_path: context_path.clone(),
             };
             actix_web::App::new()

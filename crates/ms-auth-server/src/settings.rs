@@ -40,6 +40,7 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub cluster: ClusterSettings,
     pub introspection: IntrospectionSettings,
+    pub admin: AdminSettings,
     pub log: LogSettings,
     /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
     pub telemetry: TraceSettings,
@@ -57,6 +58,7 @@ impl Default for Settings {
             redis: RedisSettings::default(),
             cluster: ClusterSettings::default(),
             introspection: IntrospectionSettings::default(),
+            admin: AdminSettings::default(),
             log: LogSettings::default(),
             telemetry: TraceSettings::default(),
             clients: Vec::new(),
@@ -103,6 +105,15 @@ impl Default for IntrospectionSettings {
             max_requests_per_second: 1_000,
         }
     }
+}
+
+/// `[admin]`: the operator's endpoints under `/admin`, off unless a token is configured.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSettings {
+    /// The stored form of the admin bearer token (`ms-auth-server hash-secret`); the token
+    /// itself is never in the config.
+    pub token_hash: Option<String>,
 }
 
 /// `[cluster]`: whether several replicas share this server's state.
@@ -235,6 +246,9 @@ impl Settings {
                     "must be a postgres:// URL with cluster.replicated = true: replicas must share one store of record",
                 ));
             }
+        }
+        if let Some(h) = &self.admin.token_hash {
+            SecretHash::parse(h).map_err(|e| invalid("admin.token_hash", e.to_string()))?;
         }
         if self.server.workers == Some(0) {
             return Err(invalid("server.workers", "must be at least 1"));

@@ -1,6 +1,7 @@
 //! The HTTP layer: the only place that knows actix-web. Handlers extract, call one core
 //! function, and map the result.
 
+pub mod admin;
 mod error;
 mod form;
 mod health;
@@ -55,6 +56,16 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + C
                     web::resource("/.well-known/oauth-authorization-server")
                         .route(web::get().to(metadata::authorization_server))
                         .default_service(web::to(|| async { method_not_allowed("GET") })),
+                )
+                .service(
+                    web::resource("/admin/keys")
+                        .route(web::get().to(admin::keys))
+                        .default_service(web::to(|| async { method_not_allowed("GET") })),
+                )
+                .service(
+                    web::resource("/admin/keys/rotate")
+                        .route(web::post().to(admin::rotate))
+                        .default_service(web::to(|| async { method_not_allowed("POST") })),
                 )
                 .route("/health", web::get().to(health::health))
                 .route("/metrics", web::get().to(service_kit::metrics::page))

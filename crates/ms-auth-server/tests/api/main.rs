@@ -1,6 +1,7 @@
 //! ms-auth-server over real HTTP: every app is started in-process on port 0.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod cli;
 mod docs_curl;
 mod health;

@@ -168,3 +168,59 @@ async fn rotating_keys_under_load_fails_no_request() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn an_algorithm_migration_publishes_both_algorithms_meanwhile() {
+    use ms_auth_server::oauth::keys::SigningAlgorithm;
+    let stores = Stores::memory();
+    let rs256 = ms_auth_server::oauth::keys::SigningKey::generate(SigningAlgorithm::RS256).unwrap();
+    stores
+        .keys
+        .activate_if_none(ms_auth_server::store::StoredKey {
+            kid: rs256.kid().to_owned(),
+            algorithm: SigningAlgorithm::RS256,
+            state: KeyState::Active,
+            private_key_pem: rs256.to_pkcs8_pem().unwrap(),
+            created_at: 0,
+            activates_at: None,
+            publish_until: None,
+        })
+        .await
+        .unwrap();
+    let lifecycle = key_lifecycle::Lifecycle {
+        algorithm: SigningAlgorithm::EdDSA,
+        jwks_max_age_secs: 60,
+        poll: Duration::from_secs(5),
+        rotate_after_secs: None,
+    };
+    assert_eq!(
+        lifecycle.publish_delay_secs(),
+        65,
+        "max-age plus the poll interval"
+    );
+    let next = key_lifecycle::rotate(&stores, &lifecycle).await.unwrap();
+    let now = next.created_at;
+    let set = key_lifecycle::key_set(&stores.keys.keys().await.unwrap(), now).unwrap();
+    assert_eq!(
+        set.active().algorithm(),
+        SigningAlgorithm::RS256,
+        "RS256 signs meanwhile"
+    );
+    let jwks: Value = serde_json::from_str(set.jwks_json()).unwrap();
+    let algs: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, ["RS256", "EdDSA"]);
+    assert!(stores.keys.promote_due(now + 65, 100).await.unwrap());
+    let set = key_lifecycle::key_set(&stores.keys.keys().await.unwrap(), now + 65).unwrap();
+    assert_eq!(set.active().algorithm(), SigningAlgorithm::EdDSA);
+    assert_eq!(set.kids(), [next.kid.clone(), rs256.kid().to_owned()]);
+    let only_active =
+        key_lifecycle::key_set(&stores.keys.keys().await.unwrap(), now + 165).unwrap();
+    assert_eq!(only_active.kids()[0], next.kid);
+    let set = key_lifecycle::key_set(&stores.keys.keys().await.unwrap(), now + 65 + 100).unwrap();
+    assert_eq!(set.kids().len(), 1, "retired key no longer published");
+}

@@ -1,0 +1,121 @@
+//! The operator's endpoints, behind a bearer token whose hash is in `[admin] token_hash`
+//! (compared in constant time): `GET /admin/keys` lists the signing keys, `POST
+//! /admin/keys/rotate` starts a rotation (the same as `ms-auth-server keys rotate`).
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+    web,
+};
+use serde_json::json;
+use service_kit::http::json_error;
+
+use crate::{
+    key_lifecycle::{self, Lifecycle},
+    oauth::secret::SecretHash,
+    store::{StoredKey, Stores},
+};
+
+/// What the admin endpoints need.
+pub struct Admin {
+    /// Without one, the admin endpoints do not exist (404).
+    pub token: Option<SecretHash>,
+    pub lifecycle: Lifecycle,
+    /// Keys from `keys.private_key_file` do not rotate.
+    pub keys_from_file: bool,
+}
+
+/// The refusal, when the request does not carry the admin token.
+fn refused(req: &HttpRequest, admin: &Admin) -> Option<HttpResponse> {
+    let Some(expected) = &admin.token else {
+        return Some(json_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the admin endpoints are off: set [admin] token_hash",
+        ));
+    };
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match presented {
+        Some(token) if expected.verify(token.as_bytes()) => None,
+        _ => {
+            tracing::info!(reason = "admin_token", "admin request refused");
+            let mut res = json_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "an admin bearer token is required",
+            );
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"ms-auth-server-admin\""),
+            );
+            Some(res)
+        }
+    }
+}
+
+fn describe(k: &StoredKey) -> serde_json::Value {
+    json!({
+        "kid": k.kid,
+        "alg": k.algorithm.as_str(),
+        "state": k.state.as_str(),
+        "created_at": k.created_at,
+        "activates_at": k.activates_at,
+        "publish_until": k.publish_until,
+    })
+}
+
+fn unavailable(e: impl std::fmt::Display) -> HttpResponse {
+    tracing::error!(error = %e, "admin request failed");
+    let mut res = json_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "the store is unavailable, retry later",
+    );
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    res
+}
+
+pub async fn keys(
+    req: HttpRequest,
+    admin: web::Data<Admin>,
+    stores: web::Data<Stores>,
+) -> HttpResponse {
+    if let Some(refusal) = refused(&req, &admin) {
+        return refusal;
+    }
+    match stores.keys.keys().await {
+        Ok(keys) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({ "keys": keys.iter().map(describe).collect::<Vec<_>>() })),
+        Err(e) => unavailable(e),
+    }
+}
+
+pub async fn rotate(
+    req: HttpRequest,
+    admin: web::Data<Admin>,
+    stores: web::Data<Stores>,
+) -> HttpResponse {
+    if let Some(refusal) = refused(&req, &admin) {
+        return refusal;
+    }
+    if admin.keys_from_file {
+        return json_error(
+            StatusCode::CONFLICT,
+            "keys_from_file",
+            "the signing key comes from keys.private_key_file and does not rotate",
+        );
+    }
+    match key_lifecycle::rotate(&stores, &admin.lifecycle).await {
+        Ok(next) => HttpResponse::Accepted()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(describe(&next)),
+        Err(e) => unavailable(e),
+    }
+}

@@ -1,0 +1,116 @@
+//! The admin endpoints: off without `[admin] token_hash`, behind the admin bearer token
+//! otherwise; they list the signing keys and start a rotation.
+
+use ms_auth_server::oauth::secret::{ClientSecret, SecretHash};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const ADMIN_TOKEN: &str = "an-admin-token-of-enough-entropy";
+
+fn with_admin() -> ms_auth_server::Settings {
+    let mut settings = playground_settings();
+    settings.admin.token_hash = Some(
+        SecretHash::generate(&ClientSecret::new(ADMIN_TOKEN))
+            .unwrap()
+            .to_phc(),
+    );
+    settings
+}
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+) -> reqwest::Response {
+    let mut req = app.http.request(method, app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap()
+}
+
+async fn list_keys(app: &TestApp) -> Vec<Value> {
+    let res = call(app, reqwest::Method::GET, "/admin/keys", Some(ADMIN_TOKEN)).await;
+    assert_eq!(res.status(), 200);
+    res.json::<Value>().await.unwrap()["keys"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn admin_endpoints_are_off_without_a_token_hash() {
+    let app = TestApp::playground().await;
+    let res = call(&app, reqwest::Method::GET, "/admin/keys", Some(ADMIN_TOKEN)).await;
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn the_admin_token_lists_keys_and_starts_one_rotation() {
+    let app = TestApp::spawn(with_admin()).await;
+    for token in [None, Some("wrong"), Some(PLAYGROUND_SECRET)] {
+        let res = call(&app, reqwest::Method::POST, "/admin/keys/rotate", token).await;
+        assert_eq!(res.status(), 401, "{token:?}");
+        assert_eq!(
+            header(res.headers(), "www-authenticate"),
+            "Bearer realm=\"ms-auth-server-admin\""
+        );
+    }
+    let before = list_keys(&app).await;
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0]["state"], "active");
+    let res = call(
+        &app,
+        reqwest::Method::POST,
+        "/admin/keys/rotate",
+        Some(ADMIN_TOKEN),
+    )
+    .await;
+    assert_eq!(res.status(), 202);
+    let next: Value = res.json().await.unwrap();
+    assert_eq!(next["state"], "next");
+    assert!(next["activates_at"].as_i64().unwrap() > next["created_at"].as_i64().unwrap());
+    let again: Value = call(
+        &app,
+        reqwest::Method::POST,
+        "/admin/keys/rotate",
+        Some(ADMIN_TOKEN),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(again["kid"], next["kid"], "one rotation at a time");
+    let after = list_keys(&app).await;
+    assert_eq!(after.len(), 2);
+    assert!(!serde_json::to_string(&after).unwrap().contains("PRIVATE"));
+}
+
+#[tokio::test]
+async fn keys_from_a_file_do_not_rotate() {
+    let dir = std::env::temp_dir().join(format!("admin-key-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("key.pem");
+    let pem = ms_auth_server::oauth::keys::SigningKey::generate(
+        ms_auth_server::oauth::keys::SigningAlgorithm::ES256,
+    )
+    .unwrap()
+    .to_pkcs8_pem()
+    .unwrap();
+    std::fs::write(&path, pem).unwrap();
+    let mut settings = with_admin();
+    settings.keys.algorithm = ms_auth_server::oauth::keys::SigningAlgorithm::ES256;
+    settings.keys.private_key_file = Some(path);
+    let app = TestApp::spawn(settings).await;
+    let res = call(
+        &app,
+        reqwest::Method::POST,
+        "/admin/keys/rotate",
+        Some(ADMIN_TOKEN),
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    std::fs::remove_dir_all(dir).unwrap();
+}
