@@ -3,7 +3,9 @@
 
 mod helpers;
 mod limits;
+mod procs;
 mod proxying;
+mod rotation;
 mod shutdown;
 mod tracing;
 mod upstreams;

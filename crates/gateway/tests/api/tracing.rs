@@ -5,10 +5,8 @@
 
 use std::{
     collections::HashMap,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::Path,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
 };
 
 use actix_web::{HttpResponse, web};
@@ -17,6 +15,8 @@ use opentelemetry_proto::tonic::{
     common::v1::{KeyValue, any_value::Value},
 };
 use prost::Message;
+
+use crate::procs::{Proc, free_port, playground_config, wait_ok};
 
 const SECRET: &str = "service-client-jwt-secret";
 const WRONG_SECRET: &str = "not-the-secret";
@@ -35,6 +35,21 @@ struct Got {
     events: Vec<HashMap<String, String>>,
     /// Everything decoded, for the secret check.
     dump: String,
+}
+
+/// The trace test's processes: export to `otlp`, with a batch delay long enough that spans
+/// leave only with the flush at shutdown, and a new key at each start of the auth server.
+fn start(name: &'static str, config: &Path, otlp: &str, dir: &Path) -> Proc {
+    Proc::start(
+        name,
+        config,
+        &[
+            ("MS_AUTH_SERVER__STORE__URL", "memory"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp),
+            ("OTEL_BSP_SCHEDULE_DELAY", "60000"),
+        ],
+        dir,
+    )
 }
 
 fn hex(b: &[u8]) -> String {
@@ -85,109 +100,6 @@ async fn receive(body: web::Bytes, spans: web::Data<Spans>) -> HttpResponse {
         .finish()
 }
 
-/// A child process killed if the test fails before stopping it.
-struct Proc {
-    name: &'static str,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn start(name: &'static str, config: &Path, otlp: &str, dir: &Path) -> Self {
-        let bin = Path::new(env!("CARGO_BIN_EXE_gateway")).with_file_name(name);
-        assert!(
-            bin.is_file(),
-            "{} is missing: build the workspace's binaries first (`cargo build --workspace`; scripts/test.sh does)",
-            bin.display()
-        );
-        let log = dir.join(format!("{name}-{}.log", uuid::Uuid::new_v4()));
-        let mut cmd = Command::new(bin);
-        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("OTEL_")) {
-            cmd.env_remove(k);
-        }
-        let child = cmd
-            .arg("--config")
-            .arg(config)
-            .env("RUST_LOG", "trace")
-            // A new key at each start of the auth server (the test needs one).
-            .env("MS_AUTH_SERVER__STORE__URL", "memory")
-            .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)
-            // Long enough that spans leave only with the flush at shutdown.
-            .env("OTEL_BSP_SCHEDULE_DELAY", "60000")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        Self { name, child, log }
-    }
-
-    /// SIGTERM, then the exit status within 15 s.
-    async fn stop(&mut self) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let started = Instant::now();
-        loop {
-            if let Some(exit) = self.child.try_wait().unwrap() {
-                assert!(exit.success(), "{} exited with {exit:?}", self.name);
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "{} did not exit",
-                self.name
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_ok(http: &reqwest::Client, url: &str) {
-    for _ in 0..300 {
-        if let Ok(res) = http.get(url).send().await
-            && res.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{url} did not answer 200");
-}
-
-/// The playground's config for `file`, with each `(from, to)` replaced.
-fn playground_config(dir: &Path, file: &str, replace: &[(&str, String)]) -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../deploy/playground")
-        .join(file);
-    let mut text = std::fs::read_to_string(source).unwrap();
-    for (from, to) in replace {
-        text = text.replace(from, to);
-    }
-    let path = dir.join(file);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 #[actix_web::test]
 async fn one_trace_spans_gateway_service_and_key_endpoint() {
     let spans: Spans = Arc::default();
@@ -231,9 +143,9 @@ async fn one_trace_spans_gateway_service_and_key_endpoint() {
     let gateway_config = playground_config(&dir, "gateway.toml", &ports(&[]));
     let http = reqwest::Client::new();
 
-    let mut auth1 = Proc::start("ms-auth-server", &auth_config, &otlp, &dir);
-    let mut country_svc = Proc::start("country-service", &country_config, &otlp, &dir);
-    let mut gateway = Proc::start("gateway", &gateway_config, &otlp, &dir);
+    let mut auth1 = start("ms-auth-server", &auth_config, &otlp, &dir);
+    let mut country_svc = start("country-service", &country_config, &otlp, &dir);
+    let mut gateway = start("gateway", &gateway_config, &otlp, &dir);
     wait_ok(&http, &format!("http://127.0.0.1:{gw}/health")).await;
     wait_ok(
         &http,
@@ -243,7 +155,7 @@ async fn one_trace_spans_gateway_service_and_key_endpoint() {
     // A new auth server with a new key: the next token's `kid` is unknown to country-service,
     // which fetches the key set while serving the request.
     auth1.stop().await;
-    let mut auth2 = Proc::start("ms-auth-server", &auth_config, &otlp, &dir);
+    let mut auth2 = start("ms-auth-server", &auth_config, &otlp, &dir);
     wait_ok(
         &http,
         &format!("http://127.0.0.1:{auth}/ms-auth-server/health"),
