@@ -8,8 +8,18 @@ use actix_web::{
 };
 use futures_util::StreamExt;
 
-use super::error::{oauth_error_response, oauth_error_with_status};
-use crate::oauth::{error::OAuthError, server::TokenEndpointInput};
+use std::sync::Arc;
+
+use super::{
+    error::{oauth_error_response, oauth_error_with_status},
+    respond::endpoint_error,
+};
+use crate::oauth::{
+    client::Client,
+    error::OAuthError,
+    params::Params,
+    server::{AuthorizationServer, TokenEndpointInput},
+};
 
 /// What the protocol core needs of a token, introspection or revocation request.
 pub(super) struct FormRequest {
@@ -95,4 +105,28 @@ fn is_form(req: &HttpRequest) -> bool {
             mime.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         })
+}
+
+/// The start of the introspection and revocation endpoints: read the form, authenticate the
+/// caller as at the token endpoint, take the required `token` parameter (from the body: the
+/// query may not carry it). The error response otherwise.
+pub(super) async fn authenticated_token_param(
+    req: &HttpRequest,
+    payload: web::Payload,
+    server: &AuthorizationServer,
+    limit: usize,
+    endpoint: &'static str,
+) -> Result<(Arc<Client>, Params, String), HttpResponse> {
+    let form = FormRequest::read(req, payload, limit).await?;
+    let (caller, params) = server
+        .authenticate_caller(form.input(req))
+        .await
+        .map_err(|e| endpoint_error(&e, endpoint))?;
+    let token = params.get("token").map(str::to_owned).ok_or_else(|| {
+        endpoint_error(
+            &OAuthError::invalid_request("the token parameter is required").into(),
+            endpoint,
+        )
+    })?;
+    Ok((caller, params, token))
 }

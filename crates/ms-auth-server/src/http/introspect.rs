@@ -6,11 +6,11 @@ use service_kit::http::json_error;
 
 use super::{
     HttpSettings,
-    form::FormRequest,
+    form::authenticated_token_param,
     respond::{endpoint_error, no_store},
     token::unix_now,
 };
-use crate::oauth::{error::OAuthError, server::AuthorizationServer};
+use crate::oauth::server::AuthorizationServer;
 
 pub async fn introspect(
     req: HttpRequest,
@@ -18,14 +18,12 @@ pub async fn introspect(
     server: web::Data<AuthorizationServer>,
     settings: web::Data<HttpSettings>,
 ) -> HttpResponse {
-    let form = match FormRequest::read(&req, payload, settings.max_body_bytes).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    let (caller, params) = match server.authenticate_caller(form.input(&req)).await {
-        Ok(found) => found,
-        Err(e) => return endpoint_error(&e, "introspection"),
-    };
+    let limit = settings.max_body_bytes;
+    let (caller, _, token) =
+        match authenticated_token_param(&req, payload, &server, limit, "introspection").await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let now = unix_now();
     let key = format!("introspect:{}", caller.id);
     match server
@@ -49,13 +47,7 @@ pub async fn introspect(
         }
         Err(e) => return endpoint_error(&e.into(), "introspection"),
     }
-    let Some(token) = params.get("token") else {
-        return endpoint_error(
-            &OAuthError::invalid_request("the token parameter is required").into(),
-            "introspection",
-        );
-    };
-    match server.introspect(&caller, token, now).await {
+    match server.introspect(&caller, &token, now).await {
         Ok(answer) => no_store(HttpResponse::Ok()).json(answer),
         Err(e) => endpoint_error(&e, "introspection"),
     }

@@ -5,11 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{
     HttpSettings,
-    form::FormRequest,
+    form::authenticated_token_param,
     respond::{endpoint_error, no_store},
     token::unix_now,
 };
-use crate::oauth::{error::OAuthError, server::AuthorizationServer};
+use crate::oauth::server::AuthorizationServer;
 
 pub async fn revoke(
     req: HttpRequest,
@@ -17,22 +17,14 @@ pub async fn revoke(
     server: web::Data<AuthorizationServer>,
     settings: web::Data<HttpSettings>,
 ) -> HttpResponse {
-    let form = match FormRequest::read(&req, payload, settings.max_body_bytes).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    let (caller, params) = match server.authenticate_caller(form.input(&req)).await {
-        Ok(found) => found,
-        Err(e) => return endpoint_error(&e, "revocation"),
-    };
-    let Some(token) = params.get("token") else {
-        return endpoint_error(
-            &OAuthError::invalid_request("the token parameter is required").into(),
-            "revocation",
-        );
-    };
+    let limit = settings.max_body_bytes;
+    let (caller, params, token) =
+        match authenticated_token_param(&req, payload, &server, limit, "revocation").await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let hint = params.get("token_type_hint");
-    match server.revoke(&caller, token, hint, unix_now()).await {
+    match server.revoke(&caller, &token, hint, unix_now()).await {
         Ok(()) => no_store(HttpResponse::Ok()).finish(),
         Err(e) => endpoint_error(&e, "revocation"),
     }

@@ -13,6 +13,18 @@ use super::{
 const CLAIMS: &[&str] = &["client_id", "sub", "exp", "iat", "nbf", "aud", "iss", "jti"];
 
 impl AuthorizationServer {
+    /// `token` if it is an access token of this server's, valid at `now` — checked by the same
+    /// rules every resource server applies, against the keys this server publishes.
+    pub fn own_token(&self, token: &str, now: u64) -> Option<auth_middleware::Principal> {
+        auth_middleware::verify(
+            &self.own_tokens,
+            self.keys.current().verify_keys(),
+            token,
+            now,
+        )
+        .ok()
+    }
+
     /// The introspection response for `token` as `caller` asks for it at `now`. Fails only
     /// when the denylist cannot be asked (then nobody can say the token is active).
     pub async fn introspect(
