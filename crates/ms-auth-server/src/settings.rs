@@ -247,6 +247,20 @@ impl Settings {
                 ));
             }
         }
+        if !self.store.is_memory() {
+            match &self.store.encryption_key {
+                None => {
+                    return Err(invalid(
+                        "store.encryption_key",
+                        "is required with a SQL store: 32 random bytes, base64 (`openssl rand -base64 32`)",
+                    ));
+                }
+                Some(key) => {
+                    crate::store::sealing::Sealer::from_base64(&key.0)
+                        .map_err(|e| invalid("store.encryption_key", e.to_string()))?;
+                }
+            }
+        }
         if let Some(h) = &self.admin.token_hash {
             SecretHash::parse(h).map_err(|e| invalid("admin.token_hash", e.to_string()))?;
         }

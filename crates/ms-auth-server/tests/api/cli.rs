@@ -65,6 +65,14 @@ fn configuration_errors_name_the_key() {
         (
             &["-c", &pg, "check-config"],
             &[
+                ("MS_AUTH_SERVER__STORE__URL", "sqlite://x.db"),
+                ("MS_AUTH_SERVER__STORE__ENCRYPTION_KEY", "c2hvcnQ="),
+            ],
+            "`store.encryption_key`",
+        ),
+        (
+            &["-c", &pg, "check-config"],
+            &[
                 ("MS_AUTH_SERVER__CLUSTER__REPLICATED", "true"),
                 ("MS_AUTH_SERVER__REDIS__URL", "redis://127.0.0.1:6379"),
                 ("MS_AUTH_SERVER__STORE__URL", "sqlite://x.db"),
