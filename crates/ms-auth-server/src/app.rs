@@ -23,13 +23,21 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// The active key from the store, or a new one of `alg` made active there.
-async fn stored_key(stores: &Stores, alg: SigningAlgorithm) -> Result<SigningKey, BuildError> {
+/// Makes sure the store has an active key: the stored one, or a new one of `alg` (of
+/// replicas starting together on an empty store, one key wins).
+async fn ensure_active_key(stores: &Stores, alg: SigningAlgorithm) -> Result<(), BuildError> {
+    if let Some(active) = stores
+        .keys
+        .keys()
+        .await?
+        .into_iter()
+        .find(|k| k.state == KeyState::Active)
+    {
+        tracing::info!(kid = %active.kid, algorithm = %active.algorithm, "signing with the stored active key");
+        return Ok(());
+    }
     let candidate = SigningKey::generate(alg).map_err(BuildError::Generate)?;
-    let created_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let created_at = unix_now();
     let active = stores
         .keys
         .activate_if_none(StoredKey {
@@ -47,9 +55,7 @@ async fn stored_key(stores: &Stores, alg: SigningAlgorithm) -> Result<SigningKey
             kid = %active.kid,
             "store.url = \"memory\": the signing key is generated at each start; tokens do not verify after a restart"
         );
-    } else if active.kid != candidate.kid() {
-        tracing::info!(kid = %active.kid, algorithm = %active.algorithm, "signing with the stored active key");
-    } else {
+    } else if active.kid == candidate.kid() {
         tracing::info!(kid = %active.kid, algorithm = %active.algorithm, "created and stored a new active signing key");
         stores
             .audit
@@ -62,15 +68,7 @@ async fn stored_key(stores: &Stores, alg: SigningAlgorithm) -> Result<SigningKey
             })
             .await?;
     }
-    SigningKey::from_pem(
-        active.private_key_pem.as_bytes(),
-        active.algorithm,
-        Some(active.kid.clone()),
-    )
-    .map_err(|source| BuildError::Key {
-        path: format!("stored key {}", active.kid),
-        source,
-    })
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +140,7 @@ impl AppState {
         let keys = match file_key {
             Some(key) => KeySet::new(key).map_err(BuildError::Generate)?,
             None => {
-                stored_key(&stores, settings.keys.algorithm).await?;
+                ensure_active_key(&stores, settings.keys.algorithm).await?;
                 let stored = stores.keys.keys().await?;
                 key_lifecycle::key_set(&stored, unix_now())?
             }

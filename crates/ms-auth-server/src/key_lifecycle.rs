@@ -93,27 +93,26 @@ pub fn key_set(stored: &[StoredKey], now: i64) -> Result<KeySet, LifecycleError>
         .ok_or(LifecycleError::NoActiveKey)?;
     let mut others = Vec::new();
     for k in stored {
-        let published = match k.state {
-            KeyState::Next => true,
-            KeyState::Retired => k.publish_until.is_none_or(|t| t > now),
-            KeyState::Active => false,
-        };
-        if published {
+        if k.state != KeyState::Active && published(k, now) {
             others.push(parse(k)?.jwk().clone());
         }
     }
     Ok(KeySet::with_published(parse(active)?, others)?)
 }
 
+/// Whether `k` belongs in the JWKS at `now`: every key but a retired one past its time.
+fn published(k: &StoredKey, now: i64) -> bool {
+    match k.state {
+        KeyState::Next | KeyState::Active => true,
+        KeyState::Retired => k.publish_until.is_none_or(|t| t > now),
+    }
+}
+
 /// What a snapshot would publish, to tell whether the current one is stale.
 fn published_kids(stored: &[StoredKey], now: i64) -> Vec<String> {
     let mut kids: Vec<String> = stored
         .iter()
-        .filter(|k| match k.state {
-            KeyState::Active => true,
-            KeyState::Next => true,
-            KeyState::Retired => k.publish_until.is_none_or(|t| t > now),
-        })
+        .filter(|k| published(k, now))
         .map(|k| k.kid.clone())
         .collect();
     kids.sort();

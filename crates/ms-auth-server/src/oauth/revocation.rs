@@ -42,12 +42,7 @@ impl AuthorizationServer {
         token: &str,
         now: u64,
     ) -> Result<bool, TokenEndpointError> {
-        let Ok(principal) = auth_middleware::verify(
-            &self.own_tokens,
-            self.keys.current().verify_keys(),
-            token,
-            now,
-        ) else {
+        let Some(principal) = self.own_token(token, now) else {
             return Ok(false);
         };
         if principal.client_id.as_deref() != Some(caller.id.as_str()) {

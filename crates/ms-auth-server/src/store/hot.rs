@@ -61,6 +61,8 @@ struct Maps {
     denied: HashMap<String, i64>,
     seen: HashMap<String, i64>,
     hits: HashMap<(String, i64), u64>,
+    /// When expired entries were last dropped.
+    pruned_at: i64,
 }
 
 /// One node's hot state, in its own memory.
@@ -83,8 +85,13 @@ fn poisoned<T>(_: T) -> StoreError {
 }
 
 impl MemoryHot {
-    /// Drops entries past their time, so the maps stay as small as the live state.
+    /// Drops entries past their time, at most once a second: the maps stay about as small as
+    /// the live state without a full sweep on every call (lookups check the time themselves).
     fn prune(maps: &mut Maps, now: i64) {
+        if now <= maps.pruned_at {
+            return;
+        }
+        maps.pruned_at = now;
         maps.denied.retain(|_, until| *until > now);
         maps.seen.retain(|_, until| *until > now);
         maps.hits.retain(|(_, window_end), _| *window_end > now);
@@ -110,7 +117,7 @@ impl HotState for MemoryHot {
     async fn first_use(&self, id: &str, until: i64, now: i64) -> Result<bool, StoreError> {
         let mut maps = self.maps.lock().map_err(poisoned)?;
         Self::prune(&mut maps, now);
-        if maps.seen.contains_key(id) {
+        if maps.seen.get(id).is_some_and(|until| *until > now) {
             return Ok(false);
         }
         maps.seen.insert(id.to_owned(), until.max(now + 1));
