@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod http;
+pub mod management;
 pub mod metrics;
 pub mod request_id;
 pub mod run;

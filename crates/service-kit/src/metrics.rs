@@ -1,8 +1,15 @@
 //! Prometheus metrics: one process-wide recorder (the `metrics` facade, rendered by
 //! `metrics-exporter-prometheus`), a middleware counting requests and their latency by route
-//! and status, and the `/metrics` page.
+//! and status, and the `/metrics` page (served on the management listener only).
+//!
+//! Every label value comes from a closed set: a client chooses none of them (a free-form
+//! method or path as a label would grow memory without bound), and the recorder's upkeep runs
+//! on its own thread, so histogram samples do not pile up between scrapes.
 
-use std::{sync::OnceLock, time::Instant};
+use std::{
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
 
 use actix_web::{
     Error, HttpMessage, HttpResponse,
@@ -40,7 +47,10 @@ pub fn install() -> Option<&'static PrometheusHandle> {
                 )
                 .ok()?;
             match builder.install_recorder() {
-                Ok(handle) => Some(handle),
+                Ok(handle) => {
+                    spawn_upkeep(handle.clone());
+                    Some(handle)
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "metrics recorder not installed");
                     None
@@ -48,6 +58,48 @@ pub fn install() -> Option<&'static PrometheusHandle> {
             }
         })
         .as_ref()
+}
+
+/// How often buffered histogram samples are folded into their buckets when nobody scrapes.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// `install_recorder` runs no upkeep by itself: without it every histogram sample stays
+/// buffered until the next render, so memory grows with traffic on a service nobody scrapes.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "metrics upkeep thread not started");
+    }
+}
+
+/// The method label: the standard methods by name, anything else `_OTHER` (the OpenTelemetry
+/// HTTP semantic conventions), so a client cannot mint new series with invented methods.
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::CONNECT => "CONNECT",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::PATCH => "PATCH",
+        _ => "_OTHER",
+    }
+}
+
+/// Whether `method` is one of RFC 9110's (and RFC 5789's PATCH): what a gateway forwards.
+pub fn is_standard_method(method: &actix_web::http::Method) -> bool {
+    method_label(method) != "_OTHER"
 }
 
 /// A route label set by a handler that serves many paths without route patterns (the
@@ -71,11 +123,15 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let res = next.call(req).await?;
     let route = route_label(res.request());
     let status = res.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
+    let labels = [
+        ("method", method.to_owned()),
+        ("route", route),
+        ("status", status),
+    ];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
@@ -157,6 +213,16 @@ mod tests {
         );
         let errors = sample(&page, "store_errors_total", &[("store", "unit")]);
         assert_eq!(errors, Some(1.0), "{page}");
+    }
+
+    #[test]
+    fn method_labels_are_a_closed_set() {
+        use actix_web::http::Method;
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        let invented = Method::from_bytes(b"RVWMETHODA1").unwrap();
+        assert_eq!(method_label(&invented), "_OTHER");
+        assert!(!is_standard_method(&invented) && is_standard_method(&Method::DELETE));
     }
 
     #[test]
