@@ -38,7 +38,7 @@ start() {
   env MS_AUTH_SERVER__SERVER__PORT="$port" RUST_LOG=warn "$@" \
     ./target/release/ms-auth-server --config deploy/playground/ms-auth-server.toml >"$work/$name.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/ms-auth-server/health/ready" 2>/dev/null && return; sleep 0.1; done
+  for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$((port + 1000))/health/ready" 2>/dev/null && return; sleep 0.1; done
   echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
 }
 echo "==> starting the servers"

@@ -55,7 +55,7 @@ start_stack() {
     env "$@" "./target/release/$svc" --config "$work/$name/$svc.toml" >"$work/$name/$svc.log" 2>&1 &
     pids+=($!)
   done
-  for url in "http://127.0.0.1:$auth/ms-auth-server/health" "http://127.0.0.1:$country/country-service/health" "http://127.0.0.1:$gw/health"; do
+  for url in "http://127.0.0.1:$((auth + 1000))/health" "http://127.0.0.1:$((country + 1000))/health" "http://127.0.0.1:$((gw + 1000))/health"; do
     for _ in $(seq 1 150); do curl -fsS -o /dev/null "$url" 2>/dev/null && break; sleep 0.1; done
     curl -fsS -o /dev/null "$url" || { echo "$name: $url is not healthy" >&2; cat "$work/$name"/*.log >&2; exit 1; }
   done

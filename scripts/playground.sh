@@ -15,25 +15,26 @@ profile="${PLAYGROUND_PROFILE:-debug}"
 logs="${PLAYGROUND_LOGS:-target/playground}"
 cluster="${PLAYGROUND_CLUSTER:-}"
 mkdir -p "$logs"
-# name|binary|config|health URL|environment (space-separated NAME=VALUE)
+# name|binary|config|readiness URL (on the management listener)|environment (space-separated NAME=VALUE)
 instances=(
-  "ms-auth-server|ms-auth-server|ms-auth-server|http://127.0.0.1:9000/ms-auth-server/health|"
-  "customer-service|customer-service|customer-service|http://127.0.0.1:8081/customer-service/health|"
-  "country-service|country-service|country-service|http://127.0.0.1:8082/country-service/health|"
+  "ms-auth-server|ms-auth-server|ms-auth-server|http://127.0.0.1:10000/health/ready|"
+  "customer-service|customer-service|customer-service|http://127.0.0.1:9081/health/ready|"
+  "country-service|country-service|country-service|http://127.0.0.1:9082/health/ready|"
   "gateway|gateway|gateway|http://127.0.0.1:8085/health|"
 )
-ports=(9000 8081 8082 8085)
+# public ports, then the management listeners (public + 1000: health and metrics)
+ports=(9000 8081 8082 8085 10000 9081 9082 9085)
 if [ -n "$cluster" ]; then
   pg="postgres://postgres@127.0.0.1:5432"
   auth_env="MS_AUTH_SERVER__STORE__URL=$pg/ms_auth_server MS_AUTH_SERVER__REDIS__URL=redis://127.0.0.1:6379 MS_AUTH_SERVER__CLUSTER__REPLICATED=true"
   instances=(
-    "ms-auth-server|ms-auth-server|ms-auth-server|http://127.0.0.1:9000/ms-auth-server/health|$auth_env"
-    "ms-auth-server-2|ms-auth-server|ms-auth-server|http://127.0.0.1:9001/ms-auth-server/health|$auth_env MS_AUTH_SERVER__SERVER__PORT=9001"
-    "customer-service|customer-service|customer-service|http://127.0.0.1:8081/customer-service/health|CUSTOMER_SERVICE__STORE__URL=$pg/customer_service"
-    "country-service|country-service|country-service|http://127.0.0.1:8082/country-service/health|"
+    "ms-auth-server|ms-auth-server|ms-auth-server|http://127.0.0.1:10000/health/ready|$auth_env"
+    "ms-auth-server-2|ms-auth-server|ms-auth-server|http://127.0.0.1:10001/health/ready|$auth_env MS_AUTH_SERVER__SERVER__PORT=9001"
+    "customer-service|customer-service|customer-service|http://127.0.0.1:9081/health/ready|CUSTOMER_SERVICE__STORE__URL=$pg/customer_service"
+    "country-service|country-service|country-service|http://127.0.0.1:9082/health/ready|"
     "gateway|gateway|gateway-cluster|http://127.0.0.1:8085/health|"
   )
-  ports+=(9001 5432 6379)
+  ports+=(9001 10001 5432 6379)
 fi
 
 for port in "${ports[@]}"; do

@@ -51,7 +51,7 @@ playground_walkthrough() {
   scripts/walkthrough.sh "${pages[@]}" || status=$?
   kill -TERM "$playground"
   wait "$playground" || true
-  for port in 9000 9001 8081 8082 8085 5432 6379; do
+  for port in 9000 9001 8081 8082 8085 10000 10001 9081 9082 9085 5432 6379; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "port $port is still open after the playground ($label) stopped" >&2
       exit 1

@@ -2,7 +2,7 @@
 //! there are a JSON 405 with `Allow`.
 
 use actix_web::{HttpResponse, web};
-use auth_middleware::{ResourceServer, Verifier, require_scope};
+use auth_middleware::{ResourceServer, require_scope};
 use serde_json::json;
 use service_kit::http::{json_error, method_not_allowed};
 
@@ -25,14 +25,7 @@ pub fn configure<'a>(
                     web::resource("/countries/{code}")
                         .route(web::get().to(get).wrap(require_scope("country.read")))
                         .default_service(web::to(|| async { method_not_allowed("GET") })),
-                )
-                .route("/health", web::get().to(health))
-                .route("/metrics", web::get().to(service_kit::metrics::page))
-                .route(
-                    "/health/live",
-                    web::get().to(|| async { service_kit::http::live() }),
-                )
-                .route("/health/ready", web::get().to(ready)),
+                ),
         )
         .default_service(web::to(service_kit::http::not_found));
     }
@@ -54,13 +47,4 @@ async fn get(code: web::Path<String>, countries: web::Data<Countries>) -> HttpRe
             )
         }
     }
-}
-
-/// Readiness waits for the issuer's keys: without them every token would be refused.
-async fn health(verifier: web::Data<Verifier>) -> HttpResponse {
-    service_kit::http::health(&[("keys", verifier.has_keys())])
-}
-
-async fn ready(verifier: web::Data<Verifier>) -> HttpResponse {
-    service_kit::http::ready(&[("keys", verifier.has_keys())])
 }

@@ -25,6 +25,7 @@ pub enum BuildError {
 pub struct App {
     port: u16,
     server: Server,
+    management: service_kit::management::Management,
 }
 
 impl App {
@@ -48,6 +49,16 @@ impl App {
         let store: web::Data<dyn CustomerStore> = web::Data::from(store);
         let context = web::Data::new(http::ContextPath(settings.server.context_path.clone()));
         let payload_limit = web::PayloadConfig::new(settings.server.max_body_bytes);
+        // Ready once the issuer's keys are here: without them every token would be refused.
+        let probed = resource.clone();
+        let management = service_kit::management::Management::start(
+            &settings.management,
+            settings.server.port,
+            service_kit::management::Readiness::new(move || {
+                let has_keys = probed.verifier().has_keys();
+                async move { vec![("keys", has_keys)] }
+            }),
+        )?;
         let (listener, port) =
             service_kit::server::bind(&settings.server.host, settings.server.port)?;
         let context_path = settings.server.context_path.clone();
@@ -72,12 +83,25 @@ impl App {
             .listen(listener)
             .map_err(|e| service_kit::server::listen_error(&settings.server.host, port, e))?
             .run();
-        tracing::info!(port, "customer-service listening");
-        Ok(Self { port, server })
+        tracing::info!(
+            port,
+            management_port = management.port,
+            "customer-service listening"
+        );
+        Ok(Self {
+            port,
+            server,
+            management,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The management listener's port (health, metrics).
+    pub fn management_port(&self) -> u16 {
+        self.management.port
     }
 
     /// Stops the server from elsewhere (tests, embedding).
@@ -86,6 +110,6 @@ impl App {
     }
 
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        self.management.serve_beside(self.server).await
     }
 }

@@ -15,7 +15,12 @@ pub const DEFAULT_RESOURCE: &str = "http://localhost:8085/customer-service";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// The local playground: only then may the issuer's keys come over plain http from a
+    /// host beyond loopback. Never set it anywhere else.
+    pub playground: bool,
     pub server: ServerSettings,
+    /// The management listener (`[management]`): health and metrics, loopback by default.
+    pub management: service_kit::management::ManagementSettings,
     pub auth: VerifierSettings,
     pub store: StoreSettings,
     pub log: LogSettings,
@@ -26,7 +31,9 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            playground: false,
             server: ServerSettings::default(),
+            management: service_kit::management::ManagementSettings::default(),
             auth: VerifierSettings {
                 realm: "customer-service".to_owned(),
                 resource: Some(DEFAULT_RESOURCE.to_owned()),

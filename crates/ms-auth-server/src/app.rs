@@ -203,6 +203,7 @@ impl AppState {
 pub struct App {
     port: u16,
     server: Server,
+    management: service_kit::management::Management,
 }
 
 impl App {
@@ -210,13 +211,29 @@ impl App {
     pub async fn build(settings: Settings) -> Result<Self, BuildError> {
         service_kit::metrics::install();
         let state = AppState::build(&settings).await?;
+        let lifecycle = key_lifecycle::LifecycleHealth::default();
         if settings.keys.private_key_file.is_none() {
             key_lifecycle::spawn(
                 state.server.clone(),
                 state.stores.as_ref().clone(),
                 settings.keys.lifecycle(),
+                lifecycle.clone(),
             );
         }
+        let probed = state.stores.clone();
+        let readiness = service_kit::management::Readiness::new(move || {
+            let (stores, lifecycle) = (probed.clone(), lifecycle.clone());
+            async move {
+                let mut checks = stores.readiness().await;
+                checks.push(("keys", lifecycle.is_up()));
+                checks
+            }
+        });
+        let management = service_kit::management::Management::start(
+            &settings.management,
+            settings.server.port,
+            readiness,
+        )?;
         let (listener, port) =
             service_kit::server::bind(&settings.server.host, settings.server.port)?;
         let AppState {
@@ -252,12 +269,21 @@ impl App {
             .listen(listener)
             .map_err(|e| service_kit::server::listen_error(&settings.server.host, port, e))?
             .run();
-        tracing::info!(port, issuer = %settings.issuer, "ms-auth-server listening");
-        Ok(Self { port, server })
+        tracing::info!(port, management_port = management.port, issuer = %settings.issuer, "ms-auth-server listening");
+        Ok(Self {
+            port,
+            server,
+            management,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The management listener's port (health, metrics).
+    pub fn management_port(&self) -> u16 {
+        self.management.port
     }
 
     /// Stops the server from elsewhere (tests, embedding).
@@ -267,6 +293,6 @@ impl App {
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests (up to 10 s).
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        self.management.serve_beside(self.server).await
     }
 }

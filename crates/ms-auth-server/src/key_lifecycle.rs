@@ -175,14 +175,46 @@ async fn retire_for(stores: &Stores) -> Result<i64, StoreError> {
     Ok(longest as i64 + 60)
 }
 
-/// Runs [`tick`] every `poll`, and at once when a replica announces a key change.
-pub fn spawn(server: web::Data<AuthorizationServer>, stores: Stores, lifecycle: Lifecycle) {
+/// Whether the last lifecycle step succeeded: readiness reports a replica whose keys it
+/// cannot load (another `store.encryption_key`, an unreadable row) instead of letting it serve
+/// a stale key set.
+#[derive(Debug, Clone)]
+pub struct LifecycleHealth(Arc<std::sync::atomic::AtomicBool>);
+
+impl Default for LifecycleHealth {
+    fn default() -> Self {
+        Self(Arc::new(std::sync::atomic::AtomicBool::new(true)))
+    }
+}
+
+impl LifecycleHealth {
+    pub fn is_up(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set(&self, up: bool) {
+        self.0.store(up, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Runs [`tick`] every `poll`, and at once when a replica announces a key change; `health`
+/// follows the outcome of each step.
+pub fn spawn(
+    server: web::Data<AuthorizationServer>,
+    stores: Stores,
+    lifecycle: Lifecycle,
+    health: LifecycleHealth,
+) {
     let server: Arc<AuthorizationServer> = server.into_inner();
     let mut notices = stores.hot.subscribe();
     tokio::spawn(async move {
         loop {
-            if let Err(e) = tick(&server, &stores, &lifecycle).await {
-                tracing::warn!(error = %e, "key lifecycle step failed; retrying");
+            match tick(&server, &stores, &lifecycle).await {
+                Ok(()) => health.set(true),
+                Err(e) => {
+                    health.set(false);
+                    tracing::warn!(error = %e, "key lifecycle step failed; not ready until one succeeds");
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(lifecycle.poll) => {}

@@ -29,7 +29,13 @@ pub const CONFIG_FILE_ENV: &str = "MS_AUTH_SERVER_CONFIG";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// The local playground (`deploy/playground/`): only then are plain-http issuers beyond
+    /// loopback, plain-text or weak secrets and the playground's published encryption key
+    /// accepted. Never set it anywhere else.
+    pub playground: bool,
     pub server: ServerSettings,
+    /// The management listener (`[management]`): health and metrics, loopback by default.
+    pub management: service_kit::management::ManagementSettings,
     /// The issuer identifier: the public URL of this server (through the gateway).
     pub issuer: String,
     pub tokens: TokenSettings,
@@ -50,7 +56,9 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            playground: false,
             server: ServerSettings::default(),
+            management: service_kit::management::ManagementSettings::default(),
             issuer: "http://localhost:8085/ms-auth-server".to_owned(),
             tokens: TokenSettings::default(),
             keys: KeySettings::default(),

@@ -18,26 +18,31 @@ use crate::server::BindError;
 
 /// `[management]`: where the management listener binds.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ManagementSettings {
     /// Loopback by default: only the host's probes and scrapers reach it. Containers set
     /// `0.0.0.0` and keep the port off the public network.
-    #[serde(default = "loopback")]
     pub host: String,
-    /// Port 0 picks a free one.
-    pub port: u16,
+    /// The public port + 1000 when unset (0 when the public port is 0); 0 picks a free one.
+    pub port: Option<u16>,
 }
 
-fn loopback() -> String {
-    "127.0.0.1".to_owned()
+impl Default for ManagementSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: None,
+        }
+    }
 }
 
 impl ManagementSettings {
-    /// Loopback on `port`: a service's default is its public port + 1000.
-    pub fn on(port: u16) -> Self {
-        Self {
-            host: loopback(),
-            port,
+    /// The port to bind beside a public listener on `public_port`.
+    pub fn port_beside(&self, public_port: u16) -> Option<u16> {
+        match (self.port, public_port) {
+            (Some(port), _) => Some(port),
+            (None, 0) => Some(0),
+            (None, public) => public.checked_add(1000),
         }
     }
 }
@@ -99,10 +104,25 @@ pub struct Management {
 }
 
 impl Management {
-    /// Binds `settings` and serves health and metrics there.
-    pub fn start(settings: &ManagementSettings, readiness: Readiness) -> Result<Self, BindError> {
+    /// Binds `settings` (beside a public listener configured on `public_port`) and serves
+    /// health and metrics there.
+    pub fn start(
+        settings: &ManagementSettings,
+        public_port: u16,
+        readiness: Readiness,
+    ) -> Result<Self, BindError> {
         crate::metrics::install();
-        let (listener, port) = crate::server::bind(&settings.host, settings.port)
+        let Some(port) = settings.port_beside(public_port) else {
+            return Err(BindError {
+                addr: format!("{}:{public_port}+1000", settings.host),
+                host_key: "management.host",
+                port_key: "management.port",
+                source: std::io::Error::other(
+                    "the public port + 1000 is past 65535: set management.port",
+                ),
+            });
+        };
+        let (listener, port) = crate::server::bind(&settings.host, port)
             .map_err(|e| e.keys("management.host", "management.port"))?;
         let readiness = web::Data::new(readiness);
         let server = HttpServer::new(move || {
@@ -132,11 +152,45 @@ impl Management {
     /// Serves `public` until it stops (SIGTERM, or its handle), then stops this listener.
     pub async fn serve_beside(self, public: Server) -> std::io::Result<()> {
         let handle = self.server.handle();
-        let management = actix_web::rt::spawn(self.server);
-        let outcome = public.await;
-        handle.stop(true).await;
-        let _ = management.await;
+        let public = async move {
+            let outcome = public.await;
+            handle.stop(true).await;
+            outcome
+        };
+        let (outcome, _) = tokio::join!(public, self.server);
         outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_port_defaults_to_the_public_one_plus_1000() {
+        let unset = ManagementSettings::default();
+        assert_eq!(unset.port_beside(9000), Some(10000));
+        assert_eq!(unset.port_beside(0), Some(0));
+        assert_eq!(unset.port_beside(65000), None);
+        let set = ManagementSettings {
+            port: Some(7),
+            ..unset
+        };
+        assert_eq!(set.port_beside(9000), Some(7));
+    }
+
+    #[actix_web::test]
+    async fn readiness_is_asked_at_most_once_a_second() {
+        let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&asked);
+        let readiness = Readiness::new(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { vec![("store", true)] }
+        });
+        for _ in 0..5 {
+            assert_eq!(readiness.checks().await, vec![("store", true)]);
+        }
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }
 

@@ -70,31 +70,69 @@ pub fn dead_jwks_url() -> String {
     format!("http://127.0.0.1:{port}/jwks")
 }
 
+/// A started service's two listeners.
+#[derive(Debug, Clone)]
+pub struct Spawned {
+    /// The public base URL, context path included.
+    pub base: String,
+    /// The management listener's base URL (`/health…`, `/metrics`).
+    pub management: String,
+}
+
+impl Spawned {
+    pub fn new(context_path: &str, port: u16, management_port: u16) -> Self {
+        Self {
+            base: format!("http://127.0.0.1:{port}{context_path}"),
+            management: format!("http://127.0.0.1:{management_port}"),
+        }
+    }
+
+    /// Waits until the service's readiness answers 200.
+    pub async fn wait_ready(&self) {
+        wait_ready(
+            &reqwest::Client::new(),
+            &format!("{}/health/ready", self.management),
+        )
+        .await;
+    }
+}
+
 /// A real ms-auth-server and a resource service pointed at its JWKS, ready to serve.
 pub struct Stack {
     pub auth: AuthServer,
     /// The service's base URL, context path included.
     pub base: String,
+    /// The service's management listener.
+    pub management: String,
     pub http: reqwest::Client,
 }
 
 impl Stack {
-    /// Starts the auth server, then the service through `spawn(jwks_url)` (which returns the
-    /// service's base URL), and waits until the service has the keys.
+    /// Starts the auth server, then the service through `spawn(jwks_url)`, and waits until
+    /// the service has the keys.
     pub async fn start<F, Fut>(spawn: F) -> Self
     where
         F: FnOnce(String) -> Fut,
-        Fut: Future<Output = String>,
+        Fut: Future<Output = Spawned>,
     {
         let auth = AuthServer::start().await;
-        let base = spawn(auth.jwks_url()).await;
-        let http = reqwest::Client::new();
-        wait_ready(&http, &format!("{base}/health/ready")).await;
-        Self { auth, base, http }
+        let spawned = spawn(auth.jwks_url()).await;
+        spawned.wait_ready().await;
+        Self {
+            auth,
+            base: spawned.base,
+            management: spawned.management,
+            http: reqwest::Client::new(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A URL on the service's management listener.
+    pub fn management_url(&self, path: &str) -> String {
+        format!("{}{path}", self.management)
     }
 
     pub async fn token(&self, scope: &str) -> String {

@@ -8,7 +8,14 @@ use crate::helpers::*;
 #[tokio::test]
 async fn health_metadata_and_unknown_paths() {
     let s = stack().await;
-    let r = Reply::of(s.http.get(s.url("/health")).send().await.unwrap()).await;
+    let r = Reply::of(
+        s.http
+            .get(s.management_url("/health"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(
         (r.status, &r.body),
         (
@@ -16,7 +23,14 @@ async fn health_metadata_and_unknown_paths() {
             &json!({"status": "UP", "checks": {"live": "UP", "keys": "UP", "ready": "UP"}})
         )
     );
-    let r = Reply::of(s.http.get(s.url("/health/live")).send().await.unwrap()).await;
+    let r = Reply::of(
+        s.http
+            .get(s.management_url("/health/live"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((r.status, &r.body), (200, &json!({"status": "UP"})));
     let r = Reply::of(
         s.http
@@ -57,15 +71,23 @@ async fn health_metadata_and_unknown_paths() {
 
 #[tokio::test]
 async fn not_ready_while_the_auth_server_is_down() {
-    let base = spawn_service(test_support::dead_jwks_url()).await;
+    let management = spawn_service(test_support::dead_jwks_url())
+        .await
+        .management;
     let http = reqwest::Client::new();
-    let r = Reply::of(http.get(format!("{base}/health")).send().await.unwrap()).await;
+    let r = Reply::of(
+        http.get(format!("{management}/health"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(
         (r.status, r.body["checks"]["keys"].as_str()),
         (503, Some("DOWN"))
     );
     let r = Reply::of(
-        http.get(format!("{base}/health/ready"))
+        http.get(format!("{management}/health/ready"))
             .send()
             .await
             .unwrap(),

@@ -5,8 +5,8 @@
 mod customers;
 mod input;
 
-use actix_web::{HttpResponse, Resource, web};
-use auth_middleware::{ResourceServer, Verifier, require_active_scope, require_scope};
+use actix_web::{Resource, web};
+use auth_middleware::{ResourceServer, require_active_scope, require_scope};
 use service_kit::http::method_not_allowed;
 
 /// Where this app is mounted, for `Location` headers.
@@ -22,14 +22,7 @@ pub fn configure<'a>(
             web::scope(context_path)
                 .configure(|c| resource.configure(c))
                 .service(collection())
-                .service(item())
-                .route("/health", web::get().to(health))
-                .route("/metrics", web::get().to(service_kit::metrics::page))
-                .route(
-                    "/health/live",
-                    web::get().to(|| async { service_kit::http::live() }),
-                )
-                .route("/health/ready", web::get().to(ready)),
+                .service(item()),
         )
         .default_service(web::to(service_kit::http::not_found));
     }
@@ -70,13 +63,4 @@ fn item() -> Resource {
                 .wrap(require_active_scope("customer.write")),
         )
         .default_service(web::to(|| async { method_not_allowed("GET, PUT, DELETE") }))
-}
-
-/// Readiness waits for the issuer's keys: without them every token would be refused.
-async fn health(verifier: web::Data<Verifier>) -> HttpResponse {
-    service_kit::http::health(&[("keys", verifier.has_keys())])
-}
-
-async fn ready(verifier: web::Data<Verifier>) -> HttpResponse {
-    service_kit::http::ready(&[("keys", verifier.has_keys())])
 }

@@ -166,10 +166,12 @@ async fn writes_answer_503_when_revocation_cannot_be_checked() {
     settings.auth.introspection.as_mut().unwrap().url =
         format!("{}/oauth2/introspect", test_support::dead_jwks_url());
     let app = customer_service::App::build(settings).await.unwrap();
-    let base = format!("http://127.0.0.1:{}/customer-service", app.port());
+    let spawned =
+        test_support::Spawned::new("/customer-service", app.port(), app.management_port());
     tokio::spawn(app.run());
     let http = reqwest::Client::new();
-    test_support::wait_ready(&http, &format!("{base}/health/ready")).await;
+    spawned.wait_ready().await;
+    let base = spawned.base;
     let token = auth.token("customer.read customer.write").await;
     let write = test_support::send(
         &http,

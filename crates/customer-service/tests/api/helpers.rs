@@ -1,10 +1,10 @@
 //! customer-service on a free port with the playground config, beside a real ms-auth-server.
 
 use test_support::workspace_root;
-pub use test_support::{Reply, Stack};
+pub use test_support::{Reply, Spawned, Stack};
 
-/// Starts customer-service taking its keys from `jwks_url`; returns its base URL.
-pub async fn spawn_service(jwks_url: String) -> String {
+/// Starts customer-service taking its keys from `jwks_url`; returns its listeners.
+pub async fn spawn_service(jwks_url: String) -> Spawned {
     let path = workspace_root().join("deploy/playground/customer-service.toml");
     let mut settings = customer_service::Settings::load(Some(&path)).unwrap();
     settings.server.port = 0;
@@ -15,9 +15,9 @@ pub async fn spawn_service(jwks_url: String) -> String {
     }
     settings.auth.jwks_url = Some(jwks_url);
     let app = customer_service::App::build(settings).await.unwrap();
-    let base = format!("http://127.0.0.1:{}/customer-service", app.port());
+    let spawned = Spawned::new("/customer-service", app.port(), app.management_port());
     tokio::spawn(app.run());
-    base
+    spawned
 }
 
 /// A real ms-auth-server and customer-service with its keys.

@@ -7,7 +7,14 @@ use crate::helpers::*;
 #[tokio::test]
 async fn health_and_resource_metadata() {
     let s = stack().await;
-    let r = Reply::of(s.http.get(s.url("/health")).send().await.unwrap()).await;
+    let r = Reply::of(
+        s.http
+            .get(s.management_url("/health"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(
         (r.status, &r.body),
         (
@@ -41,9 +48,16 @@ async fn health_and_resource_metadata() {
 
 #[tokio::test]
 async fn not_ready_while_the_auth_server_is_down() {
-    let base = spawn_service(test_support::dead_jwks_url()).await;
+    let spawned = spawn_service(test_support::dead_jwks_url()).await;
+    let (base, management) = (spawned.base, spawned.management);
     let http = reqwest::Client::new();
-    let r = Reply::of(http.get(format!("{base}/health")).send().await.unwrap()).await;
+    let r = Reply::of(
+        http.get(format!("{management}/health"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(
         (r.status, r.body["checks"]["keys"].as_str()),
         (503, Some("DOWN"))
@@ -92,7 +106,7 @@ async fn responses_echo_the_request_id() {
     let s = stack().await;
     let res = s
         .http
-        .get(s.url("/health"))
+        .get(s.url("/.well-known/oauth-protected-resource"))
         .header("X-Request-Id", "trace-me-1")
         .send()
         .await
@@ -125,7 +139,7 @@ async fn metrics_count_requests_by_route_key_fetches_and_refusals() {
     );
     let page = s
         .http
-        .get(s.url("/metrics"))
+        .get(s.management_url("/metrics"))
         .send()
         .await
         .unwrap()

@@ -124,11 +124,12 @@ async fn a_restarted_service_on_sqlite_still_has_its_customers() {
         }
         settings.auth.jwks_url = Some(auth.jwks_url());
         let app = customer_service::App::build(settings).await.unwrap();
-        let base = format!("http://127.0.0.1:{}/customer-service", app.port());
+        let spawned =
+            test_support::Spawned::new("/customer-service", app.port(), app.management_port());
         let handle = app.handle();
         tokio::spawn(app.run());
-        test_support::wait_ready(&reqwest::Client::new(), &format!("{base}/health/ready")).await;
-        (base, handle)
+        spawned.wait_ready().await;
+        (spawned.base, handle)
     };
     let token = auth.token("customer.read customer.write").await;
     let http = reqwest::Client::new();

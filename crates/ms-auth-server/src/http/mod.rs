@@ -4,7 +4,6 @@
 pub mod admin;
 mod error;
 mod form;
-mod health;
 mod introspect;
 mod jwks;
 mod metadata;
@@ -66,11 +65,7 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + C
                     web::resource("/admin/keys/rotate")
                         .route(web::post().to(admin::rotate))
                         .default_service(web::to(|| async { method_not_allowed("POST") })),
-                )
-                .route("/health", web::get().to(health::health))
-                .route("/metrics", web::get().to(service_kit::metrics::page))
-                .route("/health/live", web::get().to(health::live))
-                .route("/health/ready", web::get().to(health::ready)),
+                ),
         )
         .default_service(web::to(not_found));
     }

@@ -55,6 +55,8 @@ pub fn playground_with(extra: impl IntoIterator<Item = ClientSettings>) -> Setti
 
 pub struct TestApp {
     pub base: String,
+    /// The management listener: `/health…`, `/metrics`.
+    pub management: String,
     pub http: reqwest::Client,
 }
 
@@ -63,12 +65,17 @@ impl TestApp {
     pub async fn spawn(settings: Settings) -> Self {
         let app = App::build(settings).await.expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let management = format!("http://127.0.0.1:{}", app.management_port());
         tokio::spawn(app.run());
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Self { base, http }
+        Self {
+            base,
+            management,
+            http,
+        }
     }
 
     pub async fn playground() -> Self {
@@ -109,6 +116,22 @@ impl TestApp {
         let res = self.http.get(self.url(path)).send().await.unwrap();
         let (status, headers) = (res.status(), res.headers().clone());
         (status, headers, res.json().await.unwrap())
+    }
+}
+
+/// Polls `url` until it answers `status` (readiness answers are reused for about a second).
+pub async fn wait_for_status(url: &str, status: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let got = reqwest::get(url).await.map(|r| r.status().as_u16());
+        if got.as_ref().is_ok_and(|s| *s == status) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{url} answered {got:?}, not {status}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

@@ -10,7 +10,7 @@ use std::{
 use ms_auth_server::store::{HotState, MemoryHot, Notice, RedisHot, RedisSettings, Stores};
 
 use crate::{
-    helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET, playground_settings},
+    helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET, playground_settings, wait_for_status},
     servers::RedisServer,
     store::{Backend, Replica, location},
 };
@@ -216,7 +216,7 @@ async fn redis_killed_and_restarted_under_a_running_server() {
     let replica = Replica::start_with(settings.clone()).await;
     let hot = RedisHot::open(&redis.url(), Duration::from_millis(300)).unwrap();
     let ok = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
-    let ready = format!("{}/health/ready", replica.base);
+    let ready = format!("{}/health/ready", replica.management);
     let deadline = Instant::now() + Duration::from_secs(10);
     while status_of(&ready).await != 200 {
         assert!(Instant::now() < deadline, "never ready");
@@ -235,8 +235,8 @@ async fn redis_killed_and_restarted_under_a_running_server() {
         "bounded: {:?}",
         started.elapsed()
     );
-    assert_eq!(status_of(&ready).await, 503);
-    let health: serde_json::Value = reqwest::get(format!("{}/health", replica.base))
+    wait_for_status(&ready, 503).await;
+    let health: serde_json::Value = reqwest::get(format!("{}/health", replica.management))
         .await
         .unwrap()
         .json()

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use ms_auth_server::store::{StoreSettings, settings::EncryptionKey};
 
 use crate::{
-    helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET},
+    helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET, wait_for_status},
     servers::PgServer,
     store::{ENCRYPTION_KEY, Replica},
 };
@@ -29,7 +29,7 @@ async fn postgres_killed_mid_run_then_restarted() {
     let creds = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
     assert_eq!(replica.token(&creds).await.status(), 200);
     let jwks = replica.jwks().await;
-    let ready = format!("{}/health/ready", replica.base);
+    let ready = format!("{}/health/ready", replica.management);
     assert_eq!(status_of(&ready).await, 200);
 
     pg.kill();
@@ -48,8 +48,8 @@ async fn postgres_killed_mid_run_then_restarted() {
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["error"], "temporarily_unavailable", "{body}");
     }
-    assert_eq!(status_of(&ready).await, 503);
-    let health: serde_json::Value = reqwest::get(format!("{}/health", replica.base))
+    wait_for_status(&ready, 503).await;
+    let health: serde_json::Value = reqwest::get(format!("{}/health", replica.management))
         .await
         .unwrap()
         .json()
@@ -70,7 +70,7 @@ async fn postgres_killed_mid_run_then_restarted() {
         assert!(Instant::now() < deadline, "service did not resume");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(status_of(&ready).await, 200);
+    wait_for_status(&ready, 200).await;
     replica.stop().await;
     // Nothing acknowledged was lost: a new replica on the same database has the same key.
     let again = Replica::start(&settings).await;

@@ -419,6 +419,8 @@ async fn exactly_one_active_key_among_concurrent_starters(backend: Backend) {
 /// A running ms-auth-server on `store`, stoppable.
 pub struct Replica {
     pub base: String,
+    /// The management listener: `/health…`, `/metrics`.
+    pub management: String,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -432,9 +434,14 @@ impl Replica {
     pub async fn start_with(settings: Settings) -> Self {
         let app = App::build(settings).await.expect("app builds");
         let base = format!("http://127.0.0.1:{}/ms-auth-server", app.port());
+        let management = format!("http://127.0.0.1:{}", app.management_port());
         let handle = app.handle();
         tokio::spawn(app.run());
-        Self { base, handle }
+        Self {
+            base,
+            management,
+            handle,
+        }
     }
 
     pub async fn stop(self) {
@@ -718,4 +725,36 @@ async fn a_rotation_promotes_once_then_retires_and_removes(backend: Backend) {
     // The next rotation starts from the new active key.
     let third = keys.add_next(next(200)).await.unwrap();
     assert_ne!(third.kid, second.kid);
+}
+
+/// F20: a replica that cannot load the store's keys (a row sealed under another
+/// `store.encryption_key` appeared after it started) says so in its readiness instead of
+/// serving a stale key set as if all were well.
+#[tokio::test]
+async fn a_replica_that_cannot_load_the_keys_is_not_ready() {
+    let at = location(Backend::Sqlite).await;
+    let mut settings = playground_settings();
+    settings.store = at.settings.clone();
+    settings.keys.poll_secs = 1;
+    let replica = Replica::start_with(settings.clone()).await;
+    let ready = format!("{}/health/ready", replica.management);
+    crate::helpers::wait_for_status(&ready, 200).await;
+
+    let mut other = at.settings.clone();
+    other.encryption_key = Some(EncryptionKey(
+        "b3RoZXItZW5jcnlwdGlvbi1rZXktMzItYnl0ZXMhISE=".to_owned(),
+    ));
+    let foreign = Stores::open(&other, &settings.redis).await.unwrap();
+    ms_auth_server::key_lifecycle::rotate(&foreign, &settings.keys.lifecycle())
+        .await
+        .unwrap();
+    crate::helpers::wait_for_status(&ready, 503).await;
+    let health: serde_json::Value = reqwest::get(format!("{}/health", replica.management))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["checks"]["keys"], "DOWN", "{health}");
+    replica.stop().await;
 }
