@@ -52,12 +52,15 @@ pub type Check = (&'static str, bool);
 
 type ChecksFuture = Pin<Box<dyn Future<Output = Vec<Check>>>>;
 
+/// The last answer and when it was taken.
+type LastAnswer = Arc<Mutex<Option<(Instant, Vec<Check>)>>>;
+
 /// What makes a service ready, asked at most about once a second: probes and scrapers come
 /// often, and each answer may cost a store round trip.
 #[derive(Clone)]
 pub struct Readiness {
     checks: Arc<dyn Fn() -> ChecksFuture + Send + Sync>,
-    last: Arc<Mutex<Option<(Instant, Vec<Check>)>>>,
+    last: LastAnswer,
 }
 
 /// How long a readiness answer is reused.
