@@ -165,6 +165,14 @@ impl Management {
     }
 }
 
+async fn health(readiness: web::Data<Readiness>) -> HttpResponse {
+    crate::http::health(&readiness.checks().await)
+}
+
+async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
+    crate::http::ready(&readiness.checks().await)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,12 +203,4 @@ mod tests {
         }
         assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
-}
-
-async fn health(readiness: web::Data<Readiness>) -> HttpResponse {
-    crate::http::health(&readiness.checks().await)
-}
-
-async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
-    crate::http::ready(&readiness.checks().await)
 }

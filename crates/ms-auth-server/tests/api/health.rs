@@ -171,7 +171,11 @@ async fn invented_methods_add_no_series() {
     // The same series, only their values moved on (a count of 1 became 1001).
     let series = |page: &str| -> Vec<String> {
         page.lines()
-            .map(|l| l.rsplit_once(' ').map_or(l, |(series, _)| series).to_owned())
+            .map(|l| {
+                l.rsplit_once(' ')
+                    .map_or(l, |(series, _)| series)
+                    .to_owned()
+            })
             .collect()
     };
     assert_eq!(series(&before), series(&after), "{after}");
