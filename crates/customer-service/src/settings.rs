@@ -70,7 +70,7 @@ impl Default for ServerSettings {
 }
 
 /// The `[store]` table: where customers are kept.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSettings {
     /// `sqlite://PATH` (created with its folder), `postgres://USER@HOST:PORT/DB`, or `memory`
@@ -79,6 +79,17 @@ pub struct StoreSettings {
     pub max_connections: u32,
     /// Bound on waiting for a connection; past it the store counts as unavailable (503).
     pub connect_timeout_ms: u64,
+}
+
+/// The URL's password never shows (`Settings` may be printed with `{:?}`).
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("url", &service_kit::sql::redacted_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .finish()
+    }
 }
 
 impl Default for StoreSettings {
@@ -118,5 +129,23 @@ impl Settings {
             return Err(SettingsError::Invalid("auth.issuer", "must not be empty"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_password_never_shows() {
+        let s = StoreSettings {
+            url: "postgres://cs:hunter2@db:5432/customers".to_owned(),
+            ..StoreSettings::default()
+        };
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("db:5432"),
+            "{shown}"
+        );
     }
 }

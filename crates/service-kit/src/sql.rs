@@ -31,7 +31,9 @@ pub fn redacted_url(url: &str) -> String {
             let _ = u.set_password(Some("***"));
             u.to_string()
         }
-        _ => url.to_owned(),
+        Ok(_) => url.to_owned(),
+        // Not a URL the parser understands: it may still hold a password.
+        Err(_) => "<unparseable URL>".to_owned(),
     }
 }
 

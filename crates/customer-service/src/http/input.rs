@@ -85,6 +85,9 @@ pub(super) struct Page {
     pub offset: usize,
 }
 
+/// The largest `offset`: far past any real list, and within what SQL can bind.
+pub const MAX_OFFSET: usize = 1_000_000_000;
+
 #[derive(serde::Deserialize)]
 struct RawPage {
     limit: Option<String>,
@@ -100,7 +103,9 @@ pub(super) fn page(query: &str) -> Result<Page, FieldError> {
         .into_inner();
     Ok(Page {
         limit: number(raw.limit.as_deref(), "limit", DEFAULT_LIMIT, 1..=MAX_LIMIT)?,
-        offset: number(raw.offset.as_deref(), "offset", 0, 0..=usize::MAX)?,
+        // SQL binds the offset as a signed 64-bit integer: anything larger would wrap to a
+        // negative OFFSET, which PostgreSQL refuses.
+        offset: number(raw.offset.as_deref(), "offset", 0, 0..=MAX_OFFSET)?,
     })
 }
 

@@ -5,6 +5,8 @@
 mod customers;
 mod input;
 
+pub use input::MAX_OFFSET;
+
 use actix_web::{Resource, web};
 use auth_middleware::{ResourceServer, require_active_scope, require_scope};
 use service_kit::http::method_not_allowed;

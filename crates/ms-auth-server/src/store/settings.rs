@@ -15,7 +15,7 @@ impl std::fmt::Debug for EncryptionKey {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSettings {
     /// `sqlite://PATH` (the file and its folder are created), `postgres://USER@HOST:PORT/DB`,
@@ -43,6 +43,19 @@ impl Default for StoreSettings {
     }
 }
 
+/// The URL's password never shows (F18): `Settings` may be printed with `{:?}`.
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("url", &self.redacted_url())
+            .field("encryption_key", &self.encryption_key)
+            .field("max_connections", &self.max_connections)
+            .field("client_cache_secs", &self.client_cache_secs)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .finish()
+    }
+}
+
 impl StoreSettings {
     pub fn is_memory(&self) -> bool {
         self.url == "memory"
@@ -55,13 +68,25 @@ impl StoreSettings {
 }
 
 /// The `[redis]` table: hot shared state. Without a URL a single node keeps it in process.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedisSettings {
     /// `redis://[:PASSWORD@]HOST:6379[/DB]`.
     pub url: Option<String>,
     /// Bound on connecting and on each command; past it Redis counts as unavailable.
     pub timeout_ms: u64,
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field(
+                "url",
+                &self.url.as_deref().map(service_kit::sql::redacted_url),
+            )
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
 }
 
 impl Default for RedisSettings {
@@ -100,5 +125,13 @@ mod tests {
         };
         assert_eq!(s.redacted_url(), "postgres://auth:***@db:5432/auth");
         assert!(!format!("{s:?}").contains("c2VjcmV0"));
+        // F18: the whole settings print without the passwords.
+        assert!(!format!("{s:?}").contains("hunter2"), "{s:?}");
+        let r = RedisSettings {
+            url: Some("redis://:hunter2@cache:6379/0".to_owned()),
+            ..RedisSettings::default()
+        };
+        assert!(!format!("{r:?}").contains("hunter2"), "{r:?}");
+        assert!(format!("{r:?}").contains("cache:6379"), "{r:?}");
     }
 }
