@@ -24,6 +24,7 @@ mod resource_server;
 mod revocation;
 mod settings;
 mod token_cache;
+mod unknown_kids;
 mod verifier;
 mod verify;
 

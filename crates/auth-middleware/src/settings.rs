@@ -26,7 +26,8 @@ pub struct VerifierSettings {
     pub require_at_jwt_typ: bool,
     /// Background refresh of the key set, in seconds.
     pub refresh_interval_secs: u64,
-    /// At most one refetch for unknown `kid`s per this many seconds.
+    /// At most one refetch for unknown `kid`s per this many seconds (at least 1); a kid a
+    /// refetch did not bring is also refused without another fetch for this long.
     pub min_refetch_interval_secs: u64,
     /// Timeout of one key or metadata fetch, in seconds.
     pub fetch_timeout_secs: u64,
@@ -100,12 +101,23 @@ impl Default for VerifierSettings {
 }
 
 impl VerifierSettings {
+    /// Refuses settings a service must not start with; the error names the key (under the
+    /// services' `[auth]` table). Call it at start-up, before [`crate::Verifier::new`].
+    pub fn validate(&self) -> Result<(), String> {
+        if self.min_refetch_interval_secs < 1 {
+            // F15: 0 would let every token with a made-up `kid` cost the issuer a JWKS fetch.
+            return Err("`auth.min_refetch_interval_secs`: must be at least 1".to_owned());
+        }
+        Ok(())
+    }
+
     pub(crate) fn refresh_interval(&self) -> Duration {
         Duration::from_secs(self.refresh_interval_secs.max(1))
     }
 
+    /// At least a second whatever the config says: 0 would let every unknown `kid` refetch.
     pub(crate) fn min_refetch_interval(&self) -> Duration {
-        Duration::from_secs(self.min_refetch_interval_secs)
+        Duration::from_secs(self.min_refetch_interval_secs.max(1))
     }
 
     /// RFC 9728 §3: where this resource's metadata is published.
@@ -116,5 +128,28 @@ impl VerifierSettings {
                 r.trim_end_matches('/')
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(VerifierSettings::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_zero_refetch_interval_is_refused_and_clamped() {
+        let settings = VerifierSettings {
+            min_refetch_interval_secs: 0,
+            ..VerifierSettings::default()
+        };
+        assert_eq!(
+            settings.validate(),
+            Err("`auth.min_refetch_interval_secs`: must be at least 1".to_owned())
+        );
+        assert_eq!(settings.min_refetch_interval(), Duration::from_secs(1));
     }
 }
