@@ -23,6 +23,7 @@ mod resource_metadata;
 mod resource_server;
 mod revocation;
 mod settings;
+mod slru;
 mod token_cache;
 mod unknown_kids;
 mod verifier;
