@@ -8,6 +8,7 @@
 
 use std::{
     collections::HashMap,
+    fmt::Write,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -119,9 +120,10 @@ impl RevocationCheck {
         let mut request = self
             .http
             .post(&self.settings.url)
+            // RFC 6749 §2.3.1: id and secret are form-urlencoded, then Basic-encoded.
             .basic_auth(
-                &self.settings.client_id,
-                Some(&self.settings.client_secret.0),
+                form_urlencode(&self.settings.client_id),
+                Some(form_urlencode(&self.settings.client_secret.0)),
             )
             .form(&[("token", token), ("token_type_hint", "access_token")]);
         for (name, value) in trace_headers {
@@ -154,10 +156,36 @@ impl RevocationCheck {
     }
 }
 
+/// One value serialised as `application/x-www-form-urlencoded` (RFC 6749 Appendix B): ASCII
+/// letters, digits and `*-._` kept, space as `+`, every other UTF-8 byte as `%XX`.
+fn form_urlencode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for &b in value.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::settings::Secret;
+
+    #[test]
+    fn credentials_are_form_urlencoded_as_rfc6749_appendix_b_shows() {
+        // RFC 6749 Appendix B: " %&+£€" is encoded as "+%25%26%2B%C2%A3%E2%82%AC".
+        assert_eq!(form_urlencode(" %&+£€"), "+%25%26%2B%C2%A3%E2%82%AC");
+        assert_eq!(form_urlencode("p+q%2F:r s"), "p%2Bq%252F%3Ar+s");
+        assert_eq!(form_urlencode("service-client_1.x*"), "service-client_1.x*");
+    }
 
     #[test]
     fn filling_past_capacity_keeps_reused_and_recent_answers() {

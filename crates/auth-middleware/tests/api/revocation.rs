@@ -43,3 +43,24 @@ async fn concurrent_requests_with_one_fresh_token_cause_one_introspection() {
     assert_eq!(burst(&rs, "/a", &other, 5).await, vec![200; 5]);
     assert_eq!(proxy.calls(), 2);
 }
+
+#[tokio::test]
+async fn introspection_credentials_are_form_urlencoded_before_basic_encoding() {
+    // RFC 6749 §2.3.1: the issuer form-urldecodes both halves of the Basic credentials, so a
+    // raw `+` would arrive as a space and `%2F` as `/`.
+    const ID: &str = "rs-introspector";
+    const ODD_SECRET: &str = "p+q%2F:r s";
+    let auth = AuthServer::start_with(0, |s| {
+        let mut client = s.clients[0].clone();
+        client.client_id = ID.to_owned();
+        client.client_secret = Some(ms_auth_server::oauth::secret::ClientSecret::new(ODD_SECRET));
+        client.client_secret_hash = None;
+        s.clients.push(client);
+    })
+    .await;
+    let mut settings = settings_for(&auth.jwks_url());
+    settings.introspection = Some(introspection(&auth.introspection_url(), ID, ODD_SECRET));
+    let rs = Resource::start(settings).await.ready().await;
+    let (status, _, body) = rs.bearer("/a", &auth.token("customer.read").await).await;
+    assert_eq!(status, 200, "{body}");
+}
