@@ -26,7 +26,7 @@ use jsonwebtoken::{
 };
 use tracing::Instrument;
 
-use crate::{settings::VerifierSettings, unknown_kids::UnknownKids};
+use crate::{settings::VerifierSettings, transport, unknown_kids::UnknownKids};
 
 /// Algorithms accepted at all. HMAC is never accepted: the keys are public.
 pub const ALLOWED_ALGORITHMS: &[Algorithm] = &[
@@ -182,6 +182,8 @@ pub enum FetchError {
         expected: String,
         found: String,
     },
+    #[error("metadata at {url}, fetched over https, names a plain http jwks_uri {jwks_uri:?}")]
+    Downgrade { url: String, jwks_uri: String },
     #[error("the JWKS at {url} holds no usable signing key")]
     NoUsableKey { url: String },
 }
@@ -210,7 +212,7 @@ impl KeyCache {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
             .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(transport::redirect_policy())
             .build()?;
         let jwks_url = RwLock::new(settings.jwks_url.clone());
         let unknown_kids = Mutex::new(UnknownKids::new(settings.min_refetch_interval()));
@@ -399,6 +401,22 @@ impl KeyCache {
                 url,
                 expected: issuer.clone(),
                 found: m.issuer,
+            });
+        }
+        let downgrade = match (reqwest::Url::parse(&url), reqwest::Url::parse(&m.jwks_uri)) {
+            (Ok(from), Ok(to)) => transport::is_downgrade(&from, &to),
+            (_, Err(e)) => {
+                return Err(FetchError::Document {
+                    url,
+                    reason: format!("jwks_uri is not a URL: {e}"),
+                });
+            }
+            (Err(_), Ok(_)) => false,
+        };
+        if downgrade {
+            return Err(FetchError::Downgrade {
+                url,
+                jwks_uri: m.jwks_uri,
             });
         }
         Ok(m.jwks_uri)

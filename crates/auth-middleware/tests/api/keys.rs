@@ -214,3 +214,42 @@ async fn a_burst_of_random_kids_costs_at_most_one_fetch_and_no_cache_entry() {
         "the cache survived the burst"
     );
 }
+
+/// A loopback server answering every request with a 307 to `location` (`None`: to itself).
+fn redirect_server(location: Option<String>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let target = location.unwrap_or_else(|| format!("{base}/loop"));
+    let server = actix_web::HttpServer::new(move || {
+        let target = target.clone();
+        actix_web::App::new().default_service(actix_web::web::to(move || {
+            let target = target.clone();
+            async move {
+                actix_web::HttpResponse::TemporaryRedirect()
+                    .insert_header(("Location", target))
+                    .finish()
+            }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap();
+    tokio::spawn(server.run());
+    format!("{base}/jwks")
+}
+
+#[tokio::test]
+async fn key_fetches_follow_plain_redirects_on_loopback_but_not_endless_ones() {
+    // https → http refusals are unit-tested on the policy (transport.rs): no TLS server here.
+    let auth = AuthServer::start(0).await;
+    let moved = redirect_server(Some(auth.jwks_url()));
+    let rs = Resource::start(settings_for(&moved)).await.ready().await;
+    assert_eq!(
+        rs.bearer("/r", &auth.token("customer.read").await).await.0,
+        200
+    );
+    let endless = redirect_server(None);
+    let rs = Resource::start(settings_for(&endless)).await;
+    assert!(rs.verifier.keys().refresh().await.is_err());
+    assert!(rs.verifier.keys().current().is_empty());
+}
