@@ -26,7 +26,7 @@ use jsonwebtoken::{
 };
 use tracing::Instrument;
 
-use crate::settings::VerifierSettings;
+use crate::{settings::VerifierSettings, transport, unknown_kids::UnknownKids};
 
 /// Algorithms accepted at all. HMAC is never accepted: the keys are public.
 pub const ALLOWED_ALGORITHMS: &[Algorithm] = &[
@@ -151,6 +151,17 @@ impl KeySet {
     pub fn len(&self) -> usize {
         self.keys.len()
     }
+
+    /// Whether both sets hold the same kids with the same algorithms and key material, so that
+    /// a refetch that changed nothing keeps the snapshot (and the tokens verified under it).
+    pub fn same_keys(&self, other: &KeySet) -> bool {
+        self.keys.len() == other.keys.len()
+            && self.keys.iter().all(|(kid, mine)| {
+                other.keys.get(kid).is_some_and(|theirs| {
+                    mine.alg == theirs.alg && mine.key.as_ref() == theirs.key.as_ref()
+                })
+            })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +182,8 @@ pub enum FetchError {
         expected: String,
         found: String,
     },
+    #[error("metadata at {url}, fetched over https, names a plain http jwks_uri {jwks_uri:?}")]
+    Downgrade { url: String, jwks_uri: String },
     #[error("the JWKS at {url} holds no usable signing key")]
     NoUsableKey { url: String },
 }
@@ -185,6 +198,8 @@ pub struct KeyCache {
     /// Serialises fetches: concurrent requests for one unknown `kid` share a single fetch.
     fetch_lock: tokio::sync::Mutex<()>,
     last_fetch: Mutex<Option<Instant>>,
+    /// Kids a refetch did not bring, refused without another fetch for a while.
+    unknown_kids: Mutex<UnknownKids>,
     fetches: AtomicU64,
     failures: AtomicU64,
     /// The JWKS's `Cache-Control: max-age` at the last fetch (0: none given).
@@ -197,9 +212,10 @@ impl KeyCache {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
             .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(transport::redirect_policy())
             .build()?;
         let jwks_url = RwLock::new(settings.jwks_url.clone());
+        let unknown_kids = Mutex::new(UnknownKids::new(settings.min_refetch_interval()));
         Ok(Self {
             settings,
             http,
@@ -207,6 +223,7 @@ impl KeyCache {
             jwks_url,
             fetch_lock: tokio::sync::Mutex::new(()),
             last_fetch: Mutex::new(None),
+            unknown_kids,
             fetches: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             max_age_secs: AtomicU64::new(0),
@@ -253,7 +270,10 @@ impl KeyCache {
                 tracing::debug!(keys = set.len(), "key set refreshed");
                 metrics::counter!("jwks_fetches_total", "outcome" => "ok").increment(1);
                 if let Ok(mut current) = self.current.write() {
-                    *current = Arc::new(set);
+                    // An unchanged set keeps its `Arc`: the token cache follows the pointer.
+                    if !current.same_keys(&set) {
+                        *current = Arc::new(set);
+                    }
                 }
                 Ok(())
             }
@@ -283,7 +303,25 @@ impl KeyCache {
         if recent {
             return false;
         }
-        self.fetch_locked().await.is_ok()
+        self.fetch_locked().await.is_ok() && !Arc::ptr_eq(&self.current(), seen)
+    }
+
+    /// [`KeyCache::refetch_for`] for a token whose `kid` is missing from `seen`. A kid that a
+    /// refetch did not bring is remembered for `min_refetch_interval` and refused at once,
+    /// without waiting on the fetch lock, so repeating it costs nothing.
+    pub async fn refetch_for_kid(&self, seen: &Arc<KeySet>, kid: &str) -> bool {
+        let known_absent = self
+            .unknown_kids
+            .lock()
+            .is_ok_and(|u| u.contains(kid, Instant::now()));
+        if known_absent {
+            return false;
+        }
+        let found = self.refetch_for(seen).await;
+        if !found && let Ok(mut unknown) = self.unknown_kids.lock() {
+            unknown.insert(kid, Instant::now());
+        }
+        found
     }
 
     /// Refreshes in the background: every `refresh_interval`, and every second while no key
@@ -363,6 +401,22 @@ impl KeyCache {
                 url,
                 expected: issuer.clone(),
                 found: m.issuer,
+            });
+        }
+        let downgrade = match (reqwest::Url::parse(&url), reqwest::Url::parse(&m.jwks_uri)) {
+            (Ok(from), Ok(to)) => transport::is_downgrade(&from, &to),
+            (_, Err(e)) => {
+                return Err(FetchError::Document {
+                    url,
+                    reason: format!("jwks_uri is not a URL: {e}"),
+                });
+            }
+            (Err(_), Ok(_)) => false,
+        };
+        if downgrade {
+            return Err(FetchError::Downgrade {
+                url,
+                jwks_uri: m.jwks_uri,
             });
         }
         Ok(m.jwks_uri)

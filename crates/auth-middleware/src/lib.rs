@@ -3,6 +3,7 @@
 //! scopes per route.
 //!
 //! ```ignore
+//! settings.validate(playground)?; // https only, except loopback or the playground
 //! let verifier = web::Data::new(Verifier::new(settings)?);
 //! verifier.start();
 //! App::new().app_data(verifier.clone()).route(
@@ -23,7 +24,10 @@ mod resource_metadata;
 mod resource_server;
 mod revocation;
 mod settings;
+mod slru;
 mod token_cache;
+mod transport;
+mod unknown_kids;
 mod verifier;
 mod verify;
 

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::transport::check_url;
+
 /// Settings of a [`crate::Verifier`]. Deserialisable, so a service can embed it in its config
 /// (an `[auth]` table).
 #[derive(Debug, Clone, Deserialize)]
@@ -26,7 +28,8 @@ pub struct VerifierSettings {
     pub require_at_jwt_typ: bool,
     /// Background refresh of the key set, in seconds.
     pub refresh_interval_secs: u64,
-    /// At most one refetch for unknown `kid`s per this many seconds.
+    /// At most one refetch for unknown `kid`s per this many seconds (at least 1); a kid a
+    /// refetch did not bring is also refused without another fetch for this long.
     pub min_refetch_interval_secs: u64,
     /// Timeout of one key or metadata fetch, in seconds.
     pub fetch_timeout_secs: u64,
@@ -100,12 +103,37 @@ impl Default for VerifierSettings {
 }
 
 impl VerifierSettings {
+    /// Refuses settings a service must not start with; the error names the key (under the
+    /// services' `[auth]` table). Call it at start-up, before [`crate::Verifier::new`], with the
+    /// service's `playground` flag: only then may the issuer, the JWKS, discovery and
+    /// introspection URLs be plain http on a host other than loopback.
+    pub fn validate(&self, playground: bool) -> Result<(), String> {
+        if self.min_refetch_interval_secs < 1 {
+            // F15: 0 would let every token with a made-up `kid` cost the issuer a JWKS fetch.
+            return Err("`auth.min_refetch_interval_secs`: must be at least 1".to_owned());
+        }
+        // The discovery URL defaults to one under the issuer, so the issuer is checked too.
+        check_url("auth.issuer", &self.issuer, playground)?;
+        if let Some(url) = &self.jwks_url {
+            check_url("auth.jwks_url", url, playground)?;
+        }
+        if let Some(url) = &self.discovery_url {
+            check_url("auth.discovery_url", url, playground)?;
+        }
+        if let Some(introspection) = &self.introspection {
+            // It carries this server's client secret (RFC 6749 §2.3.1 requires TLS).
+            check_url("auth.introspection.url", &introspection.url, playground)?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn refresh_interval(&self) -> Duration {
         Duration::from_secs(self.refresh_interval_secs.max(1))
     }
 
+    /// At least a second whatever the config says: 0 would let every unknown `kid` refetch.
     pub(crate) fn min_refetch_interval(&self) -> Duration {
-        Duration::from_secs(self.min_refetch_interval_secs)
+        Duration::from_secs(self.min_refetch_interval_secs.max(1))
     }
 
     /// RFC 9728 §3: where this resource's metadata is published.
@@ -116,5 +144,92 @@ impl VerifierSettings {
                 r.trim_end_matches('/')
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(VerifierSettings::default().validate(false), Ok(()));
+    }
+
+    #[test]
+    fn plain_http_off_loopback_is_refused_unless_playground() {
+        let https = VerifierSettings {
+            issuer: "https://auth.example/ms-auth-server".to_owned(),
+            ..VerifierSettings::default()
+        };
+        assert_eq!(https.validate(false), Ok(()));
+        let refusal = |key: &str| {
+            Err(format!(
+                "`{key}`: must be an https URL (http only for a loopback host, or with playground = true)"
+            ))
+        };
+        let cases = [
+            (
+                "auth.issuer",
+                VerifierSettings {
+                    issuer: "http://auth.example/ms-auth-server".to_owned(),
+                    ..https.clone()
+                },
+            ),
+            (
+                "auth.jwks_url",
+                VerifierSettings {
+                    jwks_url: Some(
+                        "http://ms-auth-server:9000/ms-auth-server/oauth2/jwks".to_owned(),
+                    ),
+                    ..https.clone()
+                },
+            ),
+            (
+                "auth.discovery_url",
+                VerifierSettings {
+                    discovery_url: Some(
+                        "http://auth.example/.well-known/oauth-authorization-server".to_owned(),
+                    ),
+                    ..https.clone()
+                },
+            ),
+            (
+                "auth.introspection.url",
+                VerifierSettings {
+                    introspection: Some(IntrospectionSettings {
+                        url: "http://auth.example/oauth2/introspect".to_owned(),
+                        client_id: "rs".to_owned(),
+                        client_secret: Secret("s".to_owned()),
+                        cache_secs: 5,
+                        max_entries: 10,
+                    }),
+                    ..https.clone()
+                },
+            ),
+        ];
+        for (key, settings) in cases {
+            assert_eq!(settings.validate(false), refusal(key), "{key}");
+            assert_eq!(settings.validate(true), Ok(()), "{key} in the playground");
+        }
+        let loopback = VerifierSettings {
+            issuer: "http://127.0.0.1:9000/ms-auth-server".to_owned(),
+            jwks_url: Some("http://[::1]:9000/ms-auth-server/oauth2/jwks".to_owned()),
+            ..VerifierSettings::default()
+        };
+        assert_eq!(loopback.validate(false), Ok(()));
+    }
+
+    #[test]
+    fn a_zero_refetch_interval_is_refused_and_clamped() {
+        let settings = VerifierSettings {
+            min_refetch_interval_secs: 0,
+            ..VerifierSettings::default()
+        };
+        assert_eq!(
+            settings.validate(true),
+            Err("`auth.min_refetch_interval_secs`: must be at least 1".to_owned())
+        );
+        assert_eq!(settings.min_refetch_interval(), Duration::from_secs(1));
     }
 }

@@ -2,14 +2,12 @@
 //! common case) costs a lookup instead of a signature verification.
 //!
 //! An entry lives until the token's `exp` (plus leeway) and only while the key set it was
-//! verified under is current: when keys change, the cache starts over.
+//! verified under is current: when keys change, the cache starts over. When full, the
+//! [`Slru`] order decides what goes (never everything at once, F16).
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
+use std::sync::{Arc, Mutex};
 
-use crate::{keys::KeySet, principal::Principal};
+use crate::{keys::KeySet, principal::Principal, slru::Slru};
 
 pub struct TokenCache {
     capacity: usize,
@@ -19,7 +17,7 @@ pub struct TokenCache {
 struct Inner {
     /// The key set every entry was verified under.
     keys: Option<Arc<KeySet>>,
-    entries: HashMap<Box<str>, (Arc<Principal>, u64)>,
+    entries: Slru<(Arc<Principal>, u64)>,
 }
 
 impl TokenCache {
@@ -29,7 +27,7 @@ impl TokenCache {
             capacity,
             inner: Mutex::new(Inner {
                 keys: None,
-                entries: HashMap::new(),
+                entries: Slru::new(capacity),
             }),
         }
     }
@@ -38,12 +36,16 @@ impl TokenCache {
         if self.capacity == 0 {
             return None;
         }
-        let inner = self.inner.lock().ok()?;
+        let mut inner = self.inner.lock().ok()?;
         if !inner.keys.as_ref().is_some_and(|k| Arc::ptr_eq(k, keys)) {
             return None;
         }
         let (principal, valid_until) = inner.entries.get(token)?;
-        (now <= *valid_until).then(|| Arc::clone(principal))
+        if now > valid_until {
+            inner.entries.remove(token);
+            return None;
+        }
+        Some(principal)
     }
 
     /// Remembers a verified token until `valid_until` (Unix seconds).
@@ -65,13 +67,10 @@ impl TokenCache {
             inner.entries.clear();
             inner.keys = Some(Arc::clone(keys));
         }
-        if inner.entries.len() >= self.capacity {
-            inner.entries.retain(|_, (_, until)| *until >= now);
-            if inner.entries.len() >= self.capacity {
-                inner.entries.clear();
-            }
+        if valid_until < now {
+            return;
         }
-        inner.entries.insert(token.into(), (principal, valid_until));
+        inner.entries.insert(token, (principal, valid_until));
     }
 
     pub fn len(&self) -> usize {
@@ -117,5 +116,21 @@ mod tests {
         }
         assert!(cache.get("t9", &keys, 50).is_some());
         assert!(TokenCache::new(0).get("t9", &keys, 50).is_none());
+    }
+
+    #[test]
+    fn filling_past_capacity_keeps_reused_and_recent_tokens() {
+        let cache = TokenCache::new(100);
+        let keys = Arc::new(KeySet::default());
+        cache.insert("everyday", &keys, principal(), 1000, 50);
+        assert!(cache.get("everyday", &keys, 51).is_some());
+        // One client mints and presents thousands of tokens, each once.
+        for i in 0..5_000 {
+            cache.insert(&format!("minted{i}"), &keys, principal(), 1000, 60);
+        }
+        assert_eq!(cache.len(), 100);
+        assert!(cache.get("everyday", &keys, 70).is_some(), "not flushed");
+        assert!(cache.get("minted4999", &keys, 70).is_some(), "recent kept");
+        assert!(cache.get("minted0", &keys, 70).is_none(), "oldest evicted");
     }
 }

@@ -5,6 +5,8 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
 use crate::{
     error::{AuthError, Challenge},
     keys::KeyCache,
@@ -95,7 +97,9 @@ impl Verifier {
             verify(&self.settings, &keys, token, now)
         } else {
             match verify(&self.settings, &keys, token, now) {
-                Err(AuthError::UnknownKid) if self.keys.refetch_for(&keys).await => {
+                Err(AuthError::UnknownKid)
+                    if self.keys.refetch_for_kid(&keys, &header_kid(token)).await =>
+                {
                     keys = self.keys.current();
                     verify(&self.settings, &keys, token, now)
                 }
@@ -140,6 +144,21 @@ impl Verifier {
         };
         check.ensure_active(jti, token).await
     }
+}
+
+/// The `kid` of a token [`verify`] found it unknown for (so its header is well-formed).
+fn header_kid(token: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        kid: Option<String>,
+    }
+    token
+        .split('.')
+        .next()
+        .and_then(|h| URL_SAFE_NO_PAD.decode(h).ok())
+        .and_then(|h| serde_json::from_slice::<Header>(&h).ok())
+        .and_then(|h| h.kid)
+        .unwrap_or_default()
 }
 
 fn unix_now() -> u64 {

@@ -121,8 +121,8 @@ async fn tampered_tokens_are_refused() {
     );
     // One signature character changed.
     let mut sig = parts[2].to_owned();
-    let last = if sig.ends_with('A') { 'B' } else { 'A' };
-    sig.replace_range(10..11, &last.to_string());
+    let changed = if &sig[10..11] == "A" { "B" } else { "A" };
+    sig.replace_range(10..11, changed);
     assert_invalid(
         rs.bearer("/r", &format!("{}.{}.{}", parts[0], parts[1], sig))
             .await,

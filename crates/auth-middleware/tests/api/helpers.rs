@@ -1,10 +1,21 @@
 //! A real ms-auth-server (with a key file the test can also sign with) and a small resource
 //! server protected by the middleware, both on loopback ports.
 
-use std::{net::TcpListener, path::PathBuf, time::Duration};
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use actix_web::{HttpResponse, web};
-use auth_middleware::{Principal, Verifier, VerifierSettings, require_scope};
+use auth_middleware::{
+    IntrospectionSettings, Principal, Secret, Verifier, VerifierSettings, require_active_scope,
+    require_scope,
+};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ms_auth_server::oauth::keys::{SigningAlgorithm, SigningKey};
 use serde_json::{Value, json};
@@ -88,6 +99,13 @@ impl AuthServer {
         format!("http://127.0.0.1:{}/ms-auth-server/oauth2/jwks", self.port)
     }
 
+    pub fn introspection_url(&self) -> String {
+        format!(
+            "http://127.0.0.1:{}/ms-auth-server/oauth2/introspect",
+            self.port
+        )
+    }
+
     pub async fn stop(self) {
         self.handle.stop(true).await;
     }
@@ -155,8 +173,9 @@ pub fn raw_jwt(header: &Value, claims: &Value, sign: impl FnOnce(&[u8]) -> Vec<u
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
 }
 
-/// A resource server: `/r` needs `customer.read`, `/w` needs `customer.write`, `/open` takes a
-/// `Principal` without the middleware.
+/// A resource server: `/r` needs `customer.read`, `/w` needs `customer.write`, `/a` needs
+/// `customer.read` and a token the issuer says is active, `/open` takes a `Principal` without
+/// the middleware.
 pub struct Resource {
     pub base: String,
     pub verifier: web::Data<Verifier>,
@@ -171,6 +190,68 @@ pub fn settings_for(jwks_url: &str) -> VerifierSettings {
         resource: Some("http://localhost:8085/test-resource".to_owned()),
         min_refetch_interval_secs: 1,
         ..VerifierSettings::default()
+    }
+}
+
+/// `[auth.introspection]` for `url` with these client credentials.
+pub fn introspection(url: &str, client_id: &str, client_secret: &str) -> IntrospectionSettings {
+    IntrospectionSettings {
+        url: url.to_owned(),
+        client_id: client_id.to_owned(),
+        client_secret: Secret(client_secret.to_owned()),
+        cache_secs: 60,
+        max_entries: 100,
+    }
+}
+
+/// Stands between the resource server and the issuer's introspection endpoint, counting the
+/// requests and holding each for `delay` before forwarding it, so that concurrent ones overlap.
+pub struct CountingProxy {
+    pub url: String,
+    calls: Arc<AtomicUsize>,
+}
+
+impl CountingProxy {
+    pub fn start(upstream: String, delay: Duration) -> Self {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        let server = actix_web::HttpServer::new(move || {
+            let (upstream, counter) = (upstream.clone(), Arc::clone(&counter));
+            actix_web::App::new().default_service(web::to(
+                move |req: actix_web::HttpRequest, body: web::Bytes| {
+                    let (upstream, counter) = (upstream.clone(), Arc::clone(&counter));
+                    async move {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(delay).await;
+                        let mut forward = reqwest::Client::new().post(upstream).body(body.to_vec());
+                        for name in ["authorization", "content-type"] {
+                            if let Some(value) = req.headers().get(name) {
+                                forward = forward.header(name, value.as_bytes());
+                            }
+                        }
+                        let res = forward.send().await.unwrap();
+                        let status = res.status().as_u16();
+                        let body = res.bytes().await.unwrap();
+                        HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+                            .content_type("application/json")
+                            .body(body.to_vec())
+                    }
+                },
+            ))
+        })
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let port = server.addrs()[0].port();
+        tokio::spawn(server.run());
+        Self {
+            url: format!("http://127.0.0.1:{port}/introspect"),
+            calls,
+        }
+    }
+
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
     }
 }
 
@@ -196,6 +277,12 @@ impl Resource {
                 .route(
                     "/w",
                     web::post().to(whoami).wrap(require_scope("customer.write")),
+                )
+                .route(
+                    "/a",
+                    web::get()
+                        .to(whoami)
+                        .wrap(require_active_scope("customer.read")),
                 )
                 .route("/open", web::get().to(whoami))
         })

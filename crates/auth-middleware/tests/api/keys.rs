@@ -1,6 +1,6 @@
 //! Key fetching: unknown-kid refetch (rate-limited), the auth server down at start, discovery.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use serde_json::json;
 
@@ -144,4 +144,112 @@ async fn the_background_refresh_brings_a_new_key_set_without_any_request() {
         rs.verifier.keys().current().get(&old_kid).is_none(),
         "the old key set was replaced"
     );
+}
+
+/// Two tokens, both verified and cached.
+async fn two_cached_tokens(auth: &AuthServer, rs: &Resource) -> (String, String) {
+    let (a, b) = (
+        auth.token("customer.read").await,
+        auth.token("customer.read").await,
+    );
+    assert_eq!(rs.bearer("/r", &a).await.0, 200);
+    assert_eq!(rs.bearer("/r", &b).await.0, 200);
+    assert_eq!(rs.verifier.cached_tokens(), 2);
+    (a, b)
+}
+
+#[tokio::test]
+async fn a_refetch_of_an_unchanged_key_set_keeps_the_verified_token_cache() {
+    let (auth, rs) = setup().await;
+    let (a, _) = two_cached_tokens(&auth, &rs).await;
+    let before = rs.verifier.keys().current();
+    let (fetches, _) = rs.verifier.keys().fetch_counts();
+    rs.verifier.keys().refresh().await.unwrap();
+    assert_eq!(rs.verifier.keys().fetch_counts().0, fetches + 1);
+    assert!(
+        Arc::ptr_eq(&before, &rs.verifier.keys().current()),
+        "same kids and keys: the snapshot is kept"
+    );
+    // A cache hit leaves both entries; a cache started over would hold `a` alone.
+    assert_eq!(rs.bearer("/r", &a).await.0, 200);
+    assert_eq!(rs.verifier.cached_tokens(), 2);
+}
+
+#[tokio::test]
+async fn a_burst_of_random_kids_costs_at_most_one_fetch_and_no_cache_entry() {
+    let (auth, rs) = setup().await;
+    let (a, _) = two_cached_tokens(&auth, &rs).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await; // past min_refetch_interval
+    let (before, _) = rs.verifier.keys().fetch_counts();
+    let junk: Vec<String> = (0..30)
+        .map(|_| {
+            raw_jwt(
+                &json!({ "alg": "RS256", "kid": uuid::Uuid::new_v4().to_string(), "typ": "at+jwt" }),
+                &good_claims(json!({})),
+                |input| auth.key.sign_raw(input).unwrap(),
+            )
+        })
+        .collect();
+    let mut burst = tokio::task::JoinSet::new();
+    for token in junk.iter().chain(junk.iter()).cloned() {
+        let (http, url) = (rs.http.clone(), format!("{}/r", rs.base));
+        burst.spawn(async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    while let Some(status) = burst.join_next().await {
+        assert_eq!(status.unwrap(), 401);
+    }
+    let (after, _) = rs.verifier.keys().fetch_counts();
+    assert!(after - before <= 1, "{before} -> {after}");
+    assert_eq!(rs.bearer("/r", &a).await.0, 200);
+    assert_eq!(
+        rs.verifier.cached_tokens(),
+        2,
+        "the cache survived the burst"
+    );
+}
+
+/// A loopback server answering every request with a 307 to `location` (`None`: to itself).
+fn redirect_server(location: Option<String>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let target = location.unwrap_or_else(|| format!("{base}/loop"));
+    let server = actix_web::HttpServer::new(move || {
+        let target = target.clone();
+        actix_web::App::new().default_service(actix_web::web::to(move || {
+            let target = target.clone();
+            async move {
+                actix_web::HttpResponse::TemporaryRedirect()
+                    .insert_header(("Location", target))
+                    .finish()
+            }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap();
+    tokio::spawn(server.run());
+    format!("{base}/jwks")
+}
+
+#[tokio::test]
+async fn key_fetches_follow_plain_redirects_on_loopback_but_not_endless_ones() {
+    // https → http refusals are unit-tested on the policy (transport.rs): no TLS server here.
+    let auth = AuthServer::start(0).await;
+    let moved = redirect_server(Some(auth.jwks_url()));
+    let rs = Resource::start(settings_for(&moved)).await.ready().await;
+    assert_eq!(
+        rs.bearer("/r", &auth.token("customer.read").await).await.0,
+        200
+    );
+    let endless = redirect_server(None);
+    let rs = Resource::start(settings_for(&endless)).await;
+    assert!(rs.verifier.keys().refresh().await.is_err());
+    assert!(rs.verifier.keys().current().is_empty());
 }

@@ -5,3 +5,4 @@ mod contract;
 mod forged;
 mod helpers;
 mod keys;
+mod revocation;
