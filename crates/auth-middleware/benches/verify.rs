@@ -22,7 +22,7 @@ fn bench(c: &mut Criterion) {
         .unwrap()
         .as_secs();
     let claims = json!({
-        "iss": "http://localhost:8085/ms-auth-server", "sub": "service-client-jwt", "aud": "service-client-jwt",
+        "iss": "http://localhost:8085/ms-auth-server", "sub": "service-client-jwt", "aud": "http://localhost:8085/customer-service",
         "nbf": now, "iat": now, "exp": now + 14400, "client_id": "service-client-jwt",
         "scope": ["customer.read", "customer.write", "country.read"], "jti": "8621ac5e-b6a3-493c-b225-9b35dd48fa15",
     });
@@ -30,7 +30,10 @@ fn bench(c: &mut Criterion) {
     let jwks = JwkSet {
         keys: vec![key.jwk().clone()],
     };
-    let settings = VerifierSettings::default();
+    let settings = VerifierSettings {
+        audience: vec!["http://localhost:8085/customer-service".to_owned()],
+        ..VerifierSettings::default()
+    };
     let keys = KeySet::from_jwks(&jwks);
 
     let (input, sig) = token.rsplit_once('.').unwrap();

@@ -38,4 +38,4 @@ pub use resource_metadata::ProtectedResourceMetadata;
 pub use resource_server::ResourceServer;
 pub use settings::{IntrospectionSettings, Secret, VerifierSettings};
 pub use verifier::Verifier;
-pub use verify::verify;
+pub use verify::{verify, verify_any_audience};

@@ -16,7 +16,7 @@ impl ResourceServer {
     /// inside a Tokio runtime). `default_resource` is the public URL when `settings.resource`
     /// is unset; `scopes` are the scopes this resource understands.
     pub fn start(
-        settings: VerifierSettings,
+        mut settings: VerifierSettings,
         default_resource: &str,
         scopes: &[&str],
     ) -> Result<Self, reqwest::Error> {
@@ -25,6 +25,8 @@ impl ResourceServer {
             .clone()
             .unwrap_or_else(|| default_resource.to_owned());
         let metadata = web::Data::new(ProtectedResourceMetadata::new(&settings, &resource, scopes));
+        // Tokens must name this resource in `aud` (RFC 9068 §4), unless others are configured.
+        settings.resource = Some(resource);
         let verifier = web::Data::new(Verifier::new(settings)?);
         verifier.start();
         Ok(Self { verifier, metadata })

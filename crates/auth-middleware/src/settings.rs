@@ -17,7 +17,8 @@ pub struct VerifierSettings {
     pub jwks_url: Option<String>,
     /// Metadata URL for discovery; `{issuer}/.well-known/oauth-authorization-server` when unset.
     pub discovery_url: Option<String>,
-    /// Accepted `aud` values; `aud` is not checked when empty.
+    /// Accepted `aud` values: a token must name one of them (RFC 9068 §4). Empty means the
+    /// resource's own identifier (`resource`); with neither, every token is refused.
     pub audience: Vec<String>,
     /// Clock skew allowed on `exp` and `nbf`, in seconds.
     pub leeway_secs: u64,

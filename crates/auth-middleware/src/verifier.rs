@@ -29,7 +29,18 @@ pub struct Verifier {
 
 impl Verifier {
     /// Builds the verifier; no network yet. Call [`Verifier::start`] inside a Tokio runtime.
-    pub fn new(settings: VerifierSettings) -> Result<Self, reqwest::Error> {
+    pub fn new(mut settings: VerifierSettings) -> Result<Self, reqwest::Error> {
+        // The audience defaults to the resource's own identifier; it cannot be turned off.
+        if settings.audience.is_empty()
+            && let Some(resource) = &settings.resource
+        {
+            settings.audience = vec![resource.clone()];
+        }
+        if settings.audience.is_empty() {
+            tracing::error!(
+                "neither auth.audience nor auth.resource is set: every token will be refused"
+            );
+        }
         let challenge = Challenge {
             realm: settings.realm.clone(),
             resource_metadata: settings.resource_metadata_url(),

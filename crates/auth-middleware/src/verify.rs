@@ -18,12 +18,36 @@ use crate::{
 /// Refused: oversize tokens; `alg` outside the allow-list (so `none` and every HMAC); a `typ`
 /// other than `at+jwt` when required; no `kid` or an unknown one; a header `alg` other than
 /// the key's; a bad signature; `exp` passed or `nbf` ahead (beyond the leeway); `iss` not the
-/// configured issuer; `aud` not among the configured audiences (when any are).
+/// configured issuer; `aud` not naming one of the configured audiences. RFC 9068 §4: the
+/// resource server "MUST validate that the aud claim contains a resource indicator value
+/// corresponding to an identifier the resource server expects for itself" — with no audience
+/// configured every token is refused, never every token accepted.
 pub fn verify(
     settings: &VerifierSettings,
     keys: &KeySet,
     token: &str,
     now: u64,
+) -> Result<Principal, AuthError> {
+    verify_with(settings, keys, token, now, true)
+}
+
+/// As [`verify`] without the audience check: for the issuer itself, which introspects and
+/// revokes tokens meant for every one of its resources and checks the audience per caller.
+pub fn verify_any_audience(
+    settings: &VerifierSettings,
+    keys: &KeySet,
+    token: &str,
+    now: u64,
+) -> Result<Principal, AuthError> {
+    verify_with(settings, keys, token, now, false)
+}
+
+fn verify_with(
+    settings: &VerifierSettings,
+    keys: &KeySet,
+    token: &str,
+    now: u64,
+    check_audience: bool,
 ) -> Result<Principal, AuthError> {
     if token.len() > settings.max_token_bytes {
         return Err(AuthError::invalid(format!(
@@ -89,7 +113,7 @@ pub fn verify(
         .map_err(|_| malformed())?;
     let claims: Map<String, Value> =
         serde_json::from_slice(&claims_json).map_err(|_| malformed())?;
-    check_claims(settings, &claims, now)?;
+    check_claims(settings, &claims, now, check_audience)?;
     Principal::from_claims(claims)
 }
 
@@ -106,6 +130,7 @@ fn check_claims(
     settings: &VerifierSettings,
     claims: &Map<String, Value>,
     now: u64,
+    check_audience: bool,
 ) -> Result<(), AuthError> {
     let leeway = settings.leeway_secs;
     let exp = claims
@@ -129,7 +154,7 @@ fn check_claims(
     if claims.get("iss").and_then(Value::as_str) != Some(settings.issuer.as_str()) {
         return Err(AuthError::invalid("the token is from another issuer"));
     }
-    if !settings.audience.is_empty() {
+    if check_audience {
         let fits = |a: &str| settings.audience.iter().any(|want| want == a);
         let ok = match claims.get("aud") {
             Some(Value::String(a)) => fits(a),
@@ -162,14 +187,17 @@ mod tests {
     fn settings() -> VerifierSettings {
         VerifierSettings {
             issuer: "https://as.example".into(),
+            audience: vec!["https://rs.example".into()],
             leeway_secs: 30,
             ..VerifierSettings::default()
         }
     }
 
     fn claims(extra: Value) -> Value {
-        let mut c =
-            json!({ "iss": "https://as.example", "sub": "c", "exp": NOW + 60, "scope": "a b" });
+        let mut c = json!({
+            "iss": "https://as.example", "sub": "c", "aud": "https://rs.example",
+            "exp": NOW + 60, "scope": "a b",
+        });
         for (k, v) in extra.as_object().unwrap() {
             c[k] = v.clone();
         }
@@ -184,6 +212,41 @@ mod tests {
         );
         let sig = URL_SAFE_NO_PAD.encode(sign(input.as_bytes()));
         format!("{input}.{sig}")
+    }
+
+    /// F2: the audience is always checked (RFC 9068 §4); with none configured every token is
+    /// refused, not every token accepted.
+    #[test]
+    fn the_audience_must_name_this_resource() {
+        let (key, keys) = rsa();
+        let sign = |claims: &Value| key.sign_access_token(claims).unwrap();
+        assert!(verify(&settings(), &keys, &sign(&claims(json!({}))), NOW).is_ok());
+        let many = claims(json!({ "aud": ["https://other.example", "https://rs.example"] }));
+        assert!(verify(&settings(), &keys, &sign(&many), NOW).is_ok());
+        for aud in [json!("https://other.example"), json!([]), json!(7)] {
+            let err = verify(
+                &settings(),
+                &keys,
+                &sign(&claims(json!({ "aud": aud }))),
+                NOW,
+            );
+            assert_eq!(
+                err.unwrap_err(),
+                AuthError::invalid("the token is meant for another audience")
+            );
+        }
+        let mut none = claims(json!({}));
+        none.as_object_mut().unwrap().remove("aud");
+        assert!(verify(&settings(), &keys, &sign(&none), NOW).is_err());
+        let unset = VerifierSettings {
+            audience: Vec::new(),
+            ..settings()
+        };
+        assert!(verify(&unset, &keys, &sign(&claims(json!({}))), NOW).is_err());
+        assert!(
+            verify_any_audience(&unset, &keys, &sign(&claims(json!({}))), NOW).is_ok(),
+            "the issuer's own check takes every audience"
+        );
     }
 
     fn rsa() -> (SigningKey, KeySet) {

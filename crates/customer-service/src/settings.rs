@@ -108,6 +108,9 @@ pub enum SettingsError {
     Load(#[from] LoadError),
     #[error("`{0}`: {1}")]
     Invalid(&'static str, &'static str),
+    /// A refused `[auth]` setting; the text names the key.
+    #[error("{0}")]
+    Auth(String),
 }
 
 impl Settings {
@@ -118,6 +121,9 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.auth
+            .validate(self.playground)
+            .map_err(SettingsError::Auth)?;
         let cp = &self.server.context_path;
         if !cp.is_empty() && (!cp.starts_with('/') || cp.ends_with('/')) {
             return Err(SettingsError::Invalid(

@@ -151,7 +151,11 @@ impl AppState {
             token_cache_size: 0,
             ..auth_middleware::VerifierSettings::default()
         };
+        let scopes = settings.scope_registry()?;
+        let metadata = crate::oauth::metadata::Metadata::new(&settings.issuer, &scopes);
         let server = AuthorizationServer {
+            scopes: std::sync::Arc::new(scopes),
+            metadata: std::sync::Arc::new(metadata),
             issuer: settings.issuer.clone(),
             keys: KeyRing::new(keys),
             clients: stores.clients.clone(),

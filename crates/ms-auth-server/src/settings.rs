@@ -13,8 +13,9 @@ use service_kit::config::LoadError;
 use telemetry::{LogSettings, TraceSettings};
 
 use crate::oauth::{
-    client::{AuthMethod, Client, ClientId, GrantType},
+    client::{AuthMethod, Client, ClientId, ClientOrigin, GrantType},
     keys::SigningAlgorithm,
+    resources::{ScopeDefinition, ScopeRegistry},
     scope::ScopeSet,
     secret::{ClientSecret, SecretHash},
     token::ScopeClaimFormat,
@@ -50,6 +51,9 @@ pub struct Settings {
     pub log: LogSettings,
     /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
     pub telemetry: TraceSettings,
+    /// The scope registry (`[[scopes]]`): every scope a client may be granted, its
+    /// description and the resource it belongs to.
+    pub scopes: Vec<ScopeDefinition>,
     pub clients: Vec<ClientSettings>,
 }
 
@@ -69,6 +73,7 @@ impl Default for Settings {
             admin: AdminSettings::default(),
             log: LogSettings::default(),
             telemetry: TraceSettings::default(),
+            scopes: Vec::new(),
             clients: Vec::new(),
         }
     }
@@ -189,18 +194,36 @@ pub struct ClientSettings {
     pub client_secret: Option<ClientSecret>,
     /// `$hmac-sha256$v=1$<salt>$<hash>`, as printed by `ms-auth-server hash-secret`.
     pub client_secret_hash: Option<String>,
+    #[serde(default)]
     pub grant_types: Vec<GrantType>,
     pub token_endpoint_auth_methods: Vec<AuthMethod>,
+    #[serde(default)]
     pub scopes: ScopeSet,
+    /// What a request without `scope` is granted (a subset of `scopes`); without it such a
+    /// request is `invalid_scope` (RFC 6749 §3.3).
+    #[serde(default)]
+    pub default_scopes: Option<ScopeSet>,
+    /// Audiences added to the resources of the granted scopes in `aud`.
     #[serde(default)]
     pub audience: Vec<String>,
     #[serde(default = "default_access_token_ttl_secs")]
     pub access_token_ttl_secs: u64,
+    /// This client is the resource server with this RFC 9728 identifier: it may introspect
+    /// the tokens meant for it (RFC 7662 §4).
+    #[serde(default)]
+    pub resource_server: Option<String>,
 }
 
+/// 15 minutes: a leaked access token is useful briefly (RFC 9700 §2.2.2, §4.14).
 fn default_access_token_ttl_secs() -> u64 {
-    3600
+    900
 }
+
+/// The longest access-token lifetime a client may be configured with.
+pub const MAX_ACCESS_TOKEN_TTL_SECS: u64 = 24 * 3600;
+
+/// The encryption key the playground's config publishes: refused anywhere else.
+pub const PLAYGROUND_ENCRYPTION_KEY: &str = "cGxheWdyb3VuZC1vbmx5LWtleS0zMi1ieXRlcy0hISE=";
 
 /// A configuration error, naming the key it is about.
 #[derive(Debug, thiserror::Error)]
@@ -228,7 +251,7 @@ impl Settings {
 
     /// Checks what types alone cannot.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        validate_issuer(&self.issuer)?;
+        validate_issuer(&self.issuer, self.playground)?;
         let cp = &self.server.context_path;
         if !cp.is_empty()
             && (!cp.starts_with('/') || cp.ends_with('/') || cp.contains(['?', '#', ' ']))
@@ -266,6 +289,12 @@ impl Settings {
                 Some(key) => {
                     crate::store::sealing::Sealer::from_base64(&key.0)
                         .map_err(|e| invalid("store.encryption_key", e.to_string()))?;
+                    if key.0 == PLAYGROUND_ENCRYPTION_KEY && !self.playground {
+                        return Err(invalid(
+                            "store.encryption_key",
+                            "is the playground's published key: make your own with `openssl rand -base64 32`",
+                        ));
+                    }
                 }
             }
         }
@@ -281,6 +310,7 @@ impl Settings {
                 "no clients are registered: declare at least one [[clients]] table in the config file",
             ));
         }
+        let registry = self.validate_scopes()?;
         let mut seen = HashSet::new();
         for (i, c) in self.clients.iter().enumerate() {
             let key = |field: &str| format!("clients[{i}].{field}");
@@ -309,13 +339,21 @@ impl Settings {
                 (Some(s), None) if s.expose().is_empty() => {
                     return Err(invalid(key("client_secret"), "must not be empty"));
                 }
+                (Some(_), None) if !self.playground => {
+                    return Err(invalid(
+                        key("client_secret"),
+                        "plain-text secrets are for the playground only: give client_secret_hash (`ms-auth-server generate-secret`)",
+                    ));
+                }
                 (None, Some(h)) => {
                     SecretHash::parse(h)
                         .map_err(|e| invalid(key("client_secret_hash"), e.to_string()))?;
                 }
                 (Some(_), None) => {}
             }
-            if c.grant_types.is_empty() {
+            // A resource server's client may exist only to introspect.
+            let introspects_only = c.resource_server.is_some();
+            if c.grant_types.is_empty() && !introspects_only {
                 return Err(invalid(
                     key("grant_types"),
                     "must list at least one grant type",
@@ -327,17 +365,71 @@ impl Settings {
                     "must list at least one method",
                 ));
             }
-            if c.scopes.is_empty() {
+            if c.scopes.is_empty() && !introspects_only {
                 return Err(invalid(key("scopes"), "must list at least one scope"));
             }
-            if c.access_token_ttl_secs == 0 || c.access_token_ttl_secs > 7 * 24 * 3600 {
+            if c.access_token_ttl_secs == 0 || c.access_token_ttl_secs > MAX_ACCESS_TOKEN_TTL_SECS {
                 return Err(invalid(
                     key("access_token_ttl_secs"),
-                    "must be between 1 and 604800 (7 days)",
+                    format!("must be between 1 and {MAX_ACCESS_TOKEN_TTL_SECS} (24 hours)"),
                 ));
+            }
+            if let Some(unknown) = c.scopes.iter().find(|s| !registry.contains(s)) {
+                return Err(invalid(
+                    key("scopes"),
+                    format!(
+                        "{unknown} is not in the scope registry: add a [[scopes]] entry for it"
+                    ),
+                ));
+            }
+            if let Some(defaults) = &c.default_scopes
+                && let Some(extra) = defaults.iter().find(|s| !c.scopes.contains(s))
+            {
+                return Err(invalid(
+                    key("default_scopes"),
+                    format!("{extra} is not among the client's scopes"),
+                ));
+            }
+            if let Some(r) = &c.resource_server {
+                validate_resource(r, self.playground)
+                    .map_err(|m| invalid(key("resource_server"), m))?;
+            }
+            for a in &c.audience {
+                if a.is_empty() {
+                    return Err(invalid(key("audience"), "must not hold an empty value"));
+                }
             }
         }
         Ok(())
+    }
+
+    /// The scope registry of `[[scopes]]`, checked: names unique, resources absolute URLs.
+    fn validate_scopes(&self) -> Result<ScopeRegistry, SettingsError> {
+        let mut seen = HashSet::new();
+        for (i, d) in self.scopes.iter().enumerate() {
+            let key = |field: &str| format!("scopes[{i}].{field}");
+            if !seen.insert(d.name.as_str()) {
+                return Err(invalid(
+                    key("name"),
+                    format!("{} is registered twice", d.name),
+                ));
+            }
+            if d.description.trim().is_empty() {
+                return Err(invalid(
+                    key("description"),
+                    "must not be empty: the consent page shows it",
+                ));
+            }
+            if let Some(r) = &d.resource {
+                validate_resource(r, self.playground).map_err(|m| invalid(key("resource"), m))?;
+            }
+        }
+        Ok(ScopeRegistry::new(self.scopes.clone()))
+    }
+
+    /// The registry every token's `aud` is derived from.
+    pub fn scope_registry(&self) -> Result<ScopeRegistry, SettingsError> {
+        self.validate_scopes()
     }
 
     /// The registered clients, secrets hashed. Plain-text secrets are hashed here and logged
@@ -354,7 +446,7 @@ impl Settings {
                     (Some(plain), None) => {
                         tracing::warn!(
                             client_id = %c.client_id,
-                            "client secret is given in plain text in the config; use client_secret_hash (ms-auth-server hash-secret) outside the playground"
+                            "client secret is given in plain text in the config (accepted with playground = true only)"
                         );
                         SecretHash::generate(plain).map_err(|_| invalid(format!("clients[{i}].client_secret"), "could not hash"))?
                     }
@@ -366,22 +458,60 @@ impl Settings {
                     grant_types: c.grant_types.clone(),
                     auth_methods: c.token_endpoint_auth_methods.clone(),
                     scopes: c.scopes.clone(),
+                    default_scopes: c.default_scopes.clone(),
                     audience: c.audience.clone(),
                     access_token_ttl: Duration::from_secs(c.access_token_ttl_secs),
+                    resource_server: c.resource_server.clone(),
+                    origin: ClientOrigin::Config,
+                    enabled: true,
                 })
             })
             .collect()
     }
 }
 
-/// RFC 8414 §2: a URL with no query or fragment; https, or http for local development.
-fn validate_issuer(issuer: &str) -> Result<(), SettingsError> {
+/// Whether `url`'s host is loopback (`localhost`, 127.0.0.0/8, ::1): plain http is safe there
+/// only because nothing leaves the machine.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// An RFC 9728 resource identifier: an absolute https URL without a fragment (http only on
+/// loopback or in the playground).
+fn validate_resource(resource: &str, playground: bool) -> Result<(), String> {
+    let url = url::Url::parse(resource).map_err(|e| format!("{resource:?} is not a URL: {e}"))?;
+    if url.fragment().is_some() || url.host().is_none() {
+        return Err(
+            "must be an absolute URL with a host and no fragment (RFC 9728 §1.2)".to_owned(),
+        );
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if playground || is_loopback(&url) => Ok(()),
+        _ => Err(
+            "must be an https URL (http only on loopback, or with playground = true)".to_owned(),
+        ),
+    }
+}
+
+/// RFC 8414 §2: "The authorization server's issuer identifier, which is a URL that uses the
+/// https scheme and has no query or fragment components". Plain http only for a loopback host
+/// or in the playground.
+fn validate_issuer(issuer: &str, playground: bool) -> Result<(), SettingsError> {
     let url = url::Url::parse(issuer)
         .map_err(|e| invalid("issuer", format!("{issuer:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid("issuer", "must be an https URL with a host"));
+    }
+    if url.scheme() == "http" && !playground && !is_loopback(&url) {
         return Err(invalid(
             "issuer",
-            "must be an http or https URL with a host",
+            "must be an https URL (RFC 8414 §2); http only for a loopback host, or with playground = true",
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {

@@ -31,15 +31,15 @@ async fn missing_scope_is_403_insufficient_scope() {
     assert_eq!(res.status(), 403);
     assert_eq!(
         res.headers()["www-authenticate"],
-        "Bearer realm=\"test-resource\", error=\"insufficient_scope\", scope=\"customer.write\", resource_metadata=\"http://localhost:8085/test-resource/.well-known/oauth-protected-resource\""
+        "Bearer realm=\"test-resource\", error=\"insufficient_scope\", scope=\"customer.write\", resource_metadata=\"http://localhost:8085/customer-service/.well-known/oauth-protected-resource\""
     );
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(
         (body["error"].as_str(), body["scope"].as_str()),
         (Some("insufficient_scope"), Some("customer.write"))
     );
-    // A token with only country.read cannot read customers either.
-    let (status, challenge, _) = rs.bearer("/r", &auth.token("country.read").await).await;
+    // A token for this resource without the route's scope cannot read customers either.
+    let (status, challenge, _) = rs.bearer("/r", &auth.token("customer.write").await).await;
     assert_eq!(status, 403);
     assert!(challenge.contains("scope=\"customer.read\""), "{challenge}");
 }
@@ -52,7 +52,7 @@ async fn no_token_is_401_with_a_bare_challenge() {
         assert_eq!(status, 401);
         assert_eq!(
             challenge,
-            "Bearer realm=\"test-resource\", resource_metadata=\"http://localhost:8085/test-resource/.well-known/oauth-protected-resource\""
+            "Bearer realm=\"test-resource\", resource_metadata=\"http://localhost:8085/customer-service/.well-known/oauth-protected-resource\""
         );
         assert!(!challenge.contains("error="));
         assert_eq!(body["error"], "unauthorized");
@@ -75,9 +75,20 @@ async fn scope_as_an_rfc9068_string_is_accepted() {
     assert_eq!(body["scopes"], json!(["country.read", "customer.read"]));
 }
 
+/// F2: a token for another resource is refused, whatever its scopes; the audience defaults
+/// to the resource's identifier, and configured audiences replace it.
 #[tokio::test]
-async fn audience_is_checked_when_configured() {
+async fn audience_is_always_checked() {
     let auth = AuthServer::start(0).await;
+    let rs = Resource::start(settings_for(&auth.jwks_url()))
+        .await
+        .ready()
+        .await;
+    let country = auth.token("country.read").await;
+    let d = assert_invalid(rs.bearer("/r", &country).await);
+    assert!(d.contains("audience"), "{d}");
+    let both = auth.token("customer.read country.read").await;
+    assert_eq!(rs.bearer("/r", &both).await.0, 200, "a token for both");
     let mut settings = settings_for(&auth.jwks_url());
     settings.audience = vec!["https://api.example".into()];
     let rs = Resource::start(settings).await.ready().await;

@@ -23,6 +23,9 @@ use serde_json::{Value, json};
 pub const ISSUER: &str = "http://localhost:8085/ms-auth-server";
 pub const CLIENT: &str = "service-client-jwt";
 pub const SECRET: &str = "service-client-jwt-secret";
+/// The test resource's identifier: customer-service's, whose scopes its routes check, so the
+/// playground's tokens for those scopes name it in `aud`.
+pub const RESOURCE: &str = "http://localhost:8085/customer-service";
 
 pub struct AuthServer {
     pub port: u16,
@@ -148,7 +151,7 @@ pub fn now() -> u64 {
 pub fn good_claims(overrides: Value) -> Value {
     let now = now();
     let mut claims = json!({
-        "iss": ISSUER, "sub": CLIENT, "aud": CLIENT, "client_id": CLIENT,
+        "iss": ISSUER, "sub": CLIENT, "aud": RESOURCE, "client_id": CLIENT,
         "iat": now, "nbf": now, "exp": now + 600,
         "scope": ["customer.read", "country.read"], "jti": uuid::Uuid::new_v4().to_string(),
     });
@@ -187,7 +190,7 @@ pub fn settings_for(jwks_url: &str) -> VerifierSettings {
         issuer: ISSUER.to_owned(),
         jwks_url: Some(jwks_url.to_owned()),
         realm: "test-resource".to_owned(),
-        resource: Some("http://localhost:8085/test-resource".to_owned()),
+        resource: Some(RESOURCE.to_owned()),
         min_refetch_interval_secs: 1,
         ..VerifierSettings::default()
     }

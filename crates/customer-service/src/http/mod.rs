@@ -1,6 +1,8 @@
-//! Routes: reading customers needs `customer.read`, changing them `customer.write` with a
-//! token the issuer has not revoked (asked by introspection, answers cached briefly); other
-//! methods on a customer resource are a JSON 405 with `Allow`.
+//! Routes: reading customers needs `customer.read`, changing them `customer.write`, each with
+//! a token the issuer has not revoked (asked by introspection, answers cached briefly per
+//! `jti`): every route here returns or changes personal data, so a revoked token stops at
+//! once everywhere (RFC 9700 §4.14). Other methods on a customer resource are a JSON 405 with
+//! `Allow`.
 
 mod customers;
 mod input;
@@ -8,7 +10,7 @@ mod input;
 pub use input::MAX_OFFSET;
 
 use actix_web::{Resource, web};
-use auth_middleware::{ResourceServer, require_active_scope, require_scope};
+use auth_middleware::{ResourceServer, require_active_scope};
 use service_kit::http::method_not_allowed;
 
 /// Where this app is mounted, for `Location` headers.
@@ -36,7 +38,7 @@ fn collection() -> Resource {
         .route(
             web::get()
                 .to(customers::list)
-                .wrap(require_scope("customer.read")),
+                .wrap(require_active_scope("customer.read")),
         )
         .route(
             web::post()
@@ -52,7 +54,7 @@ fn item() -> Resource {
         .route(
             web::get()
                 .to(customers::get)
-                .wrap(require_scope("customer.read")),
+                .wrap(require_active_scope("customer.read")),
         )
         .route(
             web::put()

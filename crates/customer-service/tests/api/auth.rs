@@ -41,7 +41,19 @@ async fn each_endpoint_needs_its_scope() {
             "{method} {path}: {}",
             ok.status
         );
-        for lacking in [wrong, &country] {
+        // F2: a country.read token names country-service in `aud`: refused here as
+        // invalid_token, before its scopes are looked at.
+        let r = s
+            .send(method.clone(), &path, Some(&country), Some(body()))
+            .await;
+        assert_eq!(r.status, 401, "{method} {path}");
+        assert!(
+            r.challenge().contains("error=\"invalid_token\"")
+                && r.challenge().contains("another audience"),
+            "{}",
+            r.challenge()
+        );
+        for lacking in [wrong] {
             let r = s
                 .send(method.clone(), &path, Some(lacking), Some(body()))
                 .await;
@@ -116,8 +128,9 @@ async fn revoke(s: &Stack, token: &str) {
     assert_eq!(res.status(), 200);
 }
 
+/// F8: a revoked token stops reading personal data too, not only writing it.
 #[tokio::test]
-async fn a_revoked_token_stops_working_on_writes_within_the_cache_period() {
+async fn a_revoked_token_stops_working_on_every_route_within_the_cache_period() {
     let s = stack().await;
     let token = s.token("customer.read customer.write").await;
     let created = s
@@ -139,11 +152,11 @@ async fn a_revoked_token_stops_working_on_writes_within_the_cache_period() {
         let r = s.send(method, &path, Some(&token), Some(body())).await;
         assert_eq!(r.status, 401);
     }
-    // Reads do not ask: the token is valid until it expires.
-    assert_eq!(
-        s.send(Method::GET, &path, Some(&token), None).await.status,
-        200
-    );
+    // Reads ask as well: customer data is personal data.
+    for path in [path.as_str(), "/customers"] {
+        let r = s.send(Method::GET, path, Some(&token), None).await;
+        assert_eq!(r.status, 401, "GET {path}");
+    }
     // A fresh token writes again.
     let fresh = s.token("customer.write").await;
     assert_eq!(
@@ -155,7 +168,7 @@ async fn a_revoked_token_stops_working_on_writes_within_the_cache_period() {
 }
 
 #[tokio::test]
-async fn writes_answer_503_when_revocation_cannot_be_checked() {
+async fn every_route_answers_503_when_revocation_cannot_be_checked() {
     let auth = test_support::AuthServer::start().await;
     let path = test_support::workspace_root().join("deploy/playground/customer-service.toml");
     let mut settings = customer_service::Settings::load(Some(&path)).unwrap();
@@ -187,5 +200,5 @@ async fn writes_answer_503_when_revocation_cannot_be_checked() {
     assert!(write.headers.contains_key("retry-after"));
     let read =
         test_support::send(&http, &base, Method::GET, "/customers", Some(&token), None).await;
-    assert_eq!(read.status, 200);
+    assert_eq!(read.status, 503, "reads fail closed too");
 }

@@ -70,6 +70,19 @@ impl AuthMethod {
     }
 }
 
+/// Where a registration comes from. The config is authoritative for its own clients (one
+/// removed from it is disabled at the next start) and never touches the others.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientOrigin {
+    #[default]
+    Config,
+    /// Dynamic client registration (RFC 7591).
+    Registration,
+    /// The admin API or CLI.
+    Administration,
+}
+
 /// A registered client as the protocol core sees it. Secrets are held hashed only.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -78,9 +91,18 @@ pub struct Client {
     pub grant_types: Vec<GrantType>,
     pub auth_methods: Vec<AuthMethod>,
     pub scopes: ScopeSet,
-    /// `aud` of the access tokens issued to this client; the client id when empty, as the docs show.
+    /// What a request without `scope` is granted; such a request is `invalid_scope` without.
+    pub default_scopes: Option<ScopeSet>,
+    /// Audiences added to the `aud` of this client's access tokens, beside the resources of
+    /// their scopes.
     pub audience: Vec<String>,
     pub access_token_ttl: Duration,
+    /// The RFC 9728 identifier of the resource server this client is: it may introspect the
+    /// tokens whose `aud` names it (RFC 7662 §4). Other clients introspect only their own.
+    pub resource_server: Option<String>,
+    pub origin: ClientOrigin,
+    /// A disabled client authenticates nowhere.
+    pub enabled: bool,
 }
 
 impl Client {

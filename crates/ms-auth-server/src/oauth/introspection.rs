@@ -9,6 +9,22 @@ use super::{
     server::{AuthorizationServer, TokenEndpointError},
 };
 
+/// Whether `caller` may learn about `token`: a resource server about the tokens whose `aud`
+/// names it, any client about its own.
+pub fn may_introspect(caller: &Client, token: &auth_middleware::Principal) -> bool {
+    if token.client_id.as_deref() == Some(caller.id.as_str()) {
+        return true;
+    }
+    let Some(resource) = caller.resource_server.as_deref() else {
+        return false;
+    };
+    match token.claims.get("aud") {
+        Some(Value::String(aud)) => aud == resource,
+        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(resource)),
+        _ => false,
+    }
+}
+
 /// The claims copied from an active token into the response (RFC 7662 §2.2).
 const CLAIMS: &[&str] = &["client_id", "sub", "exp", "iat", "nbf", "aud", "iss", "jti"];
 
@@ -16,7 +32,7 @@ impl AuthorizationServer {
     /// `token` if it is an access token of this server's, valid at `now` — checked by the same
     /// rules every resource server applies, against the keys this server publishes.
     pub fn own_token(&self, token: &str, now: u64) -> Option<auth_middleware::Principal> {
-        auth_middleware::verify(
+        auth_middleware::verify_any_audience(
             &self.own_tokens,
             self.keys.current().verify_keys(),
             token,
@@ -40,6 +56,13 @@ impl AuthorizationServer {
         let Some(jti) = principal.claims.get("jti").and_then(Value::as_str) else {
             return Ok(inactive);
         };
+        // RFC 7662 §4: "the authorization server MUST determine whether or not the token can be
+        // used at the protected resource making the introspection call"; one that may not gets
+        // `active: false` like any other token it may not see (§2.2).
+        if !may_introspect(caller, &principal) {
+            tracing::debug!(caller = %caller.id, "introspection of a token meant for another resource");
+            return Ok(inactive);
+        }
         if self.hot.is_denied(jti, now as i64).await? {
             return Ok(inactive);
         }

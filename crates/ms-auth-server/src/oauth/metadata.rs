@@ -2,8 +2,7 @@
 
 use serde::Serialize;
 
-use super::{client::AuthMethod, grants::TokenRequest, scope::Scope, server::AuthorizationServer};
-use crate::store::StoreError;
+use super::{client::AuthMethod, grants::TokenRequest, resources::ScopeRegistry, scope::Scope};
 
 #[derive(Debug, Serialize)]
 pub struct Metadata {
@@ -22,33 +21,26 @@ pub struct Metadata {
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
 }
 
-impl AuthorizationServer {
-    pub async fn metadata(&self) -> Result<Metadata, StoreError> {
-        let mut scopes: Vec<Scope> = Vec::new();
-        for client in self.clients.all().await? {
-            for s in client.scopes.iter() {
-                if !scopes.contains(s) {
-                    scopes.push(s.clone());
-                }
-            }
-        }
-        scopes.sort();
+impl Metadata {
+    /// The document for `issuer` granting the scopes of `registry`. It reads no store: the
+    /// metadata endpoint is public, and costs nothing per request.
+    pub fn new(issuer: &str, registry: &ScopeRegistry) -> Self {
         let methods = || AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
-        Ok(Metadata {
-            token_endpoint: format!("{}/oauth2/token", self.issuer),
-            jwks_uri: format!("{}/oauth2/jwks", self.issuer),
-            issuer: self.issuer.clone(),
-            scopes_supported: scopes,
+        Self {
+            token_endpoint: format!("{issuer}/oauth2/token"),
+            jwks_uri: format!("{issuer}/oauth2/jwks"),
+            issuer: issuer.to_owned(),
+            scopes_supported: registry.names(),
             response_types_supported: Vec::new(),
             grant_types_supported: TokenRequest::IMPLEMENTED
                 .iter()
                 .map(|g| g.as_str())
                 .collect(),
             token_endpoint_auth_methods_supported: methods(),
-            introspection_endpoint: format!("{}/oauth2/introspect", self.issuer),
+            introspection_endpoint: format!("{issuer}/oauth2/introspect"),
             introspection_endpoint_auth_methods_supported: methods(),
-            revocation_endpoint: format!("{}/oauth2/revoke", self.issuer),
+            revocation_endpoint: format!("{issuer}/oauth2/revoke"),
             revocation_endpoint_auth_methods_supported: methods(),
-        })
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod introspection;
 pub mod keys;
 pub mod metadata;
 pub mod params;
+pub mod resources;
 pub mod revocation;
 pub mod scope;
 pub mod secret;

@@ -102,16 +102,21 @@ impl ScopeSet {
         out
     }
 
-    /// What a client is granted for a request: everything it is registered for when it asked
-    /// for nothing (RFC 6749 §3.3 lets the server apply a default), else exactly what it asked
-    /// for, provided each scope is registered. The result keeps the registration's order, so
-    /// the same grant always reads the same.
+    /// What a client is granted for a request: exactly what it asked for, provided each scope
+    /// is registered, or its `default` when it asked for nothing. RFC 6749 §3.3: "If the
+    /// client omits the scope parameter […], the authorization server MUST either process the
+    /// request using a pre-defined default value or fail the request indicating an invalid
+    /// scope" — a client without defaults must ask. The result keeps the registration's order,
+    /// so the same grant always reads the same.
     pub fn grant(
         registered: &ScopeSet,
+        default: Option<&ScopeSet>,
         requested: Option<&ScopeSet>,
     ) -> Result<ScopeSet, OAuthError> {
-        let Some(requested) = requested else {
-            return Ok(registered.clone());
+        let Some(requested) = requested.or(default) else {
+            return Err(OAuthError::invalid_scope(
+                "scope is required: this client has no default scopes",
+            ));
         };
         if let Some(unknown) = requested.iter().find(|s| !registered.contains(s)) {
             return Err(OAuthError::invalid_scope(format!(
@@ -183,28 +188,45 @@ mod tests {
     }
 
     #[test]
-    fn grant_defaults_to_registered_and_keeps_registration_order() {
+    fn grant_defaults_to_the_default_scopes_and_keeps_registration_order() {
         let registered = set("customer.read customer.write country.read");
-        assert_eq!(ScopeSet::grant(&registered, None).unwrap(), registered);
+        assert_eq!(
+            ScopeSet::grant(&registered, Some(&registered), None).unwrap(),
+            registered
+        );
+        assert_eq!(
+            ScopeSet::grant(&registered, Some(&set("country.read")), None)
+                .unwrap()
+                .to_param(),
+            "country.read"
+        );
         let asked = set("country.read customer.read customer.write");
         assert_eq!(
-            ScopeSet::grant(&registered, Some(&asked))
+            ScopeSet::grant(&registered, None, Some(&asked))
                 .unwrap()
                 .to_param(),
             "customer.read customer.write country.read"
         );
         assert_eq!(
-            ScopeSet::grant(&registered, Some(&set("country.read")))
+            ScopeSet::grant(&registered, None, Some(&set("country.read")))
                 .unwrap()
                 .to_param(),
             "country.read"
         );
     }
 
+    /// F2: no request without `scope` gets everything a client may have; without defaults it
+    /// must ask (RFC 6749 §3.3).
+    #[test]
+    fn without_defaults_a_scope_must_be_asked_for() {
+        let err = ScopeSet::grant(&set("country.read"), None, None).unwrap_err();
+        assert_eq!(err.error, OAuthErrorCode::InvalidScope);
+    }
+
     #[test]
     fn grant_refuses_unregistered_scope() {
         let registered = set("country.read");
-        let err = ScopeSet::grant(&registered, Some(&set("country.read admin"))).unwrap_err();
+        let err = ScopeSet::grant(&registered, None, Some(&set("country.read admin"))).unwrap_err();
         assert_eq!(err.error, OAuthErrorCode::InvalidScope);
         assert!(err.error_description.unwrap().contains("admin"));
     }

@@ -8,7 +8,9 @@ use super::{
     error::{OAuthError, OAuthErrorCode},
     grants::{TokenRequest, client_credentials},
     keys::{KeyError, KeyRing},
+    metadata::Metadata,
     params::Params,
+    resources::ScopeRegistry,
     token::{ScopeClaimFormat, TokenResponse},
 };
 use crate::store::{AuditLog, ClientStore, GrantStore, StoreError, hot::Hot};
@@ -23,6 +25,10 @@ pub struct AuthorizationServer {
     pub audit: Arc<dyn AuditLog>,
     pub hot: Hot,
     pub scope_claim: ScopeClaimFormat,
+    /// Every scope this server grants and the resource it belongs to (`aud`).
+    pub scopes: Arc<ScopeRegistry>,
+    /// The RFC 8414 document, built once: it depends on configuration only.
+    pub metadata: Arc<Metadata>,
     /// How this server checks its own access tokens (introspection, revocation): the same
     /// rules as every resource server, against its own published keys, no leeway.
     pub own_tokens: auth_middleware::VerifierSettings,

@@ -28,6 +28,19 @@ enum Audience<'a> {
     Many(&'a [String]),
 }
 
+impl<'a> Audience<'a> {
+    /// One value as a string, several as an array (RFC 7519 §4.1.3), the issuer itself when no
+    /// granted scope names a resource: RFC 9068 §3 "the authorization server MUST use a
+    /// default resource indicator in the aud claim".
+    fn of(resources: &'a [String], issuer: &'a str) -> Self {
+        match resources {
+            [] => Self::One(issuer),
+            [one] => Self::One(one),
+            many => Self::Many(many),
+        }
+    }
+}
+
 /// The claims of an access token (RFC 9068 §2.2).
 #[derive(Serialize)]
 struct AccessTokenClaims<'a> {
@@ -60,15 +73,11 @@ pub fn issue_access_token(
     now: u64,
 ) -> Result<TokenResponse, KeyError> {
     let ttl = client.access_token_ttl.as_secs();
-    let aud = match client.audience.as_slice() {
-        [] => Audience::One(client.id.as_str()),
-        [one] => Audience::One(one),
-        many => Audience::Many(many),
-    };
+    let resources = server.scopes.audience(scope, &client.audience);
     let claims = AccessTokenClaims {
         iss: &server.issuer,
         sub: subject,
-        aud,
+        aud: Audience::of(&resources, &server.issuer),
         nbf: now,
         iat: now,
         exp: now + ttl,

@@ -12,7 +12,7 @@ use super::{
     settings::{OpenError, StoreSettings},
 };
 use crate::oauth::{
-    client::{AuthMethod, Client, ClientId, GrantType},
+    client::{AuthMethod, Client, ClientId, ClientOrigin, GrantType},
     keys::SigningAlgorithm,
     scope::ScopeSet,
     secret::SecretHash,
@@ -102,14 +102,28 @@ impl super::Probe for SqlStore {
     }
 }
 
-/// A client's registration as stored in `clients.metadata`.
+/// A client's registration as stored in `clients.metadata`. Fields added later have
+/// defaults, so rows written before them read as they were meant.
 #[derive(Serialize, Deserialize)]
 struct ClientMetadata {
     grant_types: Vec<GrantType>,
     token_endpoint_auth_methods: Vec<AuthMethod>,
     scope: ScopeSet,
+    /// Before default scopes existed, a request without `scope` got every registered scope.
+    #[serde(default)]
+    default_scope: Option<ScopeSet>,
     audience: Vec<String>,
     access_token_ttl_secs: u64,
+    #[serde(default)]
+    resource_server: Option<String>,
+    #[serde(default)]
+    origin: ClientOrigin,
+    #[serde(default = "enabled")]
+    enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 fn client_from_row(row: &sqlx::any::AnyRow) -> Result<Client, StoreError> {
@@ -123,9 +137,13 @@ fn client_from_row(row: &sqlx::any::AnyRow) -> Result<Client, StoreError> {
         id: ClientId::new(id),
         grant_types: m.grant_types,
         auth_methods: m.token_endpoint_auth_methods,
+        default_scopes: m.default_scope,
         scopes: m.scope,
         audience: m.audience,
         access_token_ttl: Duration::from_secs(m.access_token_ttl_secs),
+        resource_server: m.resource_server,
+        origin: m.origin,
+        enabled: m.enabled,
     })
 }
 
@@ -158,8 +176,12 @@ impl ClientStore for SqlStore {
             grant_types: client.grant_types.clone(),
             token_endpoint_auth_methods: client.auth_methods.clone(),
             scope: client.scopes.clone(),
+            default_scope: client.default_scopes.clone(),
             audience: client.audience.clone(),
             access_token_ttl_secs: client.access_token_ttl.as_secs(),
+            resource_server: client.resource_server.clone(),
+            origin: client.origin,
+            enabled: client.enabled,
         })
         .map_err(corrupt)?;
         sqlx::query(

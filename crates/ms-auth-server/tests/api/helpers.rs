@@ -41,8 +41,10 @@ pub fn client(id: &str, secret: &str, methods: &[AuthMethod], scopes: &str) -> C
         grant_types: vec![GrantType::ClientCredentials],
         token_endpoint_auth_methods: methods.to_vec(),
         scopes: ScopeSet::parse_param(scopes).unwrap(),
+        default_scopes: Some(ScopeSet::parse_param(scopes).unwrap()),
         audience: Vec::new(),
         access_token_ttl_secs: 3600,
+        resource_server: None,
     }
 }
 

@@ -13,14 +13,20 @@ use crate::{
 
 const OTHER: &str = "other-client:other-secret";
 
+/// A client that is also country-service's resource server: it introspects its own tokens
+/// and those meant for country-service.
 fn other_client() -> ms_auth_server::settings::ClientSettings {
-    client(
+    let mut c = client(
         "other-client",
         "other-secret",
         &[AuthMethod::ClientSecretBasic],
         "country.read",
-    )
+    );
+    c.resource_server = Some(COUNTRIES.to_owned());
+    c
 }
+
+const COUNTRIES: &str = "http://localhost:8085/country-service";
 
 fn own() -> String {
     format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}")
@@ -43,9 +49,20 @@ impl TestApp {
     }
 
     async fn access_token(&self, id_secret: &str) -> String {
-        let res = self
-            .token_basic(id_secret, "grant_type=client_credentials")
-            .await;
+        self.access_token_with(id_secret, "grant_type=client_credentials")
+            .await
+    }
+
+    async fn access_token_for(&self, id_secret: &str, scope: &str) -> String {
+        self.access_token_with(
+            id_secret,
+            &format!("grant_type=client_credentials&scope={scope}"),
+        )
+        .await
+    }
+
+    async fn access_token_with(&self, id_secret: &str, body: &str) -> String {
+        let res = self.token_basic(id_secret, body).await;
         assert_eq!(res.status(), 200);
         res.json::<Value>().await.unwrap()["access_token"]
             .as_str()
@@ -145,10 +162,10 @@ async fn bad_expired_and_foreign_tokens_are_inactive() {
             "{bad}"
         );
     }
-    assert_eq!(app.introspect(&own(), &expiring).await["active"], true);
+    assert_eq!(app.introspect(OTHER, &expiring).await["active"], true);
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     assert_eq!(
-        app.introspect(&own(), &expiring).await,
+        app.introspect(OTHER, &expiring).await,
         json!({"active": false})
     );
 }
@@ -226,7 +243,7 @@ async fn a_client_revokes_its_own_access_token_and_nothing_else() {
     let theirs = app.access_token(OTHER).await;
     // Another client's token, an unknown one: 200, and nothing changes.
     assert_eq!(app.revoke(&own(), &format!("token={theirs}")).await, 200);
-    assert_eq!(app.introspect(&own(), &theirs).await["active"], true);
+    assert_eq!(app.introspect(OTHER, &theirs).await["active"], true);
     assert_eq!(app.revoke(&own(), "token=never-issued").await, 200);
     // A misleading hint is not trusted, an unknown one ignored.
     assert_eq!(
@@ -259,6 +276,39 @@ async fn a_client_revokes_its_own_access_token_and_nothing_else() {
     // Other tokens of the same client stay good: revocation is per token.
     let fresh = app.access_token(&own()).await;
     assert_eq!(app.introspect(OTHER, &fresh).await["active"], true);
+}
+
+/// F9, RFC 7662 §4: a caller learns about its own tokens and, as a resource server, about
+/// those meant for it; every other token is `active: false` to it.
+#[tokio::test]
+async fn only_the_tokens_audience_or_its_client_may_introspect_it() {
+    let mut customers = client(
+        "customers-rs",
+        "customers-rs-secret",
+        &[AuthMethod::ClientSecretBasic],
+        "country.read",
+    );
+    customers.resource_server = Some("http://localhost:8085/customer-service".to_owned());
+    let app = TestApp::spawn(playground_with([other_client(), customers])).await;
+    let customers = "customers-rs:customers-rs-secret";
+    let both = app.access_token(&own()).await;
+    let country_only = app.access_token_for(&own(), "country.read").await;
+    // The token's own client.
+    assert_eq!(app.introspect(&own(), &country_only).await["active"], true);
+    // The resource server each token is meant for.
+    assert_eq!(app.introspect(OTHER, &country_only).await["active"], true);
+    assert_eq!(app.introspect(customers, &both).await["active"], true);
+    // A resource server the token is not meant for learns nothing.
+    assert_eq!(
+        app.introspect(customers, &country_only).await,
+        json!({"active": false})
+    );
+    // A client that is no resource server learns nothing about another client's token.
+    let plain = app.access_token(OTHER).await;
+    assert_eq!(
+        app.introspect(&own(), &plain).await,
+        json!({"active": false})
+    );
 }
 
 #[tokio::test]

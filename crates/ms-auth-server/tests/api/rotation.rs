@@ -53,6 +53,7 @@ async fn rotating_keys_under_load_fails_no_request() {
             refresh_interval_secs: 3_600,
             min_refetch_interval_secs: 3_600,
             token_cache_size: 0,
+            audience: vec!["http://localhost:8085/customer-service".to_owned()],
             ..VerifierSettings::default()
         })
         .unwrap(),

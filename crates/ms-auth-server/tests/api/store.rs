@@ -7,7 +7,7 @@ use std::time::Duration;
 use ms_auth_server::{
     App, Settings,
     oauth::{
-        client::{AuthMethod, Client, ClientId, GrantType},
+        client::{AuthMethod, Client, ClientId, ClientOrigin, GrantType},
         keys::{SigningAlgorithm, SigningKey},
         scope::ScopeSet,
         secret::{ClientSecret, SecretHash},
@@ -324,8 +324,12 @@ fn client(id: &str, secret: &str, scopes: &str) -> Client {
         grant_types: vec![GrantType::ClientCredentials],
         auth_methods: vec![AuthMethod::ClientSecretBasic],
         scopes: ScopeSet::parse_param(scopes).unwrap(),
+        default_scopes: None,
         audience: vec!["api://x".to_owned()],
         access_token_ttl: Duration::from_secs(600),
+        resource_server: None,
+        origin: ClientOrigin::Config,
+        enabled: true,
     }
 }
 
@@ -567,6 +571,7 @@ async fn two_replicas_share_keys_and_clients_over_postgres() {
     assert_eq!(b.token("late-client:late-secret").await.status(), 401);
     let mut late = client("late-client", "late-secret", "country.read");
     late.audience.clear();
+    late.default_scopes = Some(late.scopes.clone());
     stores.clients.upsert(&late).await.unwrap();
     assert_eq!(b.token("late-client:late-secret").await.status(), 200);
     assert_eq!(a.token("late-client:late-secret").await.status(), 200);

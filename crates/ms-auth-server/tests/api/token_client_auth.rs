@@ -48,13 +48,13 @@ async fn a_client_may_only_use_its_registered_methods() {
             "basic-only",
             "basic-secret",
             &[AuthMethod::ClientSecretBasic],
-            "x",
+            "country.read",
         ),
         client(
             "post-only",
             "post-secret",
             &[AuthMethod::ClientSecretPost],
-            "x",
+            "country.read",
         ),
     ]))
     .await;
@@ -112,7 +112,7 @@ async fn basic_credentials_are_form_urldecoded() {
         "svc:reports/1",
         "p@ss wörd+%",
         &[AuthMethod::ClientSecretBasic],
-        "x",
+        "country.read",
     )]))
     .await;
     let res = app
@@ -182,7 +182,7 @@ async fn secrets_longer_than_72_bytes_count_every_byte() {
         "long",
         &format!("{base}-right"),
         &[AuthMethod::ClientSecretPost],
-        "x",
+        "country.read",
     )]))
     .await;
     let ok = app
@@ -204,7 +204,12 @@ async fn hashed_secrets_from_config_authenticate() {
     let hash = SecretHash::generate(&ClientSecret::new("hashed-secret"))
         .unwrap()
         .to_phc();
-    let mut c = client("hashed", "unused", &[AuthMethod::ClientSecretBasic], "x");
+    let mut c = client(
+        "hashed",
+        "unused",
+        &[AuthMethod::ClientSecretBasic],
+        "country.read",
+    );
     c.client_secret = None;
     c.client_secret_hash = Some(hash);
     let app = TestApp::spawn(playground_with([c])).await;
@@ -226,7 +231,7 @@ async fn a_client_without_the_grant_is_unauthorized_client() {
         "web",
         "web-secret",
         &[AuthMethod::ClientSecretBasic],
-        "openid",
+        "customer.read",
     );
     c.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
     let app = TestApp::spawn(playground_with([c])).await;

@@ -77,6 +77,9 @@ async fn unregistered_or_malformed_scope_is_invalid_scope() {
     .await;
 }
 
+const CUSTOMERS: &str = "http://localhost:8085/customer-service";
+const COUNTRIES: &str = "http://localhost:8085/country-service";
+
 /// Fetches the JWKS over HTTP and verifies `token` with jsonwebtoken, a JWT library that
 /// shares no code with the signer.
 async fn verify_against_served_jwks(app: &TestApp, token: &str) -> (jsonwebtoken::Header, Value) {
@@ -90,7 +93,7 @@ async fn verify_against_served_jwks(app: &TestApp, token: &str) -> (jsonwebtoken
         .expect("kid in JWKS");
     let mut validation = Validation::new(header.alg);
     validation.set_issuer(&["http://localhost:8085/ms-auth-server"]);
-    validation.set_audience(&[PLAYGROUND_CLIENT]);
+    validation.set_audience(&[CUSTOMERS, COUNTRIES]);
     validation.set_required_spec_claims(&["exp", "nbf", "iss", "sub", "aud"]);
     let data =
         jsonwebtoken::decode::<Value>(token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
@@ -120,7 +123,8 @@ async fn token_verifies_against_the_served_jwks_with_the_docs_claims() {
     assert!(uuid::Uuid::parse_str(header.kid.as_deref().unwrap()).is_ok());
     assert_eq!(claims["iss"], "http://localhost:8085/ms-auth-server");
     assert_eq!(claims["sub"], PLAYGROUND_CLIENT);
-    assert_eq!(claims["aud"], PLAYGROUND_CLIENT);
+    // F2: the resources of the granted scopes, in grant order (RFC 9068 §3).
+    assert_eq!(claims["aud"], serde_json::json!([CUSTOMERS, COUNTRIES]));
     assert_eq!(claims["client_id"], PLAYGROUND_CLIENT);
     assert_eq!(
         claims["scope"],
@@ -216,12 +220,12 @@ async fn a_key_file_gives_the_same_kid_and_keys_across_instances() {
 }
 
 #[tokio::test]
-async fn configured_audience_replaces_the_client_id() {
+async fn configured_audiences_join_the_resources_of_the_scopes() {
     let mut c = client(
         "aud-client",
         "aud-secret",
         &[AuthMethod::ClientSecretBasic],
-        "x",
+        "country.read",
     );
     c.audience = vec!["https://api.example".into(), "https://other.example".into()];
     let app = TestApp::spawn(playground_with([c])).await;
@@ -242,6 +246,10 @@ async fn configured_audience_replaces_the_client_id() {
     .unwrap();
     assert_eq!(
         claims["aud"],
-        serde_json::json!(["https://api.example", "https://other.example"])
+        serde_json::json!([
+            "http://localhost:8085/country-service",
+            "https://api.example",
+            "https://other.example"
+        ])
     );
 }

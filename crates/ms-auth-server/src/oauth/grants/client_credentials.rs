@@ -33,14 +33,18 @@ pub enum GrantError {
 }
 
 /// Issues the token: the subject is the client (RFC 9068 §2.2: `sub` is the client id when no
-/// resource owner is involved); scope defaults to everything the client is registered for.
+/// resource owner is involved); scope defaults to the client's default scopes.
 pub fn grant(
     server: &AuthorizationServer,
     client: &Client,
     request: &Request,
     now: u64,
 ) -> Result<TokenResponse, GrantError> {
-    let scope = ScopeSet::grant(&client.scopes, request.scope.as_ref())?;
+    let scope = ScopeSet::grant(
+        &client.scopes,
+        client.default_scopes.as_ref(),
+        request.scope.as_ref(),
+    )?;
     Ok(issue_access_token(
         server,
         client,
