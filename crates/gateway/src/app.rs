@@ -1,6 +1,8 @@
-//! Building and running the gateway.
+//! Building and running the gateway: the public listener (everything is proxied) and the
+//! management listener beside it (health and metrics, never routed).
 
 use actix_web::{HttpServer, dev::Server, web};
+use service_kit::management::{Management, Readiness};
 
 use crate::{
     proxy::{self, Gateway},
@@ -18,6 +20,7 @@ pub enum BuildError {
 pub struct App {
     port: u16,
     server: Server,
+    management: Management,
 }
 
 impl App {
@@ -26,6 +29,8 @@ impl App {
         service_kit::metrics::install();
         let (listener, port) =
             service_kit::server::bind(&settings.server.host, settings.server.port)?;
+        // The gateway holds no state: ready as soon as it answers.
+        let management = Management::start(&settings.management, Readiness::always())?;
         let gateway = web::Data::new(Gateway::new(&settings));
         let worker_settings = settings.clone();
         let mut server = HttpServer::new(move || {
@@ -40,20 +45,6 @@ impl App {
                 .app_data(web::Data::new(proxy::client(&worker_settings)))
                 // The proxy reads the body itself, as a stream.
                 .app_data(web::PayloadConfig::new(usize::MAX))
-                .route("/metrics", web::get().to(service_kit::metrics::page))
-                // The gateway holds no state: ready as soon as it answers.
-                .route(
-                    "/health",
-                    web::get().to(|| async { service_kit::http::health(&[]) }),
-                )
-                .route(
-                    "/health/live",
-                    web::get().to(|| async { service_kit::http::live() }),
-                )
-                .route(
-                    "/health/ready",
-                    web::get().to(|| async { service_kit::http::ready(&[]) }),
-                )
                 .default_service(web::to(proxy::forward))
         })
         .shutdown_timeout(10);
@@ -64,19 +55,35 @@ impl App {
             .listen(listener)
             .map_err(|e| service_kit::server::listen_error(&settings.server.host, port, e))?
             .run();
-        tracing::info!(port, routes = settings.routes.len(), "gateway listening");
-        Ok(Self { port, server })
+        tracing::info!(
+            port,
+            management_port = management.port,
+            routes = settings.routes.len(),
+            "gateway listening"
+        );
+        Ok(Self {
+            port,
+            server,
+            management,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The management listener's port (`/health`, `/health/live`, `/health/ready`, `/metrics`).
+    pub fn management_port(&self) -> u16 {
+        self.management.port
+    }
+
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
 
+    /// Serves until the public listener stops (SIGTERM or its handle), then stops the
+    /// management listener.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        self.management.serve_beside(self.server).await
     }
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde::Deserialize;
-use service_kit::config::LoadError;
+use service_kit::{config::LoadError, management::ManagementSettings};
 use telemetry::{LogSettings, TraceSettings};
 
 pub const ENV_PREFIX: &str = "GATEWAY";
@@ -13,6 +13,9 @@ pub const CONFIG_FILE_ENV: &str = "GATEWAY_CONFIG";
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
+    /// `[management]`: health and metrics, on their own listener (loopback:9085 by default),
+    /// never on the public one and never routed.
+    pub management: ManagementSettings,
     pub upstream: UpstreamSettings,
     pub log: LogSettings,
     /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
@@ -25,6 +28,7 @@ impl Default for Settings {
         let local = |port: u16| vec![format!("http://127.0.0.1:{port}")];
         Self {
             server: ServerSettings::default(),
+            management: ManagementSettings::on(9085),
             upstream: UpstreamSettings::default(),
             log: LogSettings::default(),
             telemetry: TraceSettings::default(),

@@ -151,6 +151,8 @@ pub fn dead_upstream() -> String {
 pub struct TestGateway {
     pub base: String,
     pub port: u16,
+    /// `http://127.0.0.1:{management port}`: health and metrics.
+    pub management: String,
     pub http: reqwest::Client,
 }
 
@@ -159,6 +161,7 @@ pub async fn gateway(upstreams: Vec<String>, tweak: impl FnOnce(&mut Settings)) 
     let mut settings = Settings::default();
     settings.server.port = 0;
     settings.server.workers = Some(1);
+    settings.management.port = 0;
     settings.routes = vec![RouteSettings {
         prefix: "/svc/".into(),
         upstream_prefix: None,
@@ -167,7 +170,9 @@ pub async fn gateway(upstreams: Vec<String>, tweak: impl FnOnce(&mut Settings)) 
     tweak(&mut settings);
     let app = App::build(settings).await.unwrap();
     let port = app.port();
-    tokio::spawn(app.run());
+    let management = format!("http://127.0.0.1:{}", app.management_port());
+    // `run` serves the management listener on the current actix system: give it one.
+    std::thread::spawn(move || actix_web::rt::System::new().block_on(app.run()));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -175,6 +180,7 @@ pub async fn gateway(upstreams: Vec<String>, tweak: impl FnOnce(&mut Settings)) 
     TestGateway {
         base: format!("http://127.0.0.1:{port}"),
         port,
+        management,
         http,
     }
 }
@@ -182,6 +188,18 @@ pub async fn gateway(upstreams: Vec<String>, tweak: impl FnOnce(&mut Settings)) 
 impl TestGateway {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The management listener's `/metrics` page.
+    pub async fn metrics_page(&self) -> String {
+        let res = self
+            .http
+            .get(format!("{}/metrics", self.management))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.text().await.unwrap()
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {

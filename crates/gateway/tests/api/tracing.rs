@@ -118,7 +118,7 @@ async fn one_trace_spans_gateway_service_and_key_endpoint() {
     let receiver_handle = receiver.handle();
     actix_web::rt::spawn(receiver);
 
-    let (auth, country, gw) = (free_port(), free_port(), free_port());
+    let (auth, country, gw, gw_management) = (free_port(), free_port(), free_port(), free_port());
     let dir = std::env::temp_dir().join(format!("trace-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let ports = |extra: &[(&'static str, String)]| {
@@ -126,6 +126,7 @@ async fn one_trace_spans_gateway_service_and_key_endpoint() {
             ("9000", auth.to_string()),
             ("8082", country.to_string()),
             ("8085", gw.to_string()),
+            ("9085", gw_management.to_string()),
         ];
         r.extend(extra.iter().cloned());
         r
@@ -146,7 +147,7 @@ async fn one_trace_spans_gateway_service_and_key_endpoint() {
     let mut auth1 = start("ms-auth-server", &auth_config, &otlp, &dir);
     let mut country_svc = start("country-service", &country_config, &otlp, &dir);
     let mut gateway = start("gateway", &gateway_config, &otlp, &dir);
-    wait_ok(&http, &format!("http://127.0.0.1:{gw}/health")).await;
+    wait_ok(&http, &format!("http://127.0.0.1:{gw_management}/health")).await;
     wait_ok(
         &http,
         &format!("http://127.0.0.1:{country}/country-service/health"),
