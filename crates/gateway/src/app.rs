@@ -5,6 +5,7 @@ use actix_web::{HttpServer, dev::Server, web};
 use service_kit::management::{Management, Readiness};
 
 use crate::{
+    edge,
     proxy::{self, Gateway},
     settings::{Settings, SettingsError},
 };
@@ -34,12 +35,14 @@ impl App {
         let gateway = web::Data::new(Gateway::new(&settings));
         let worker_settings = settings.clone();
         let mut server = HttpServer::new(move || {
+            // Outermost last: metrics see every answer, the edge refuses before a span exists.
             actix_web::App::new()
                 .wrap(actix_web::middleware::from_fn(
-                    service_kit::metrics::middleware,
-                ))
-                .wrap(actix_web::middleware::from_fn(
                     service_kit::request_id::middleware,
+                ))
+                .wrap(actix_web::middleware::from_fn(edge::refuse_unknown_methods))
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::metrics::middleware,
                 ))
                 .app_data(gateway.clone())
                 .app_data(web::Data::new(proxy::client(&worker_settings)))

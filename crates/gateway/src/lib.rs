@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod edge;
 pub mod headers;
 pub mod proxy;
 pub mod routes;

@@ -110,3 +110,56 @@ async fn odd_targets_get_an_answer_never_a_crash() {
     // The gateway still serves.
     assert_eq!(gw.get_json("/svc/echo").await.0, 200);
 }
+
+/// The series on a metrics page, values left out.
+fn series(page: &str) -> std::collections::BTreeSet<String> {
+    page.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.rsplit_once(' ').map_or(l, |(s, _)| s).to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn invented_methods_are_501_and_mint_no_metric_series() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    let invented = || {
+        let token = format!("X{}", uuid::Uuid::new_v4().simple()).to_ascii_uppercase();
+        reqwest::Method::from_bytes(token.as_bytes()).unwrap()
+    };
+    let send = |method: reqwest::Method| gw.http.request(method, gw.url("/svc/echo")).send();
+    // The first one creates the `_OTHER` series; from then on nothing may grow.
+    let res = send(invented()).await.unwrap();
+    assert_eq!(res.status(), 501);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "not_implemented");
+    let before = gw.metrics_page().await;
+    for _ in 0..1_000 {
+        assert_eq!(send(invented()).await.unwrap().status(), 501);
+    }
+    let after = gw.metrics_page().await;
+    eprintln!(
+        "metrics page: {} bytes before, {} bytes after 1,000 invented methods",
+        before.len(),
+        after.len()
+    );
+    assert_eq!(series(&before), series(&after), "new series appeared");
+    // Only counter values grow (a few digits), never a series per method.
+    assert!(
+        after.len().abs_diff(before.len()) < 256,
+        "{} -> {}",
+        before.len(),
+        after.len()
+    );
+    let refused = service_kit::metrics::sample(
+        &after,
+        "http_requests_total",
+        &[("method", "_OTHER"), ("status", "501")],
+    );
+    assert_eq!(refused, Some(1_001.0), "{after}");
+    assert_eq!(up.hits(), 0, "never routed");
+    // Standard methods, lower-case ones being distinct tokens (RFC 9110 §9.1), still pass.
+    assert_eq!(gw.get_json("/svc/echo").await.0, 200);
+    let lower = reqwest::Method::from_bytes(b"get").unwrap();
+    assert_eq!(send(lower).await.unwrap().status(), 501);
+}
