@@ -150,6 +150,26 @@ mod tests {
     }
 
     #[test]
+    fn rfc9728_path_insertion_is_rewritten() {
+        let t = table();
+        for (service, port) in [("customer-service", 8081), ("country-service", 8082)] {
+            let (r, p) = t
+                .find(&format!("/.well-known/oauth-protected-resource/{service}"))
+                .unwrap();
+            assert_eq!(
+                p,
+                format!("/{service}/.well-known/oauth-protected-resource")
+            );
+            assert_eq!(r.pool.get(0).base, format!("http://127.0.0.1:{port}"));
+        }
+        assert!(t.find("/.well-known/oauth-protected-resource").is_none());
+        assert!(
+            t.find("/.well-known/oauth-protected-resource/country-serviceX")
+                .is_none()
+        );
+    }
+
+    #[test]
     fn round_robin_skips_upstreams_marked_down() {
         let pool = UpstreamPool::new(&[
             "http://a:1".into(),

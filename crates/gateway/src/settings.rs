@@ -37,13 +37,22 @@ impl Default for Settings {
                 RouteSettings::prefix("/customer-service/", local(8081)),
                 RouteSettings::prefix("/country-service/", local(8082)),
                 // RFC 8414 §3.1 path insertion: the issuer's path after the well-known name.
-                RouteSettings {
-                    prefix: "/.well-known/oauth-authorization-server/ms-auth-server".to_owned(),
-                    upstream_prefix: Some(
-                        "/ms-auth-server/.well-known/oauth-authorization-server".to_owned(),
-                    ),
-                    upstreams: local(9000),
-                },
+                RouteSettings::inserted(
+                    "/.well-known/oauth-authorization-server/ms-auth-server",
+                    "/ms-auth-server/.well-known/oauth-authorization-server",
+                    local(9000),
+                ),
+                // RFC 9728 §3.1, the same insertion for each resource's metadata.
+                RouteSettings::inserted(
+                    "/.well-known/oauth-protected-resource/customer-service",
+                    "/customer-service/.well-known/oauth-protected-resource",
+                    local(8081),
+                ),
+                RouteSettings::inserted(
+                    "/.well-known/oauth-protected-resource/country-service",
+                    "/country-service/.well-known/oauth-protected-resource",
+                    local(8082),
+                ),
             ],
         }
     }
@@ -112,6 +121,16 @@ impl RouteSettings {
             upstreams,
         }
     }
+
+    /// A well-known URL with the path inserted (RFC 8414 §3.1, RFC 9728 §3.1), served by the
+    /// upstream at its own path.
+    fn inserted(prefix: &str, upstream_prefix: &str, upstreams: Vec<String>) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+            upstream_prefix: Some(upstream_prefix.to_owned()),
+            upstreams,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,5 +196,40 @@ impl Settings {
             return invalid("upstream".into(), "timeouts must be positive");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn playground(file: &str) -> Settings {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../deploy/playground")
+            .join(file);
+        Settings::load(Some(&path)).unwrap()
+    }
+
+    fn prefixes(s: &Settings) -> Vec<(String, Option<String>)> {
+        s.routes
+            .iter()
+            .map(|r| (r.prefix.clone(), r.upstream_prefix.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn the_playground_configs_write_out_the_default_routes() {
+        let defaults = Settings::default();
+        let single = playground("gateway.toml");
+        assert_eq!(
+            format!("{:?}", single.routes),
+            format!("{:?}", defaults.routes)
+        );
+        assert_eq!(
+            (single.management.host.as_str(), single.management.port),
+            ("127.0.0.1", 9085)
+        );
+        let cluster = playground("gateway-cluster.toml");
+        assert_eq!(prefixes(&cluster), prefixes(&defaults));
     }
 }

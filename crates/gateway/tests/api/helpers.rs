@@ -14,7 +14,8 @@ use futures_util::StreamExt;
 use gateway::{App, Settings, settings::RouteSettings};
 use serde_json::json;
 
-/// An upstream that answers under `/svc/…`: `/svc/echo` describes the request it got,
+/// An upstream that answers under `/svc/…`: `/svc/echo` (and any `/{service}/.well-known/{name}`)
+/// describes the request it got,
 /// `/svc/big/{n}` streams n MiB, `/svc/slow` answers after 3 s. It counts the requests it served.
 pub struct Upstream {
     pub base: String,
@@ -73,6 +74,7 @@ impl Upstream {
                 .app_data(web::PayloadConfig::new(usize::MAX))
                 .route("/svc/echo", web::to(echo))
                 .route("/svc/echo/{tail:.*}", web::to(echo))
+                .route("/{service}/.well-known/{name}", web::to(echo))
                 .route("/svc/big/{n}", web::get().to(big))
                 .route(
                     "/svc/drip",

@@ -207,3 +207,39 @@ async fn a_request_id_is_created_or_kept_and_reaches_the_upstream() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["headers"]["x-request-id"], "client-42");
 }
+
+#[tokio::test]
+async fn rfc9728_metadata_urls_reach_each_resource_at_its_own_path() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![], |s| {
+        // The default routes, every upstream being the echo server.
+        s.routes = gateway::Settings::default().routes;
+        for r in &mut s.routes {
+            r.upstreams = vec![up.base.clone()];
+        }
+    })
+    .await;
+    for service in ["customer-service", "country-service"] {
+        let (status, body) = gw
+            .get_json(&format!(
+                "/.well-known/oauth-protected-resource/{service}?x=1"
+            ))
+            .await;
+        assert_eq!(status, 200, "{service}: {body}");
+        assert_eq!(
+            body["path"],
+            format!("/{service}/.well-known/oauth-protected-resource")
+        );
+        assert_eq!(body["query"], "x=1");
+    }
+    // RFC 8414's form for the authorization server, as before.
+    let (_, body) = gw
+        .get_json("/.well-known/oauth-authorization-server/ms-auth-server")
+        .await;
+    assert_eq!(
+        body["path"],
+        "/ms-auth-server/.well-known/oauth-authorization-server"
+    );
+    let (status, _) = gw.get_json("/.well-known/oauth-protected-resource").await;
+    assert_eq!(status, 404, "no resource at the bare well-known name");
+}
