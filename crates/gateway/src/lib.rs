@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod edge;
 pub mod headers;
+pub mod path;
 pub mod proxy;
 pub mod routes;
 pub mod settings;

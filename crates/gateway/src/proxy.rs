@@ -29,6 +29,7 @@ pub struct Gateway {
     pub max_body_bytes: u64,
     pub max_header_bytes: usize,
     pub down_for: Duration,
+    pub trusted_proxies: headers::TrustedProxies,
     pub epoch: Instant,
 }
 
@@ -39,6 +40,7 @@ impl Gateway {
             max_body_bytes: settings.server.max_body_bytes,
             max_header_bytes: settings.server.max_header_bytes,
             down_for: Duration::from_millis(settings.upstream.down_for_ms),
+            trusted_proxies: headers::TrustedProxies::new(&settings.server.trusted_proxies),
             epoch: Instant::now(),
         }
     }
@@ -76,14 +78,11 @@ pub async fn forward(
     gateway: web::Data<Gateway>,
     client: web::Data<awc::Client>,
 ) -> HttpResponse {
-    let path = req.path();
-    if has_dot_segments(path) {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "dot segments are not allowed in paths",
-        );
-    }
+    // Routed and forwarded in the form the upstreams will match (F14).
+    let path = match crate::path::normalise(req.path()) {
+        Ok(path) => path,
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, "bad_request", &e.to_string()),
+    };
     let head_size: usize = req.uri().to_string().len()
         + req
             .headers()
@@ -97,7 +96,7 @@ pub async fn forward(
             "request headers are too large",
         );
     }
-    let Some((route, upstream_path)) = gateway.routes.find(path) else {
+    let Some((route, upstream_path)) = gateway.routes.find(&path) else {
         return service_kit::http::not_found(req).await;
     };
     req.extensions_mut()
@@ -127,7 +126,7 @@ pub async fn forward(
         .query()
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
-    let mut forwarded_headers = Some(upstream_headers(&req));
+    let mut forwarded_headers = Some(upstream_headers(&req, &gateway.trusted_proxies));
 
     let candidates = route.pool.pick(gateway.now_ms());
     // A request with a body is sent once: its stream cannot be replayed, and only idempotent
@@ -223,52 +222,69 @@ pub async fn forward(
 }
 
 /// The request headers for the upstream: end-to-end fields kept (the client's `Host` among
-/// them, so absolute URLs come out right), hop-by-hop ones dropped, forwarding fields added.
-fn upstream_headers(req: &HttpRequest) -> HeaderMap {
+/// them, so absolute URLs come out right), hop-by-hop ones dropped, forwarding fields set for
+/// this hop: replacing the client's own, or after a trusted proxy's.
+fn upstream_headers(req: &HttpRequest, trusted: &headers::TrustedProxies) -> HeaderMap {
     let drop = headers::HopByHop::of(req.headers());
-    let mut out = HeaderMap::with_capacity(req.headers().len() + 4);
+    let mut out = HeaderMap::with_capacity(req.headers().len() + 5);
     for (name, value) in req.headers() {
         if !drop.contains(name) && name != header::EXPECT {
             out.append(name.clone(), value.clone());
         }
     }
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned());
+    let peer_ip = req.peer_addr().map(|a| a.ip());
+    let peer = peer_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_canonical().to_string());
+    let from_trusted = peer_ip.is_some_and(|ip| trusted.contains(ip));
+    // Every line of a field, as one list (RFC 9110 §5.3); none unless the peer is trusted.
+    let earlier = |name: &str| {
+        let values: Vec<&str> = req
+            .headers()
+            .get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (from_trusted && !values.is_empty()).then(|| values.join(", "))
+    };
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned);
-    let existing = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            out.insert(header::HeaderName::from_static(name), v);
-        }
-    };
-    set(
-        "x-forwarded-for",
-        headers::x_forwarded_for(existing("x-forwarded-for").as_deref(), &peer),
-    );
-    set("x-forwarded-proto", "http".to_owned());
-    if let Some(host) = &host {
-        set("x-forwarded-host", host.clone());
-    }
-    set(
-        "forwarded",
-        headers::forwarded(
-            existing("forwarded").as_deref(),
-            &peer,
-            host.as_deref(),
-            "http",
+    let proto = "http";
+    let values = [
+        (
+            "x-forwarded-for",
+            Some(headers::x_forwarded_for(
+                earlier("x-forwarded-for").as_deref(),
+                &peer,
+            )),
         ),
-    );
+        (
+            "forwarded",
+            Some(headers::forwarded(
+                earlier("forwarded").as_deref(),
+                &peer,
+                host.as_deref(),
+                proto,
+            )),
+        ),
+        // A trusted proxy in front knows the client's scheme, host and address better.
+        (
+            "x-forwarded-proto",
+            earlier("x-forwarded-proto").or_else(|| Some(proto.to_owned())),
+        ),
+        ("x-forwarded-host", earlier("x-forwarded-host").or(host)),
+        (
+            "x-real-ip",
+            earlier("x-real-ip").or_else(|| Some(peer.clone())),
+        ),
+    ];
+    for (name, value) in values {
+        let name = header::HeaderName::from_static(name);
+        out.remove(&name);
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            out.insert(name, v);
+        }
+    }
     out
 }
 
@@ -323,28 +339,9 @@ fn too_large(max: u64) -> HttpResponse {
     )
 }
 
-/// `.` or `..` segments, also percent-encoded: refused rather than resolved, so no path can
-/// climb out of the prefix it was routed by.
-fn has_dot_segments(path: &str) -> bool {
-    path.split('/').any(|seg| {
-        let seg = seg.to_ascii_lowercase().replace("%2e", ".");
-        seg == "." || seg == ".."
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dot_segments() {
-        for bad in ["/a/../b", "/a/./b", "/..", "/a/%2e%2E/b", "/a/.%2e"] {
-            assert!(has_dot_segments(bad), "{bad}");
-        }
-        for ok in ["/a/b", "/a/..b/c", "/.well-known/x", "/a/b."] {
-            assert!(!has_dot_segments(ok), "{ok}");
-        }
-    }
 
     #[test]
     fn idempotent_methods() {

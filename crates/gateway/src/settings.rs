@@ -68,6 +68,9 @@ pub struct ServerSettings {
     /// Largest request head (request line and headers); larger is 431.
     pub max_header_bytes: usize,
     pub workers: Option<usize>,
+    /// Peers (IP addresses or CIDR ranges) whose `X-Forwarded-*`, `Forwarded` and `X-Real-IP`
+    /// are kept and appended to; anyone else's are replaced. Empty: the gateway is the edge.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerSettings {
@@ -78,6 +81,7 @@ impl Default for ServerSettings {
             max_body_bytes: 10 * 1024 * 1024,
             max_header_bytes: 32 * 1024,
             workers: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -190,6 +194,14 @@ impl Settings {
                         "must be http://host:port with no path",
                     );
                 }
+            }
+        }
+        for (i, p) in self.server.trusted_proxies.iter().enumerate() {
+            if crate::headers::parse_net(p).is_none() {
+                return invalid(
+                    format!("server.trusted_proxies[{i}]"),
+                    "must be an IP address or a CIDR range (10.0.0.0/8, fd00::/8)",
+                );
             }
         }
         if self.upstream.connect_timeout_ms == 0 || self.upstream.response_timeout_ms == 0 {

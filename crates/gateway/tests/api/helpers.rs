@@ -14,8 +14,8 @@ use futures_util::StreamExt;
 use gateway::{App, Settings, settings::RouteSettings};
 use serde_json::json;
 
-/// An upstream that answers under `/svc/…`: `/svc/echo` (and any `/{service}/.well-known/{name}`)
-/// describes the request it got,
+/// An upstream that answers under `/svc/…`: `/svc/echo` (and any `/{service}/.well-known/{name}`
+/// or `/{service}/admin/…`) describes the request it got,
 /// `/svc/big/{n}` streams n MiB, `/svc/slow` answers after 3 s. It counts the requests it served.
 pub struct Upstream {
     pub base: String,
@@ -75,6 +75,7 @@ impl Upstream {
                 .route("/svc/echo", web::to(echo))
                 .route("/svc/echo/{tail:.*}", web::to(echo))
                 .route("/{service}/.well-known/{name}", web::to(echo))
+                .route("/{service}/admin/{tail:.*}", web::to(echo))
                 .route("/svc/big/{n}", web::get().to(big))
                 .route(
                     "/svc/drip",

@@ -69,13 +69,57 @@ async fn huge_headers_are_431() {
 async fn dot_segments_are_refused() {
     let up = Upstream::start().await;
     let gw = gateway(vec![up.base.clone()], |_| {}).await;
-    for path in ["/svc/../etc/passwd", "/svc/./echo", "/svc/%2e%2e/x"] {
+    for path in [
+        "/svc/../etc/passwd",
+        "/svc/./echo",
+        "/svc/%2e%2e/x",
+        "/svc/.%2E/x",
+        "/svc/%2E",
+    ] {
         let status = raw_status(
             gw.port,
             format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
         )
         .await;
         assert_eq!(status, 400, "{path}");
+    }
+    assert_eq!(up.hits(), 0);
+}
+
+#[tokio::test]
+async fn encoded_slashes_backslashes_and_nul_are_400_json() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    for path in [
+        "/svc/echo%2Fx",
+        "/svc%2fecho",
+        "/svc/echo%5Cx",
+        "/svc/echo%5cx",
+        "/svc/echo\\x",
+        "/svc/echo%00x",
+        "/svc/echo%zz",
+        "/svc/echo%2",
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", gw.port))
+            .await
+            .unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            stream.read_to_end(&mut answer),
+        )
+        .await
+        .expect("an answer")
+        .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 400"), "{path}: {answer}");
+        assert!(
+            answer.contains("\"error\":\"bad_request\""),
+            "{path}: {answer}"
+        );
     }
     assert_eq!(up.hits(), 0);
 }
