@@ -40,7 +40,7 @@ impl App {
                 .wrap(actix_web::middleware::from_fn(
                     service_kit::request_id::middleware,
                 ))
-                .wrap(actix_web::middleware::from_fn(edge::refuse_unknown_methods))
+                .wrap(actix_web::middleware::from_fn(edge::middleware))
                 .wrap(actix_web::middleware::from_fn(
                     service_kit::metrics::middleware,
                 ))

@@ -30,6 +30,7 @@ pub struct Gateway {
     pub max_header_bytes: usize,
     pub down_for: Duration,
     pub trusted_proxies: headers::TrustedProxies,
+    pub trust_incoming_trace_context: bool,
     pub epoch: Instant,
 }
 
@@ -41,6 +42,7 @@ impl Gateway {
             max_header_bytes: settings.server.max_header_bytes,
             down_for: Duration::from_millis(settings.upstream.down_for_ms),
             trusted_proxies: headers::TrustedProxies::new(&settings.server.trusted_proxies),
+            trust_incoming_trace_context: settings.server.trust_incoming_trace_context,
             epoch: Instant::now(),
         }
     }
@@ -152,8 +154,8 @@ pub async fn forward(
             forwarded_headers.take()
         };
         *up.headers_mut() = headers.unwrap_or_default();
-        // The upstream continues this client span's trace (when traces are exported; else the
-        // caller's `traceparent`, if any, passes through untouched).
+        // The upstream continues this client span's trace (when traces are exported; else a
+        // trusted caller's `traceparent`, if any, passes through untouched).
         let span = tracing::info_span!(
             "upstream",
             otel.name = %format!("{} {}", req.method(), route.prefix),

@@ -71,6 +71,9 @@ pub struct ServerSettings {
     /// Peers (IP addresses or CIDR ranges) whose `X-Forwarded-*`, `Forwarded` and `X-Real-IP`
     /// are kept and appended to; anyone else's are replaced. Empty: the gateway is the edge.
     pub trusted_proxies: Vec<String>,
+    /// Whether a caller's W3C `traceparent`/`tracestate` is continued (its trace id and
+    /// sampled flag honoured). Off: every request starts a new trace at the gateway.
+    pub trust_incoming_trace_context: bool,
 }
 
 impl Default for ServerSettings {
@@ -82,6 +85,7 @@ impl Default for ServerSettings {
             max_header_bytes: 32 * 1024,
             workers: None,
             trusted_proxies: Vec::new(),
+            trust_incoming_trace_context: false,
         }
     }
 }
