@@ -2,6 +2,7 @@
 //! routes by path prefix to ms-auth-server, customer-service and country-service.
 
 pub mod app;
+pub mod body;
 pub mod cli;
 pub mod edge;
 pub mod headers;

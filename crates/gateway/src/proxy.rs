@@ -1,9 +1,12 @@
-//! The forwarding handler: route, check limits, stream the request to an upstream, stream the
-//! response back. Every failure is a JSON 4xx/5xx; nothing waits forever.
+//! The forwarding handler: route, check limits, read the body (buffered when small), take one
+//! of the route's slots, send the request to an upstream, stream the response back. Every
+//! failure is a JSON 4xx/5xx; nothing waits forever.
 
 use std::{
     cell::Cell,
+    pin::Pin,
     rc::Rc,
+    task::{Context, Poll},
     time::{Duration, Instant},
 };
 
@@ -11,24 +14,31 @@ use actix_web::{
     HttpMessage, HttpRequest, HttpResponse,
     body::SizedStream,
     http::{
-        Method, StatusCode,
+        ConnectionType, Method, StatusCode,
         header::{self, HeaderMap, HeaderValue},
     },
     web,
 };
 use awc::error::{ConnectError, SendRequestError};
-use futures_util::StreamExt;
+use futures_util::Stream;
 use service_kit::http::json_error;
+use tokio::sync::OwnedSemaphorePermit;
 use tracing::{Instrument, field::Empty};
 
-use crate::{headers, routes::RouteTable, settings::Settings};
+use crate::{
+    body::{self, Body, BodyError, BodyLimits},
+    headers,
+    routes::RouteTable,
+    settings::Settings,
+};
 
 /// What every worker shares.
 pub struct Gateway {
     pub routes: RouteTable,
-    pub max_body_bytes: u64,
+    pub body: BodyLimits,
     pub max_header_bytes: usize,
     pub down_for: Duration,
+    pub queue_timeout: Duration,
     pub trusted_proxies: headers::TrustedProxies,
     pub trust_incoming_trace_context: bool,
     pub epoch: Instant,
@@ -37,10 +47,11 @@ pub struct Gateway {
 impl Gateway {
     pub fn new(settings: &Settings) -> Self {
         Self {
-            routes: RouteTable::new(&settings.routes),
-            max_body_bytes: settings.server.max_body_bytes,
+            routes: RouteTable::new(&settings.routes, settings.upstream.max_requests_per_route),
+            body: BodyLimits::new(&settings.server),
             max_header_bytes: settings.server.max_header_bytes,
             down_for: Duration::from_millis(settings.upstream.down_for_ms),
+            queue_timeout: Duration::from_millis(settings.upstream.queue_timeout_ms),
             trusted_proxies: headers::TrustedProxies::new(&settings.server.trusted_proxies),
             trust_incoming_trace_context: settings.server.trust_incoming_trace_context,
             epoch: Instant::now(),
@@ -52,12 +63,19 @@ impl Gateway {
     }
 }
 
-/// A per-worker HTTP client with its connection pool.
+/// A per-worker HTTP client with its connection pool. The pool is never what a request waits
+/// for: it has room for every route's slots at once (awc queues pool waits with no deadline of
+/// their own), and the routes' slots, waited for at most `queue_timeout_ms`, bound it.
 pub fn client(settings: &Settings) -> awc::Client {
+    let room = settings
+        .upstream
+        .max_requests_per_route
+        .saturating_mul(settings.routes.len())
+        .max(1);
     let connector = awc::Connector::new()
         .timeout(Duration::from_millis(settings.upstream.connect_timeout_ms))
         .conn_keep_alive(Duration::from_secs(30))
-        .limit(256);
+        .limit(room);
     awc::Client::builder()
         .connector(connector)
         .timeout(Duration::from_millis(settings.upstream.response_timeout_ms))
@@ -118,11 +136,40 @@ pub async fn forward(
             );
         }
     };
-    if declared_len.is_some_and(|n| n > gateway.max_body_bytes) {
-        return too_large(gateway.max_body_bytes);
+    if declared_len.is_some_and(|n| n > gateway.body.max_bytes) {
+        return body_refused(BodyError::TooLarge, &gateway.body);
     }
     let has_body = declared_len.is_some_and(|n| n > 0)
         || req.headers().contains_key(header::TRANSFER_ENCODING);
+    // Small bodies are all here before an upstream connection is taken (F5).
+    let failed = Rc::new(Cell::new(None));
+    let mut body = if has_body {
+        match body::read(payload, declared_len, gateway.body, Rc::clone(&failed)).await {
+            Ok(body) => Some(body),
+            Err(e) => return body_refused(e, &gateway.body),
+        }
+    } else {
+        None
+    };
+    let slot = match tokio::time::timeout(
+        gateway.queue_timeout,
+        std::sync::Arc::clone(&route.slots).acquire_owned(),
+    )
+    .await
+    {
+        Ok(Ok(slot)) => slot,
+        Ok(Err(_)) | Err(_) => {
+            metrics::counter!("upstream_errors_total", "kind" => "busy").increment(1);
+            let mut res = json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "too many requests are waiting for this route; try again shortly",
+            );
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return res;
+        }
+    };
     let query = req
         .uri()
         .query()
@@ -131,15 +178,14 @@ pub async fn forward(
     let mut forwarded_headers = Some(upstream_headers(&req, &gateway.trusted_proxies));
 
     let candidates = route.pool.pick(gateway.now_ms());
-    // A request with a body is sent once: its stream cannot be replayed, and only idempotent
-    // requests may be retried at all.
-    let attempts = if has_body || !idempotent(req.method()) {
-        1
-    } else {
+    // A streamed body is sent once: it cannot be replayed; and only idempotent requests may
+    // be retried at all.
+    let replayable = !matches!(body, Some(Body::Streamed(_)));
+    let attempts = if replayable && idempotent(req.method()) {
         candidates.len()
+    } else {
+        1
     };
-    let mut payload = Some(payload);
-    let over_limit = Rc::new(Cell::new(false));
     let mut last_error = None;
     for &i in candidates.iter().take(attempts) {
         let upstream = route.pool.get(i);
@@ -169,26 +215,23 @@ pub async fn forward(
                     .insert(header::HeaderName::from_static(name), v);
             }
         });
-        let sent = match payload.take().filter(|_| has_body) {
-            Some(body) => {
-                up.send_stream(limited(
-                    body,
-                    gateway.max_body_bytes,
-                    Rc::clone(&over_limit),
-                ))
-                .instrument(span.clone())
-                .await
-            }
+        let sent = match body.take() {
             None => up.send().instrument(span.clone()).await,
+            Some(Body::Buffered(bytes)) => {
+                // Kept for a retry (a cheap reference-counted clone).
+                body = Some(Body::Buffered(bytes.clone()));
+                up.send_body(bytes).instrument(span.clone()).await
+            }
+            Some(Body::Streamed(stream)) => up.send_stream(stream).instrument(span.clone()).await,
         };
         if let Ok(res) = &sent {
             span.record("http.response.status_code", res.status().as_u16());
         }
         match sent {
-            Ok(res) => return respond(res),
+            Ok(res) => return respond(res, slot),
             Err(e) => {
-                if over_limit.get() {
-                    return too_large(gateway.max_body_bytes);
+                if let Some(refused) = failed.get() {
+                    return body_refused(refused, &gateway.body);
                 }
                 let kind = match &e {
                     SendRequestError::Timeout
@@ -221,6 +264,30 @@ pub async fn forward(
             "the upstream is unavailable",
         ),
     }
+}
+
+/// The answer to a body that was not passed on. The connection is closed: what is left of the
+/// body was not read.
+fn body_refused(e: BodyError, limits: &BodyLimits) -> HttpResponse {
+    let mut res = match e {
+        BodyError::TooLarge => json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            &format!("request bodies are limited to {} bytes", limits.max_bytes),
+        ),
+        BodyError::TooSlow => json_error(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request body did not arrive in time",
+        ),
+        BodyError::Unreadable => json_error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the request body could not be read",
+        ),
+    };
+    res.head_mut().set_connection_type(ConnectionType::Close);
+    res
 }
 
 /// The request headers for the upstream: end-to-end fields kept (the client's `Host` among
@@ -292,9 +359,9 @@ fn upstream_headers(req: &HttpRequest, trusted: &headers::TrustedProxies) -> Hea
 
 /// The client's response: status and end-to-end headers as the upstream sent them, body
 /// streamed (with its length when the upstream gave one).
-fn respond<S>(res: awc::ClientResponse<S>) -> HttpResponse
+fn respond<S>(res: awc::ClientResponse<S>, slot: OwnedSemaphorePermit) -> HttpResponse
 where
-    S: futures_util::Stream<Item = Result<web::Bytes, awc::error::PayloadError>> + Unpin + 'static,
+    S: Stream<Item = Result<web::Bytes, awc::error::PayloadError>> + Unpin + 'static,
 {
     let drop = headers::HopByHop::of(res.headers());
     let mut builder = HttpResponse::build(res.status());
@@ -308,37 +375,29 @@ where
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
+    let body = Held {
+        inner: res,
+        _slot: slot,
+    };
     match length {
-        Some(n) => builder.body(SizedStream::new(n, res)),
-        None => builder.streaming(res),
+        Some(n) => builder.body(SizedStream::new(n, body)),
+        None => builder.streaming(body),
     }
 }
 
-/// The request body as a stream that fails once more than `max` bytes went through.
-fn limited(
-    payload: web::Payload,
-    max: u64,
-    over: Rc<Cell<bool>>,
-) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + 'static
-{
-    let mut seen = 0u64;
-    payload.map(move |chunk| {
-        let chunk = chunk?;
-        seen += chunk.len() as u64;
-        if seen > max {
-            over.set(true);
-            return Err(actix_web::error::PayloadError::Overflow);
-        }
-        Ok(chunk)
-    })
+/// A response body that keeps its route slot until it is done: the upstream connection is busy
+/// until then.
+struct Held<S> {
+    inner: S,
+    _slot: OwnedSemaphorePermit,
 }
 
-fn too_large(max: u64) -> HttpResponse {
-    json_error(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        &format!("request bodies are limited to {max} bytes"),
-    )
+impl<S: Stream + Unpin> Stream for Held<S> {
+    type Item = S::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        Pin::new(&mut self.inner).poll_next(cx)
+    }
 }
 
 #[cfg(test)]

@@ -67,6 +67,13 @@ pub struct ServerSettings {
     pub max_body_bytes: u64,
     /// Largest request head (request line and headers); larger is 431.
     pub max_header_bytes: usize,
+    /// Bodies up to this size (by `Content-Length`, or by where a chunked body ends) are read
+    /// completely before an upstream connection is taken; larger ones are streamed.
+    pub buffer_body_bytes: u64,
+    /// Time allowed for a buffered body, and the first window of a streamed one; 408 past it.
+    pub body_timeout_ms: u64,
+    /// After that first window, a streamed body must average at least this rate; 408 if not.
+    pub min_body_bytes_per_sec: u64,
     pub workers: Option<usize>,
     /// Peers (IP addresses or CIDR ranges) whose `X-Forwarded-*`, `Forwarded` and `X-Real-IP`
     /// are kept and appended to; anyone else's are replaced. Empty: the gateway is the edge.
@@ -83,6 +90,9 @@ impl Default for ServerSettings {
             port: 8085,
             max_body_bytes: 10 * 1024 * 1024,
             max_header_bytes: 32 * 1024,
+            buffer_body_bytes: 64 * 1024,
+            body_timeout_ms: 10_000,
+            min_body_bytes_per_sec: 8 * 1024,
             workers: None,
             trusted_proxies: Vec::new(),
             trust_incoming_trace_context: false,
@@ -98,6 +108,12 @@ pub struct UpstreamSettings {
     pub response_timeout_ms: u64,
     /// How long an upstream that refused a connection is skipped.
     pub down_for_ms: u64,
+    /// Requests in flight to one route's upstreams at once (all workers together), so that a
+    /// flood on one route cannot take every upstream connection.
+    pub max_requests_per_route: usize,
+    /// How long a request waits for one of those slots; 503 past it. Shorter than
+    /// `response_timeout_ms`, so a full route answers fast instead of queueing.
+    pub queue_timeout_ms: u64,
 }
 
 impl Default for UpstreamSettings {
@@ -106,6 +122,8 @@ impl Default for UpstreamSettings {
             connect_timeout_ms: 2_000,
             response_timeout_ms: 30_000,
             down_for_ms: 5_000,
+            max_requests_per_route: 256,
+            queue_timeout_ms: 1_000,
         }
     }
 }
@@ -210,6 +228,23 @@ impl Settings {
         }
         if self.upstream.connect_timeout_ms == 0 || self.upstream.response_timeout_ms == 0 {
             return invalid("upstream".into(), "timeouts must be positive");
+        }
+        if self.upstream.max_requests_per_route == 0 {
+            return invalid("upstream.max_requests_per_route".into(), "must be positive");
+        }
+        if self.upstream.queue_timeout_ms == 0
+            || self.upstream.queue_timeout_ms >= self.upstream.response_timeout_ms
+        {
+            return invalid(
+                "upstream.queue_timeout_ms".into(),
+                "must be positive and shorter than upstream.response_timeout_ms",
+            );
+        }
+        if self.server.body_timeout_ms == 0 || self.server.min_body_bytes_per_sec == 0 {
+            return invalid(
+                "server.body_timeout_ms".into(),
+                "body_timeout_ms and min_body_bytes_per_sec must be positive",
+            );
         }
         Ok(())
     }

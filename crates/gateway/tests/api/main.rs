@@ -7,5 +7,6 @@ mod procs;
 mod proxying;
 mod rotation;
 mod shutdown;
+mod slow_clients;
 mod tracing;
 mod upstreams;

@@ -15,7 +15,8 @@ async fn an_upstream_that_refuses_is_502_json() {
 async fn a_slow_upstream_is_504_json_within_the_timeout() {
     let up = Upstream::start().await;
     let gw = gateway(vec![up.base.clone()], |s| {
-        s.upstream.response_timeout_ms = 500
+        s.upstream.response_timeout_ms = 500;
+        s.upstream.queue_timeout_ms = 100;
     })
     .await;
     let started = Instant::now();
