@@ -1,6 +1,8 @@
 //! Building and running the gateway: the public listener (everything is proxied) and the
 //! management listener beside it (health and metrics, never routed).
 
+use std::time::Duration;
+
 use actix_web::{HttpServer, dev::Server, web};
 use service_kit::management::{Management, Readiness};
 
@@ -8,6 +10,7 @@ use crate::{
     edge,
     proxy::{self, Gateway},
     settings::{Settings, SettingsError},
+    tls::CertStore,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +19,8 @@ pub enum BuildError {
     Settings(#[from] SettingsError),
     #[error(transparent)]
     Bind(#[from] service_kit::server::BindError),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 pub struct App {
@@ -27,6 +32,14 @@ pub struct App {
 impl App {
     pub async fn build(settings: Settings) -> Result<Self, BuildError> {
         settings.validate()?;
+        // Before anything is bound: a certificate that does not load stops the start-up.
+        let tls = match &settings.server.tls {
+            Some(tls) => {
+                let certs = CertStore::load(tls)?;
+                Some((certs.server_config()?, certs, tls.reload_interval_secs))
+            }
+            None => None,
+        };
         service_kit::metrics::install();
         let (listener, port) =
             service_kit::server::bind(&settings.server.host, settings.server.port)?;
@@ -54,12 +67,19 @@ impl App {
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
-        let server = server
-            .listen(listener)
-            .map_err(|e| service_kit::server::listen_error(&settings.server.host, port, e))?
-            .run();
+        let listen_error = |e| service_kit::server::listen_error(&settings.server.host, port, e);
+        let server = match tls {
+            Some((config, certs, every)) => {
+                certs.watch(Duration::from_secs(every));
+                server.listen_rustls_0_23(listener, config)
+            }
+            None => server.listen(listener),
+        }
+        .map_err(listen_error)?
+        .run();
         tracing::info!(
             port,
+            tls = settings.server.tls.is_some(),
             management_port = management.port,
             routes = settings.routes.len(),
             "gateway listening"

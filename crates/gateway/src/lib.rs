@@ -10,6 +10,7 @@ pub mod path;
 pub mod proxy;
 pub mod routes;
 pub mod settings;
+pub mod tls;
 
 pub use app::{App, BuildError};
 pub use settings::Settings;

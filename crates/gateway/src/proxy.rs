@@ -41,6 +41,8 @@ pub struct Gateway {
     pub queue_timeout: Duration,
     pub trusted_proxies: headers::TrustedProxies,
     pub trust_incoming_trace_context: bool,
+    /// `https` when the gateway terminates TLS, else `http`: the scheme clients used.
+    pub scheme: &'static str,
     pub epoch: Instant,
 }
 
@@ -54,6 +56,11 @@ impl Gateway {
             queue_timeout: Duration::from_millis(settings.upstream.queue_timeout_ms),
             trusted_proxies: headers::TrustedProxies::new(&settings.server.trusted_proxies),
             trust_incoming_trace_context: settings.server.trust_incoming_trace_context,
+            scheme: if settings.server.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            },
             epoch: Instant::now(),
         }
     }
@@ -175,7 +182,11 @@ pub async fn forward(
         .query()
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
-    let mut forwarded_headers = Some(upstream_headers(&req, &gateway.trusted_proxies));
+    let mut forwarded_headers = Some(upstream_headers(
+        &req,
+        &gateway.trusted_proxies,
+        gateway.scheme,
+    ));
 
     let candidates = route.pool.pick(gateway.now_ms());
     // A streamed body is sent once: it cannot be replayed; and only idempotent requests may
@@ -293,7 +304,11 @@ fn body_refused(e: BodyError, limits: &BodyLimits) -> HttpResponse {
 /// The request headers for the upstream: end-to-end fields kept (the client's `Host` among
 /// them, so absolute URLs come out right), hop-by-hop ones dropped, forwarding fields set for
 /// this hop: replacing the client's own, or after a trusted proxy's.
-fn upstream_headers(req: &HttpRequest, trusted: &headers::TrustedProxies) -> HeaderMap {
+fn upstream_headers(
+    req: &HttpRequest,
+    trusted: &headers::TrustedProxies,
+    proto: &str,
+) -> HeaderMap {
     let drop = headers::HopByHop::of(req.headers());
     let mut out = HeaderMap::with_capacity(req.headers().len() + 5);
     for (name, value) in req.headers() {
@@ -318,7 +333,6 @@ fn upstream_headers(req: &HttpRequest, trusted: &headers::TrustedProxies) -> Hea
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned);
-    let proto = "http";
     let values = [
         (
             "x-forwarded-for",

@@ -1,6 +1,6 @@
 //! Gateway configuration: listener, limits, upstream timeouts and the route table.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use service_kit::{config::LoadError, management::ManagementSettings};
@@ -81,6 +81,23 @@ pub struct ServerSettings {
     /// Whether a caller's W3C `traceparent`/`tracestate` is continued (its trace id and
     /// sampled flag honoured). Off: every request starts a new trace at the gateway.
     pub trust_incoming_trace_context: bool,
+    /// `[server.tls]`: the gateway terminates TLS itself when set.
+    pub tls: Option<TlsSettings>,
+}
+
+/// A PEM certificate chain and its private key, reloaded when the files change or on SIGHUP.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// How often the files' modification times are looked at.
+    #[serde(default = "default_reload_interval")]
+    pub reload_interval_secs: u64,
+}
+
+fn default_reload_interval() -> u64 {
+    5
 }
 
 impl Default for ServerSettings {
@@ -96,6 +113,7 @@ impl Default for ServerSettings {
             workers: None,
             trusted_proxies: Vec::new(),
             trust_incoming_trace_context: false,
+            tls: None,
         }
     }
 }
@@ -239,6 +257,14 @@ impl Settings {
                 "upstream.queue_timeout_ms".into(),
                 "must be positive and shorter than upstream.response_timeout_ms",
             );
+        }
+        if self
+            .server
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.reload_interval_secs == 0)
+        {
+            return invalid("server.tls.reload_interval_secs".into(), "must be positive");
         }
         if self.server.body_timeout_ms == 0 || self.server.min_body_bytes_per_sec == 0 {
             return invalid(

@@ -8,5 +8,6 @@ mod proxying;
 mod rotation;
 mod shutdown;
 mod slow_clients;
+mod tls;
 mod tracing;
 mod upstreams;
