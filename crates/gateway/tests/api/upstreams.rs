@@ -52,6 +52,23 @@ async fn idempotent_requests_retry_once_on_another_upstream() {
 }
 
 #[tokio::test]
+async fn an_idempotent_request_with_a_buffered_body_is_retried_whole() {
+    let live = Upstream::start().await;
+    let gw = gateway(vec![dead_upstream(), live.base.clone()], |_| {}).await;
+    let res = gw
+        .http
+        .put(gw.url("/svc/echo"))
+        .body("replayable")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["body_len"], 10);
+    assert_eq!(live.hits(), 1);
+}
+
+#[tokio::test]
 async fn non_idempotent_requests_are_never_retried() {
     let live = Upstream::start().await;
     let gw = gateway(vec![dead_upstream(), live.base.clone()], |_| {}).await;
