@@ -266,11 +266,11 @@ impl Settings {
         {
             return invalid("server.tls.reload_interval_secs".into(), "must be positive");
         }
-        if self.server.body_timeout_ms == 0 || self.server.min_body_bytes_per_sec == 0 {
-            return invalid(
-                "server.body_timeout_ms".into(),
-                "body_timeout_ms and min_body_bytes_per_sec must be positive",
-            );
+        if self.server.body_timeout_ms == 0 {
+            return invalid("server.body_timeout_ms".into(), "must be positive");
+        }
+        if self.server.min_body_bytes_per_sec == 0 {
+            return invalid("server.min_body_bytes_per_sec".into(), "must be positive");
         }
         Ok(())
     }
@@ -292,6 +292,37 @@ mod tests {
             .iter()
             .map(|r| (r.prefix.clone(), r.upstream_prefix.clone()))
             .collect()
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        type Case = (fn(&mut Settings), &'static str);
+        let cases: [Case; 5] = [
+            (
+                |s| s.server.trusted_proxies = vec!["10.0.0.0/40".into()],
+                "server.trusted_proxies[0]",
+            ),
+            (
+                |s| s.upstream.queue_timeout_ms = 30_000,
+                "upstream.queue_timeout_ms",
+            ),
+            (
+                |s| s.upstream.max_requests_per_route = 0,
+                "upstream.max_requests_per_route",
+            ),
+            (|s| s.server.body_timeout_ms = 0, "server.body_timeout_ms"),
+            (
+                |s| s.server.min_body_bytes_per_sec = 0,
+                "server.min_body_bytes_per_sec",
+            ),
+        ];
+        for (tweak, key) in cases {
+            let mut s = Settings::default();
+            tweak(&mut s);
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains(&format!("`{key}`")), "{e}");
+        }
+        assert!(Settings::default().validate().is_ok());
     }
 
     #[test]
