@@ -1,7 +1,12 @@
 //! The route table (longest prefix first) and each route's upstream pool: round-robin, with
 //! upstreams that refused a connection skipped for a while.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, AtomicUsize, Ordering},
+};
+
+use tokio::sync::Semaphore;
 
 use crate::settings::RouteSettings;
 
@@ -64,6 +69,8 @@ pub struct Route {
     pub prefix: String,
     pub upstream_prefix: Option<String>,
     pub pool: UpstreamPool,
+    /// One permit per request in flight to this route's upstreams.
+    pub slots: Arc<Semaphore>,
 }
 
 impl Route {
@@ -94,13 +101,15 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
-    pub fn new(settings: &[RouteSettings]) -> Self {
+    /// The routes of `settings`, each with `slots` requests in flight at most.
+    pub fn new(settings: &[RouteSettings], slots: usize) -> Self {
         let mut routes: Vec<Route> = settings
             .iter()
             .map(|r| Route {
                 prefix: r.prefix.clone(),
                 upstream_prefix: r.upstream_prefix.clone(),
                 pool: UpstreamPool::new(&r.upstreams),
+                slots: Arc::new(Semaphore::new(slots)),
             })
             .collect();
         routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.trim_end_matches('/').len()));
@@ -118,7 +127,7 @@ mod tests {
     use super::*;
 
     fn table() -> RouteTable {
-        RouteTable::new(&crate::settings::Settings::default().routes)
+        RouteTable::new(&crate::settings::Settings::default().routes, 1)
     }
 
     #[test]
@@ -147,6 +156,26 @@ mod tests {
                 .is_none()
         );
         assert!(t.find("/.well-known/oauth-authorization-server").is_none());
+    }
+
+    #[test]
+    fn rfc9728_path_insertion_is_rewritten() {
+        let t = table();
+        for (service, port) in [("customer-service", 8081), ("country-service", 8082)] {
+            let (r, p) = t
+                .find(&format!("/.well-known/oauth-protected-resource/{service}"))
+                .unwrap();
+            assert_eq!(
+                p,
+                format!("/{service}/.well-known/oauth-protected-resource")
+            );
+            assert_eq!(r.pool.get(0).base, format!("http://127.0.0.1:{port}"));
+        }
+        assert!(t.find("/.well-known/oauth-protected-resource").is_none());
+        assert!(
+            t.find("/.well-known/oauth-protected-resource/country-serviceX")
+                .is_none()
+        );
     }
 
     #[test]

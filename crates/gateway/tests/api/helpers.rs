@@ -14,7 +14,8 @@ use futures_util::StreamExt;
 use gateway::{App, Settings, settings::RouteSettings};
 use serde_json::json;
 
-/// An upstream that answers under `/svc/…`: `/svc/echo` describes the request it got,
+/// An upstream that answers under `/svc/…`: `/svc/echo` (and any `/{service}/.well-known/{name}`
+/// or `/{service}/admin/…`) describes the request it got,
 /// `/svc/big/{n}` streams n MiB, `/svc/slow` answers after 3 s. It counts the requests it served.
 pub struct Upstream {
     pub base: String,
@@ -26,8 +27,8 @@ pub struct Upstream {
 async fn echo(req: HttpRequest, mut body: web::Payload) -> HttpResponse {
     let mut len = 0usize;
     let mut sum = 0u64;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.unwrap();
+    // A body the gateway broke off ends here (the answer goes nowhere).
+    while let Some(Ok(chunk)) = body.next().await {
         len += chunk.len();
         sum = chunk
             .iter()
@@ -73,6 +74,8 @@ impl Upstream {
                 .app_data(web::PayloadConfig::new(usize::MAX))
                 .route("/svc/echo", web::to(echo))
                 .route("/svc/echo/{tail:.*}", web::to(echo))
+                .route("/{service}/.well-known/{name}", web::to(echo))
+                .route("/{service}/admin/{tail:.*}", web::to(echo))
                 .route("/svc/big/{n}", web::get().to(big))
                 .route(
                     "/svc/drip",
@@ -151,6 +154,8 @@ pub fn dead_upstream() -> String {
 pub struct TestGateway {
     pub base: String,
     pub port: u16,
+    /// `http://127.0.0.1:{management port}`: health and metrics.
+    pub management: String,
     pub http: reqwest::Client,
 }
 
@@ -159,6 +164,7 @@ pub async fn gateway(upstreams: Vec<String>, tweak: impl FnOnce(&mut Settings)) 
     let mut settings = Settings::default();
     settings.server.port = 0;
     settings.server.workers = Some(1);
+    settings.management.port = 0;
     settings.routes = vec![RouteSettings {
         prefix: "/svc/".into(),
         upstream_prefix: None,
@@ -167,7 +173,9 @@ pub async fn gateway(upstreams: Vec<String>, tweak: impl FnOnce(&mut Settings)) 
     tweak(&mut settings);
     let app = App::build(settings).await.unwrap();
     let port = app.port();
-    tokio::spawn(app.run());
+    let management = format!("http://127.0.0.1:{}", app.management_port());
+    // `run` serves the management listener on the current actix system: give it one.
+    std::thread::spawn(move || actix_web::rt::System::new().block_on(app.run()));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -175,6 +183,7 @@ pub async fn gateway(upstreams: Vec<String>, tweak: impl FnOnce(&mut Settings)) 
     TestGateway {
         base: format!("http://127.0.0.1:{port}"),
         port,
+        management,
         http,
     }
 }
@@ -182,6 +191,18 @@ pub async fn gateway(upstreams: Vec<String>, tweak: impl FnOnce(&mut Settings)) 
 impl TestGateway {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The management listener's `/metrics` page.
+    pub async fn metrics_page(&self) -> String {
+        let res = self
+            .http
+            .get(format!("{}/metrics", self.management))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.text().await.unwrap()
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {

@@ -69,13 +69,57 @@ async fn huge_headers_are_431() {
 async fn dot_segments_are_refused() {
     let up = Upstream::start().await;
     let gw = gateway(vec![up.base.clone()], |_| {}).await;
-    for path in ["/svc/../etc/passwd", "/svc/./echo", "/svc/%2e%2e/x"] {
+    for path in [
+        "/svc/../etc/passwd",
+        "/svc/./echo",
+        "/svc/%2e%2e/x",
+        "/svc/.%2E/x",
+        "/svc/%2E",
+    ] {
         let status = raw_status(
             gw.port,
             format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
         )
         .await;
         assert_eq!(status, 400, "{path}");
+    }
+    assert_eq!(up.hits(), 0);
+}
+
+#[tokio::test]
+async fn encoded_slashes_backslashes_and_nul_are_400_json() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    for path in [
+        "/svc/echo%2Fx",
+        "/svc%2fecho",
+        "/svc/echo%5Cx",
+        "/svc/echo%5cx",
+        "/svc/echo\\x",
+        "/svc/echo%00x",
+        "/svc/echo%zz",
+        "/svc/echo%2",
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", gw.port))
+            .await
+            .unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            stream.read_to_end(&mut answer),
+        )
+        .await
+        .expect("an answer")
+        .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 400"), "{path}: {answer}");
+        assert!(
+            answer.contains("\"error\":\"bad_request\""),
+            "{path}: {answer}"
+        );
     }
     assert_eq!(up.hits(), 0);
 }
@@ -109,4 +153,57 @@ async fn odd_targets_get_an_answer_never_a_crash() {
     assert_eq!(status, 400);
     // The gateway still serves.
     assert_eq!(gw.get_json("/svc/echo").await.0, 200);
+}
+
+/// The series on a metrics page, values left out.
+fn series(page: &str) -> std::collections::BTreeSet<String> {
+    page.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.rsplit_once(' ').map_or(l, |(s, _)| s).to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn invented_methods_are_501_and_mint_no_metric_series() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    let invented = || {
+        let token = format!("X{}", uuid::Uuid::new_v4().simple()).to_ascii_uppercase();
+        reqwest::Method::from_bytes(token.as_bytes()).unwrap()
+    };
+    let send = |method: reqwest::Method| gw.http.request(method, gw.url("/svc/echo")).send();
+    // The first one creates the `_OTHER` series; from then on nothing may grow.
+    let res = send(invented()).await.unwrap();
+    assert_eq!(res.status(), 501);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "not_implemented");
+    let before = gw.metrics_page().await;
+    for _ in 0..1_000 {
+        assert_eq!(send(invented()).await.unwrap().status(), 501);
+    }
+    let after = gw.metrics_page().await;
+    eprintln!(
+        "metrics page: {} bytes before, {} bytes after 1,000 invented methods",
+        before.len(),
+        after.len()
+    );
+    assert_eq!(series(&before), series(&after), "new series appeared");
+    // Only counter values grow (a few digits), never a series per method.
+    assert!(
+        after.len().abs_diff(before.len()) < 256,
+        "{} -> {}",
+        before.len(),
+        after.len()
+    );
+    let refused = service_kit::metrics::sample(
+        &after,
+        "http_requests_total",
+        &[("method", "_OTHER"), ("status", "501")],
+    );
+    assert_eq!(refused, Some(1_001.0), "{after}");
+    assert_eq!(up.hits(), 0, "never routed");
+    // Standard methods, lower-case ones being distinct tokens (RFC 9110 §9.1), still pass.
+    assert_eq!(gw.get_json("/svc/echo").await.0, 200);
+    let lower = reqwest::Method::from_bytes(b"get").unwrap();
+    assert_eq!(send(lower).await.unwrap().status(), 501);
 }

@@ -7,5 +7,7 @@ mod procs;
 mod proxying;
 mod rotation;
 mod shutdown;
+mod slow_clients;
+mod tls;
 mod tracing;
 mod upstreams;

@@ -15,11 +15,6 @@ async fn method_path_query_and_end_to_end_headers_pass_unchanged() {
             gw.url("/svc/echo/a%20b/c?x=1&y=%2F"),
         )
         .header("X-Custom", "v1")
-        .header(
-            "traceparent",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        )
-        .header("tracestate", "vendor=abc")
         .header("Authorization", "Bearer t0k3n")
         .body("hello")
         .send()
@@ -33,33 +28,62 @@ async fn method_path_query_and_end_to_end_headers_pass_unchanged() {
     assert_eq!(body["body_len"], 5);
     let h = &body["headers"];
     assert_eq!(h["x-custom"], "v1");
-    assert_eq!(
-        h["traceparent"],
-        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    );
-    assert_eq!(h["tracestate"], "vendor=abc");
     assert_eq!(h["authorization"], "Bearer t0k3n");
     // The client's Host reaches the upstream, so that it builds its absolute URLs right.
     assert_eq!(h["host"], format!("127.0.0.1:{}", gw.port));
 }
 
-#[tokio::test]
-async fn forwarding_headers_are_set_and_appended() {
-    let up = Upstream::start().await;
-    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+/// What the echo upstream got in the forwarding fields, for a client that wrote its own.
+async fn forwarding_fields_seen(gw: &TestGateway) -> Value {
     let res = gw
         .http
         .get(gw.url("/svc/echo"))
         .header("X-Forwarded-For", "203.0.113.9")
         .header("Forwarded", "for=203.0.113.9")
+        .header("X-Forwarded-Host", "evil.example")
+        .header("X-Forwarded-Proto", "https")
+        .header("X-Real-IP", "203.0.113.9")
         .send()
         .await
         .unwrap();
     let body: Value = res.json().await.unwrap();
-    let h = &body["headers"];
-    assert_eq!(h["x-forwarded-for"], "203.0.113.9, 127.0.0.1");
+    body["headers"].clone()
+}
+
+#[tokio::test]
+async fn a_clients_forwarding_fields_are_replaced() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    let h = forwarding_fields_seen(&gw).await;
+    assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(h["x-real-ip"], "127.0.0.1");
     assert_eq!(h["x-forwarded-proto"], "http");
     assert_eq!(h["x-forwarded-host"], format!("127.0.0.1:{}", gw.port));
+    assert_eq!(
+        h["forwarded"],
+        format!("for=127.0.0.1;host=\"127.0.0.1:{}\";proto=http", gw.port)
+    );
+    // A peer outside the trusted ranges is no better than none.
+    let gw = gateway(vec![up.base.clone()], |s| {
+        s.server.trusted_proxies = vec!["10.0.0.0/8".into(), "::1".into()]
+    })
+    .await;
+    let h = forwarding_fields_seen(&gw).await;
+    assert_eq!(
+        (&h["x-forwarded-for"], &h["x-real-ip"]),
+        (&Value::from("127.0.0.1"), &Value::from("127.0.0.1"))
+    );
+}
+
+#[tokio::test]
+async fn a_trusted_proxys_forwarding_fields_are_appended_to() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |s| {
+        s.server.trusted_proxies = vec!["127.0.0.0/8".into()]
+    })
+    .await;
+    let h = forwarding_fields_seen(&gw).await;
+    assert_eq!(h["x-forwarded-for"], "203.0.113.9, 127.0.0.1");
     assert_eq!(
         h["forwarded"],
         format!(
@@ -67,6 +91,40 @@ async fn forwarding_headers_are_set_and_appended() {
             gw.port
         )
     );
+    // What the proxy in front saw of the client is kept.
+    assert_eq!(h["x-forwarded-host"], "evil.example");
+    assert_eq!(h["x-forwarded-proto"], "https");
+    assert_eq!(h["x-real-ip"], "203.0.113.9");
+}
+
+#[tokio::test]
+async fn paths_are_routed_and_forwarded_normalised() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    // `%73vc` is `svc`: routed by the decoded form, which the upstream gets.
+    let (status, body) = gw
+        .get_json("/%73vc/%65cho/%61b%7e/x%20y%c3%a9?q=%61&r=%2F")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["path"], "/svc/echo/ab~/x%20y%C3%A9");
+    assert_eq!(body["query"], "q=%61&r=%2F", "the query is untouched");
+    assert_eq!(up.hits(), 1);
+    // The review's F14 example, through the default routes: one route, one upstream path.
+    let gw = gateway(vec![], |s| {
+        s.routes = gateway::Settings::default().routes;
+        for r in &mut s.routes {
+            r.upstreams = vec![up.base.clone()];
+        }
+    })
+    .await;
+    for path in ["/ms-auth-server/%61dmin/keys", "/ms-auth-server/admin/keys"] {
+        let (status, body) = gw.get_json(path).await;
+        assert_eq!(
+            (status, body["path"].as_str()),
+            (200, Some("/ms-auth-server/admin/keys")),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -206,4 +264,77 @@ async fn a_request_id_is_created_or_kept_and_reaches_the_upstream() {
     assert_eq!(res.headers()["x-request-id"], "client-42");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["headers"]["x-request-id"], "client-42");
+}
+
+#[tokio::test]
+async fn rfc9728_metadata_urls_reach_each_resource_at_its_own_path() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![], |s| {
+        // The default routes, every upstream being the echo server.
+        s.routes = gateway::Settings::default().routes;
+        for r in &mut s.routes {
+            r.upstreams = vec![up.base.clone()];
+        }
+    })
+    .await;
+    for service in ["customer-service", "country-service"] {
+        let (status, body) = gw
+            .get_json(&format!(
+                "/.well-known/oauth-protected-resource/{service}?x=1"
+            ))
+            .await;
+        assert_eq!(status, 200, "{service}: {body}");
+        assert_eq!(
+            body["path"],
+            format!("/{service}/.well-known/oauth-protected-resource")
+        );
+        assert_eq!(body["query"], "x=1");
+    }
+    // RFC 8414's form for the authorization server, as before.
+    let (_, body) = gw
+        .get_json("/.well-known/oauth-authorization-server/ms-auth-server")
+        .await;
+    assert_eq!(
+        body["path"],
+        "/ms-auth-server/.well-known/oauth-authorization-server"
+    );
+    let (status, _) = gw.get_json("/.well-known/oauth-protected-resource").await;
+    assert_eq!(status, 404, "no resource at the bare well-known name");
+}
+
+/// What the echo upstream got of a caller's W3C Trace Context (no trace export in this process,
+/// so the gateway injects none of its own).
+async fn trace_context_seen(gw: &TestGateway) -> (Value, Value) {
+    let res = gw
+        .http
+        .get(gw.url("/svc/echo"))
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .header("tracestate", "vendor=abc")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    let h = &body["headers"];
+    (h["traceparent"].clone(), h["tracestate"].clone())
+}
+
+#[tokio::test]
+async fn a_callers_trace_context_is_dropped_unless_trusted() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    assert_eq!(trace_context_seen(&gw).await, (Value::Null, Value::Null));
+    let gw = gateway(vec![up.base.clone()], |s| {
+        s.server.trust_incoming_trace_context = true
+    })
+    .await;
+    assert_eq!(
+        trace_context_seen(&gw).await,
+        (
+            Value::from("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            Value::from("vendor=abc")
+        )
+    );
 }

@@ -10,18 +10,21 @@ use crate::helpers::*;
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish_then_exits() {
     let up = Upstream::start().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (port, management_port) = (free(), free());
     let dir = std::env::temp_dir().join(format!("gw-shutdown-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("gateway.toml");
     std::fs::write(
         &config,
         format!(
-            "[server]\nport = {port}\n\n[[routes]]\nprefix = \"/svc/\"\nupstreams = [\"{}\"]\n",
+            "[server]\nport = {port}\n\n[management]\nport = {management_port}\n\n[[routes]]\nprefix = \"/svc/\"\nupstreams = [\"{}\"]\n",
             up.base
         ),
     )
@@ -34,10 +37,16 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits() {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
+    let management = format!("http://127.0.0.1:{management_port}");
     let http = reqwest::Client::new();
     let mut up_yet = false;
     for _ in 0..100 {
-        if http.get(format!("{base}/health")).send().await.is_ok() {
+        if http
+            .get(format!("{management}/health"))
+            .send()
+            .await
+            .is_ok()
+        {
             up_yet = true;
             break;
         }
@@ -72,9 +81,11 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(exit.success(), "{exit:?}");
-    assert!(
-        http.get(format!("{base}/health")).send().await.is_err(),
-        "still accepting after exit"
-    );
+    for url in [format!("{base}/svc/echo"), format!("{management}/health")] {
+        assert!(
+            http.get(&url).send().await.is_err(),
+            "{url} still accepting after exit"
+        );
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }

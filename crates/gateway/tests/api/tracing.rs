@@ -100,8 +100,8 @@ async fn receive(body: web::Bytes, spans: web::Data<Spans>) -> HttpResponse {
         .finish()
 }
 
-#[actix_web::test]
-async fn one_trace_spans_gateway_service_and_key_endpoint() {
+/// An OTLP/HTTP receiver on a free port: its endpoint, what it got, and its handle.
+fn receiver() -> (String, Spans, actix_web::dev::ServerHandle) {
     let spans: Spans = Arc::default();
     let data = web::Data::new(Arc::clone(&spans));
     let receiver = actix_web::HttpServer::new(move || {
@@ -115,10 +115,16 @@ async fn one_trace_spans_gateway_service_and_key_endpoint() {
     .unwrap();
     let otlp = format!("http://{}", receiver.addrs()[0]);
     let receiver = receiver.run();
-    let receiver_handle = receiver.handle();
+    let handle = receiver.handle();
     actix_web::rt::spawn(receiver);
+    (otlp, spans, handle)
+}
 
-    let (auth, country, gw) = (free_port(), free_port(), free_port());
+#[actix_web::test]
+async fn one_trace_spans_gateway_service_and_key_endpoint() {
+    let (otlp, spans, receiver_handle) = receiver();
+
+    let (auth, country, gw, gw_management) = (free_port(), free_port(), free_port(), free_port());
     let dir = std::env::temp_dir().join(format!("trace-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let ports = |extra: &[(&'static str, String)]| {
@@ -126,6 +132,7 @@ async fn one_trace_spans_gateway_service_and_key_endpoint() {
             ("9000", auth.to_string()),
             ("8082", country.to_string()),
             ("8085", gw.to_string()),
+            ("9085", gw_management.to_string()),
         ];
         r.extend(extra.iter().cloned());
         r
@@ -140,13 +147,21 @@ async fn one_trace_spans_gateway_service_and_key_endpoint() {
             "[auth]\nmin_refetch_interval_secs = 0\n".to_owned(),
         )]),
     );
-    let gateway_config = playground_config(&dir, "gateway.toml", &ports(&[]));
+    // This test's caller is trusted to continue its own trace.
+    let gateway_config = playground_config(
+        &dir,
+        "gateway.toml",
+        &ports(&[(
+            "[server]\n",
+            "[server]\ntrust_incoming_trace_context = true\n".to_owned(),
+        )]),
+    );
     let http = reqwest::Client::new();
 
     let mut auth1 = start("ms-auth-server", &auth_config, &otlp, &dir);
     let mut country_svc = start("country-service", &country_config, &otlp, &dir);
     let mut gateway = start("gateway", &gateway_config, &otlp, &dir);
-    wait_ok(&http, &format!("http://127.0.0.1:{gw}/health")).await;
+    wait_ok(&http, &format!("http://127.0.0.1:{gw_management}/health")).await;
     wait_ok(
         &http,
         &format!("http://127.0.0.1:{country}/country-service/health"),
@@ -320,5 +335,76 @@ async fn one_trace_spans_gateway_service_and_key_endpoint() {
         lines > 100,
         "trace-level logs were expected, got {lines} lines"
     );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[actix_web::test]
+async fn an_untrusted_callers_trace_context_is_not_continued() {
+    let (otlp, spans, receiver_handle) = receiver();
+    let (country, gw, gw_management) = (free_port(), free_port(), free_port());
+    let dir = std::env::temp_dir().join(format!("trace-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ports = [
+        ("8082", country.to_string()),
+        ("8085", gw.to_string()),
+        ("9085", gw_management.to_string()),
+    ];
+    // The playground's gateway config as written: trust_incoming_trace_context is off.
+    let gateway_config = playground_config(&dir, "gateway.toml", &ports);
+    let country_config = playground_config(&dir, "country-service.toml", &ports);
+    let http = reqwest::Client::new();
+    let mut gateway = start("gateway", &gateway_config, &otlp, &dir);
+    let mut country_svc = start("country-service", &country_config, &otlp, &dir);
+    wait_ok(&http, &format!("http://127.0.0.1:{gw_management}/health")).await;
+    wait_ok(
+        &http,
+        &format!("http://127.0.0.1:{country}/country-service/health/live"),
+    )
+    .await;
+
+    // A caller forcing sampling (`01`) on a trace id of its choosing.
+    let trace_id = format!("{:032x}", uuid::Uuid::new_v4().as_u128());
+    let request_id = format!("f17-{}", uuid::Uuid::new_v4().simple());
+    let res = http
+        .get(format!(
+            "http://127.0.0.1:{gw}/country-service/countries/DE"
+        ))
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .header("tracestate", "vendor=abc")
+        .header("X-Request-Id", &request_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "no token: refused by country-service");
+    for p in [&mut gateway, &mut country_svc] {
+        p.stop().await;
+    }
+    let got = spans.lock().unwrap().clone();
+    receiver_handle.stop(true).await;
+
+    assert!(
+        !got.iter().any(|s| s.trace_id == trace_id),
+        "a span joined the caller's trace: {got:#?}"
+    );
+    let entry = got
+        .iter()
+        .find(|s| {
+            s.service == "gateway" && s.kind == 2 && s.attrs.get("request_id") == Some(&request_id)
+        })
+        .unwrap_or_else(|| panic!("no gateway server span for the request: {got:#?}"));
+    assert_eq!(
+        entry.parent, "",
+        "the gateway starts a new root: {entry:#?}"
+    );
+    // The upstream continues the gateway's new trace, not the caller's.
+    let served = got
+        .iter()
+        .find(|s| s.service == "country-service" && s.kind == 2 && s.trace_id == entry.trace_id)
+        .unwrap_or_else(|| panic!("country-service did not join the gateway's trace: {got:#?}"));
+    let upstream = got
+        .iter()
+        .find(|s| s.span_id == served.parent)
+        .unwrap_or_else(|| panic!("no parent span {}: {got:#?}", served.parent));
+    assert_eq!((upstream.service.as_str(), upstream.kind), ("gateway", 3));
     std::fs::remove_dir_all(dir).unwrap();
 }

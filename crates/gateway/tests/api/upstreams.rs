@@ -15,7 +15,8 @@ async fn an_upstream_that_refuses_is_502_json() {
 async fn a_slow_upstream_is_504_json_within_the_timeout() {
     let up = Upstream::start().await;
     let gw = gateway(vec![up.base.clone()], |s| {
-        s.upstream.response_timeout_ms = 500
+        s.upstream.response_timeout_ms = 500;
+        s.upstream.queue_timeout_ms = 100;
     })
     .await;
     let started = Instant::now();
@@ -47,6 +48,23 @@ async fn idempotent_requests_retry_once_on_another_upstream() {
     // The dead upstream comes first in the rotation.
     let gw = gateway(vec![dead_upstream(), live.base.clone()], |_| {}).await;
     assert_eq!(gw.get_json("/svc/echo").await.0, 200);
+    assert_eq!(live.hits(), 1);
+}
+
+#[tokio::test]
+async fn an_idempotent_request_with_a_buffered_body_is_retried_whole() {
+    let live = Upstream::start().await;
+    let gw = gateway(vec![dead_upstream(), live.base.clone()], |_| {}).await;
+    let res = gw
+        .http
+        .put(gw.url("/svc/echo"))
+        .body("replayable")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["body_len"], 10);
     assert_eq!(live.hits(), 1);
 }
 
@@ -122,15 +140,7 @@ async fn a_refusing_upstream_is_skipped_for_a_while_then_tried_again() {
 async fn upstream_errors_are_counted_on_the_metrics_page() {
     let gw = gateway(vec![dead_upstream()], |_| {}).await;
     assert_eq!(gw.get_json("/svc/echo").await.0, 502);
-    let page = gw
-        .http
-        .get(gw.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = gw.metrics_page().await;
     let errors =
         service_kit::metrics::sample(&page, "upstream_errors_total", &[("kind", "connect")]);
     assert!(errors.unwrap_or(0.0) >= 1.0, "{page}");
@@ -143,14 +153,37 @@ async fn upstream_errors_are_counted_on_the_metrics_page() {
 }
 
 #[tokio::test]
-async fn health_has_liveness_and_readiness_whatever_the_upstreams() {
+async fn health_is_on_the_management_listener_whatever_the_upstreams() {
     let gw = gateway(vec![dead_upstream()], |_| {}).await;
     for path in ["/health", "/health/live", "/health/ready"] {
-        let (status, body) = gw.get_json(path).await;
+        let res = gw
+            .http
+            .get(format!("{}{path}", gw.management))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(
             (status, body["status"].as_str()),
             (200, Some("UP")),
             "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_public_listener_serves_no_health_or_metrics() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    for path in ["/metrics", "/health", "/health/live", "/health/ready"] {
+        let (status, body) = gw.get_json(path).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some("not_found")),
+            "{path}"
+        );
+    }
+    assert_eq!(up.hits(), 0, "no route covers them here");
+    assert!(gw.metrics_page().await.contains("http_requests_total"));
 }
