@@ -20,7 +20,7 @@ instances=(
   "ms-auth-server|ms-auth-server|ms-auth-server|http://127.0.0.1:10000/health/ready|"
   "customer-service|customer-service|customer-service|http://127.0.0.1:9081/health/ready|"
   "country-service|country-service|country-service|http://127.0.0.1:9082/health/ready|"
-  "gateway|gateway|gateway|http://127.0.0.1:8085/health|"
+  "gateway|gateway|gateway|http://127.0.0.1:9085/health/ready|"
 )
 # public ports, then the management listeners (public + 1000: health and metrics)
 ports=(9000 8081 8082 8085 10000 9081 9082 9085)
@@ -32,7 +32,7 @@ if [ -n "$cluster" ]; then
     "ms-auth-server-2|ms-auth-server|ms-auth-server|http://127.0.0.1:10001/health/ready|$auth_env MS_AUTH_SERVER__SERVER__PORT=9001"
     "customer-service|customer-service|customer-service|http://127.0.0.1:9081/health/ready|CUSTOMER_SERVICE__STORE__URL=$pg/customer_service"
     "country-service|country-service|country-service|http://127.0.0.1:9082/health/ready|"
-    "gateway|gateway|gateway-cluster|http://127.0.0.1:8085/health|"
+    "gateway|gateway|gateway-cluster|http://127.0.0.1:9085/health/ready|"
   )
   ports+=(9001 10001 5432 6379)
 fi

@@ -44,7 +44,11 @@ impl App {
         let (listener, port) =
             service_kit::server::bind(&settings.server.host, settings.server.port)?;
         // The gateway holds no state: ready as soon as it answers.
-        let management = Management::start(&settings.management, Readiness::always())?;
+        let management = Management::start(
+            &settings.management,
+            settings.server.port,
+            Readiness::always(),
+        )?;
         let gateway = web::Data::new(Gateway::new(&settings));
         let worker_settings = settings.clone();
         let mut server = HttpServer::new(move || {

@@ -28,7 +28,7 @@ impl Default for Settings {
         let local = |port: u16| vec![format!("http://127.0.0.1:{port}")];
         Self {
             server: ServerSettings::default(),
-            management: ManagementSettings::on(9085),
+            management: ManagementSettings::default(),
             upstream: UpstreamSettings::default(),
             log: LogSettings::default(),
             telemetry: TraceSettings::default(),
@@ -335,7 +335,7 @@ mod tests {
         );
         assert_eq!(
             (single.management.host.as_str(), single.management.port),
-            ("127.0.0.1", 9085)
+            ("127.0.0.1", Some(9085))
         );
         let cluster = playground("gateway-cluster.toml");
         assert_eq!(prefixes(&cluster), prefixes(&defaults));

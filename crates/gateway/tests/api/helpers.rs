@@ -164,7 +164,7 @@ pub async fn gateway(upstreams: Vec<String>, tweak: impl FnOnce(&mut Settings)) 
     let mut settings = Settings::default();
     settings.server.port = 0;
     settings.server.workers = Some(1);
-    settings.management.port = 0;
+    settings.management.port = Some(0);
     settings.routes = vec![RouteSettings {
         prefix: "/svc/".into(),
         upstream_prefix: None,

@@ -12,6 +12,8 @@ pub struct Proc {
     pub name: &'static str,
     child: Child,
     pub log: PathBuf,
+    /// The management listener's port (health, metrics): a free one, unless `env` set it.
+    pub management: u16,
 }
 
 impl Proc {
@@ -29,6 +31,15 @@ impl Proc {
         for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("OTEL_")) {
             cmd.env_remove(k);
         }
+        let variable = format!(
+            "{}__MANAGEMENT__PORT",
+            name.to_ascii_uppercase().replace('-', "_")
+        );
+        let management = match env.iter().find(|(k, _)| *k == variable) {
+            Some((_, port)) => port.parse().unwrap(),
+            None => free_port(),
+        };
+        cmd.env(&variable, management.to_string());
         cmd.envs(env.iter().copied());
         let child = cmd
             .arg("--config")
@@ -38,7 +49,17 @@ impl Proc {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        Self { name, child, log }
+        Self {
+            name,
+            child,
+            log,
+            management,
+        }
+    }
+
+    /// `http://127.0.0.1:{management}{path}`.
+    pub fn management_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.management)
     }
 
     /// SIGTERM, then the exit status within 15 s.

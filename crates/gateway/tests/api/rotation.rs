@@ -51,13 +51,7 @@ fn fresh_database() -> String {
 async fn rotating_keys_under_load_through_the_gateway_fails_no_request() {
     let redis = RedisProc::start();
     let database = fresh_database();
-    let (a, b, country, gw, gw_management) = (
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-    );
+    let (a, b, country, gw) = (free_port(), free_port(), free_port(), free_port());
     let dir = std::env::temp_dir().join(format!("rotation-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let ports = |extra: &[(&'static str, String)]| {
@@ -83,7 +77,7 @@ async fn rotating_keys_under_load_through_the_gateway_fails_no_request() {
     std::fs::write(
         &gateway_config,
         format!(
-            "[server]\nport = {gw}\n\n[management]\nport = {gw_management}\n\n[[routes]]\nprefix = \"/ms-auth-server/\"\nupstreams = [\"http://127.0.0.1:{a}\", \"http://127.0.0.1:{b}\"]\n\n[[routes]]\nprefix = \"/country-service/\"\nupstreams = [\"http://127.0.0.1:{country}\"]\n"
+            "[server]\nport = {gw}\n\n[[routes]]\nprefix = \"/ms-auth-server/\"\nupstreams = [\"http://127.0.0.1:{a}\", \"http://127.0.0.1:{b}\"]\n\n[[routes]]\nprefix = \"/country-service/\"\nupstreams = [\"http://127.0.0.1:{country}\"]\n"
         ),
     )
     .unwrap();
@@ -104,25 +98,13 @@ async fn rotating_keys_under_load_through_the_gateway_fails_no_request() {
     };
     let http = reqwest::Client::new();
     let mut replica_a = start("ms-auth-server", &auth_config, auth_env(&a.to_string()));
-    wait_ok(
-        &http,
-        &format!("http://127.0.0.1:{a}/ms-auth-server/health/ready"),
-    )
-    .await;
+    wait_ok(&http, &replica_a.management_url("/health/ready")).await;
     let mut replica_b = start("ms-auth-server", &auth_config, auth_env(&b.to_string()));
     let mut country_svc = start("country-service", &country_config, vec![]);
     let mut gateway = start("gateway", &gateway_config, vec![]);
-    wait_ok(
-        &http,
-        &format!("http://127.0.0.1:{b}/ms-auth-server/health/ready"),
-    )
-    .await;
-    wait_ok(
-        &http,
-        &format!("http://127.0.0.1:{country}/country-service/health/ready"),
-    )
-    .await;
-    wait_ok(&http, &format!("http://127.0.0.1:{gw_management}/health")).await;
+    wait_ok(&http, &replica_b.management_url("/health/ready")).await;
+    wait_ok(&http, &country_svc.management_url("/health/ready")).await;
+    wait_ok(&http, &gateway.management_url("/health")).await;
 
     let base = format!("http://127.0.0.1:{gw}");
     let stop = Arc::new(AtomicBool::new(false));

@@ -192,7 +192,7 @@ async fn a_certificate_that_does_not_load_stops_the_start() {
     std::fs::write(dir.join("tls.key"), "not a key").unwrap();
     let mut settings = gateway::Settings::default();
     settings.server.port = 0;
-    settings.management.port = 0;
+    settings.management.port = Some(0);
     settings.server.tls = Some(TlsSettings {
         cert_file: dir.join("tls.crt"),
         key_file: dir.join("tls.key"),
