@@ -8,6 +8,7 @@ use crate::{
     http::{self, HttpSettings},
     key_lifecycle,
     oauth::{
+        client::{Client, ClientOrigin},
         keys::{KeyError, KeyRing, KeySet, SigningAlgorithm, SigningKey},
         secret::SecretHash,
         server::AuthorizationServer,
@@ -71,8 +72,55 @@ async fn ensure_active_key(stores: &Stores, alg: SigningAlgorithm) -> Result<(),
     Ok(())
 }
 
+/// The config is authoritative for the clients it manages: its clients are written to the
+/// store, and a client it managed before but lists no longer is disabled — audited, and
+/// announced so every replica refuses its secret at once. Clients registered any other way
+/// are never touched, and the config may not take one of their ids over.
+async fn seed_clients(stores: &Stores, clients: Vec<Client>) -> Result<(), BuildError> {
+    let now = unix_now();
+    for client in &clients {
+        if let Some(existing) = stores.clients.client(client.id.as_str()).await?
+            && existing.origin != ClientOrigin::Config
+        {
+            return Err(BuildError::ClientOrigin {
+                client_id: client.id.to_string(),
+                origin: existing.origin,
+            });
+        }
+        stores.clients.upsert(client).await?;
+    }
+    for stored in stores.clients.all().await? {
+        let listed = clients.iter().any(|c| c.id == stored.id);
+        if stored.origin != ClientOrigin::Config || !stored.enabled || listed {
+            continue;
+        }
+        let mut disabled = (*stored).clone();
+        disabled.enabled = false;
+        stores.clients.upsert(&disabled).await?;
+        tracing::warn!(client_id = %stored.id, "client removed from the config: disabled");
+        stores
+            .audit
+            .append(&AuditEvent {
+                at: now,
+                event: "client_disabled".to_owned(),
+                client_id: Some(stored.id.to_string()),
+                subject: None,
+                detail: "removed from the config".to_owned(),
+            })
+            .await?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
+    #[error(
+        "`clients`: {client_id} is a client registered by {origin:?}, not by the config: the config cannot manage it (give the config's client another id)"
+    )]
+    ClientOrigin {
+        client_id: String,
+        origin: ClientOrigin,
+    },
     #[error(transparent)]
     Settings(#[from] SettingsError),
     #[error("`keys.private_key_file` {path}: {source}")]
@@ -134,9 +182,7 @@ impl AppState {
             }
             None => None,
         };
-        for client in settings.clients()? {
-            stores.clients.upsert(&client).await?;
-        }
+        seed_clients(&stores, settings.clients()?).await?;
         let keys = match file_key {
             Some(key) => KeySet::new(key).map_err(BuildError::Generate)?,
             None => {

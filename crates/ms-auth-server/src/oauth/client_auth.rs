@@ -108,7 +108,12 @@ pub async fn authenticate(
         return Err(rejected("no_credentials"));
     };
     let secret = presented.secret.expose().as_bytes();
-    let Some(client) = store.client(&presented.client_id).await? else {
+    // A disabled client is as unknown as one never registered, and costs the same time.
+    let found = store
+        .client(&presented.client_id)
+        .await?
+        .filter(|c| c.enabled);
+    let Some(client) = found else {
         if let Some(dummy) = DUMMY_HASH.as_ref() {
             let _ = dummy.verify(secret);
         }

@@ -763,3 +763,66 @@ async fn a_replica_that_cannot_load_the_keys_is_not_ready() {
     assert_eq!(health["checks"]["keys"], "DOWN", "{health}");
     replica.stop().await;
 }
+
+/// F7: the config is authoritative for its own clients. One removed from it is disabled at
+/// the next start (audited) and refused at once, also by a replica that had it cached; a
+/// client registered another way is never touched, and the config cannot take its id over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_removed_from_the_config_is_disabled_everywhere_at_once() {
+    let redis = crate::servers::RedisServer::start();
+    let at = location(Backend::Sqlite).await;
+    let mut with_gone = crate::helpers::playground_with([crate::helpers::client(
+        "gone",
+        "gone-secret-0123456789abcdef",
+        &[AuthMethod::ClientSecretBasic],
+        "country.read",
+    )]);
+    with_gone.store = at.settings.clone();
+    with_gone.redis = ms_auth_server::store::RedisSettings {
+        url: Some(redis.url()),
+        ..ms_auth_server::store::RedisSettings::default()
+    };
+    let gone = "gone:gone-secret-0123456789abcdef";
+    let a = Replica::start_with(with_gone.clone()).await;
+    assert_eq!(a.token(gone).await.status(), 200);
+
+    // A client of another origin, in the same store.
+    let stores = open(&at.settings).await.unwrap();
+    let mut registered = client("registered", "registered-secret", "country.read");
+    registered.origin = ClientOrigin::Registration;
+    registered.default_scopes = Some(registered.scopes.clone());
+    stores.clients.upsert(&registered).await.unwrap();
+
+    let mut without = with_gone.clone();
+    without.clients.retain(|c| c.client_id != "gone");
+    let b = Replica::start_with(without.clone()).await;
+    assert_eq!(b.token(gone).await.status(), 401);
+    // Replica A had the client cached: the notice dropped it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while a.token(gone).await.status() != 401 {
+        assert!(std::time::Instant::now() < deadline, "still accepted at A");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let audit = stores.audit.recent(20).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.event == "client_disabled" && e.client_id.as_deref() == Some("gone")),
+        "{audit:?}"
+    );
+    let kept = stores.clients.client("registered").await.unwrap().unwrap();
+    assert!(kept.enabled, "another origin's client is not touched");
+    assert_eq!(b.token("registered:registered-secret").await.status(), 200);
+
+    let mut takeover = without.clone();
+    takeover.clients.push(crate::helpers::client(
+        "registered",
+        "other-secret",
+        &[AuthMethod::ClientSecretBasic],
+        "country.read",
+    ));
+    let err = App::build(takeover).await.err().expect("refused");
+    assert!(err.to_string().contains("registered"), "{err}");
+    a.stop().await;
+    b.stop().await;
+}
