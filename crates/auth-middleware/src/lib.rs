@@ -36,6 +36,8 @@ pub use middleware::{bearer_token, require_active_scope, require_scope};
 pub use principal::Principal;
 pub use resource_metadata::ProtectedResourceMetadata;
 pub use resource_server::ResourceServer;
-pub use settings::{IntrospectionSettings, Secret, VerifierSettings};
+pub use settings::{
+    IntrospectionSettings, MIN_SECRET_BITS, Secret, VerifierSettings, secret_strength_bits,
+};
 pub use verifier::Verifier;
 pub use verify::{verify, verify_any_audience};

@@ -103,6 +103,44 @@ impl Default for VerifierSettings {
     }
 }
 
+/// The fewest bits of entropy a shared secret may carry outside the playground.
+pub const MIN_SECRET_BITS: f64 = 128.0;
+
+/// An estimate of a secret's entropy: its length times the lower of two per-character
+/// figures, the bits of the character classes it uses (lower, upper, digits, others) and the
+/// Shannon entropy of its own characters — so repeated words and short strings score low.
+/// Generated secrets (base64url of 32 random bytes: 43 characters) score about 200 bits.
+pub fn secret_strength_bits(secret: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    for c in secret.chars() {
+        *counts.entry(c).or_insert(0u32) += 1;
+    }
+    let n: u32 = counts.values().sum();
+    if n == 0 {
+        return 0.0;
+    }
+    let n = f64::from(n);
+    let shannon: f64 = counts
+        .values()
+        .map(|&k| {
+            let p = f64::from(k) / n;
+            -p * p.log2()
+        })
+        .sum();
+    let has = |f: fn(&char) -> bool| secret.chars().any(|c| f(&c));
+    let pool = [
+        (has(char::is_ascii_lowercase), 26.0),
+        (has(char::is_ascii_uppercase), 26.0),
+        (has(char::is_ascii_digit), 10.0),
+        (has(|c| !c.is_ascii_alphanumeric()), 33.0),
+    ]
+    .iter()
+    .filter(|(present, _)| *present)
+    .map(|(_, size)| size)
+    .sum::<f64>();
+    n * shannon.min(pool.log2())
+}
+
 impl VerifierSettings {
     /// Refuses settings a service must not start with; the error names the key (under the
     /// services' `[auth]` table). Call it at start-up, before [`crate::Verifier::new`], with the
@@ -124,6 +162,12 @@ impl VerifierSettings {
         if let Some(introspection) = &self.introspection {
             // It carries this server's client secret (RFC 6749 §2.3.1 requires TLS).
             check_url("auth.introspection.url", &introspection.url, playground)?;
+            if !playground && secret_strength_bits(&introspection.client_secret.0) < MIN_SECRET_BITS
+            {
+                return Err(format!(
+                    "`auth.introspection.client_secret`: too weak (under {MIN_SECRET_BITS} bits): use one from `ms-auth-server generate-secret`"
+                ));
+            }
         }
         Ok(())
     }

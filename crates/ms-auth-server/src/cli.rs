@@ -44,8 +44,12 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
-    /// Read a client secret from standard input and print its stored form for `client_secret_hash`.
+    /// Read a client secret from standard input and print its stored form for `client_secret_hash`
+    /// (secrets under 128 bits of entropy are refused: use `generate-secret`).
     HashSecret,
+    /// Print a new secret of 256 random bits and its stored form (`client_secret_hash`,
+    /// `admin.token_hash`); the secret itself is shown this once.
+    GenerateSecret,
     /// Print a new private signing key as PKCS#8 PEM, for `keys.private_key_file`.
     GenerateKey {
         #[arg(long, value_enum, default_value = "rs256")]
@@ -88,6 +92,7 @@ pub fn main() -> ExitCode {
             Err(e) => config_error(&e),
         },
         Command::HashSecret => hash_secret(),
+        Command::GenerateSecret => generate_secret(),
         Command::GenerateKey { algorithm } => {
             let alg = match algorithm {
                 Algorithm::Rs256 => SigningAlgorithm::RS256,
@@ -197,9 +202,29 @@ fn hash_secret() -> ExitCode {
     if secret.is_empty() {
         return fail("empty secret: pipe the secret to standard input");
     }
-    match SecretHash::generate(&ClientSecret::new(secret)) {
+    let secret = ClientSecret::new(secret);
+    if !secret.is_strong() {
+        return fail(
+            "the secret is too weak to guess-proof (under 128 bits of entropy): make one with `ms-auth-server generate-secret`",
+        );
+    }
+    match SecretHash::generate(&secret) {
         Ok(hash) => {
             println!("{}", hash.to_phc());
+            ExitCode::SUCCESS
+        }
+        Err(_) => fail("could not hash the secret"),
+    }
+}
+
+fn generate_secret() -> ExitCode {
+    let Ok(secret) = ClientSecret::generate() else {
+        return fail("no randomness available");
+    };
+    match SecretHash::generate(&secret) {
+        Ok(hash) => {
+            println!("secret: {}", secret.expose());
+            println!("hash:   {}", hash.to_phc());
             ExitCode::SUCCESS
         }
         Err(_) => fail("could not hash the secret"),

@@ -528,3 +528,74 @@ fn validate_issuer(issuer: &str, playground: bool) -> Result<(), SettingsError> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn playground() -> Settings {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../deploy/playground/ms-auth-server.toml");
+        Settings::load(Some(&path)).expect("the playground config loads")
+    }
+
+    fn refused_key(settings: &Settings) -> String {
+        match settings.validate() {
+            Err(SettingsError::Invalid { key, .. }) => key,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    /// F6, F10: what only a playground may do is refused without `playground = true`.
+    #[test]
+    fn playground_shortcuts_need_playground_true() {
+        let mut s = playground();
+        assert!(s.validate().is_ok());
+        s.playground = false;
+        // Plain-text secrets come first in the config's clients…
+        assert_eq!(refused_key(&s), "store.encryption_key", "the published key");
+        s.store.encryption_key = Some(crate::store::settings::EncryptionKey(
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_owned(),
+        ));
+        assert_eq!(refused_key(&s), "clients[0].client_secret");
+        for c in &mut s.clients {
+            let secret = c.client_secret.take().unwrap();
+            c.client_secret_hash = Some(SecretHash::generate(&secret).unwrap().to_phc());
+        }
+        assert!(s.validate().is_ok(), "hashed secrets, a loopback issuer");
+        s.issuer = "http://auth.example.com/ms-auth-server".to_owned();
+        assert_eq!(refused_key(&s), "issuer", "plain http beyond loopback");
+        s.issuer = "https://auth.example.com/ms-auth-server".to_owned();
+        assert!(s.validate().is_ok(), "loopback resources");
+        let move_resources = |s: &mut Settings, from: &str, to: &str| {
+            for d in &mut s.scopes {
+                d.resource = d.resource.as_ref().map(|r| r.replace(from, to));
+            }
+            for c in &mut s.clients {
+                c.resource_server = c.resource_server.as_ref().map(|r| r.replace(from, to));
+            }
+        };
+        move_resources(&mut s, "http://localhost:8085", "http://api.example.com");
+        assert_eq!(
+            refused_key(&s),
+            "scopes[0].resource",
+            "http resources beyond loopback"
+        );
+        move_resources(&mut s, "http://", "https://");
+        assert!(s.validate().is_ok());
+        s.playground = true;
+        s.issuer = "http://ms-auth-server:9000/ms-auth-server".to_owned();
+        assert!(
+            s.validate().is_ok(),
+            "containers talk plain http in the playground"
+        );
+    }
+
+    #[test]
+    fn secret_strength() {
+        assert!(!ClientSecret::new("service-client-jwt-secret").is_strong());
+        assert!(!ClientSecret::new("hunter2").is_strong());
+        assert!(ClientSecret::generate().unwrap().is_strong());
+        assert!(ClientSecret::new("Tr0ub4dor&3-correct-horse-battery-staple").is_strong());
+    }
+}

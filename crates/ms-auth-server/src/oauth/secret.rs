@@ -30,6 +30,22 @@ impl ClientSecret {
         Self(secret.into())
     }
 
+    /// A new secret of 256 random bits, base64url (43 characters).
+    pub fn generate() -> Result<Self, SecretHashError> {
+        let mut bytes = [0u8; 32];
+        aws_lc_rs::rand::SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| SecretHashError::Random)?;
+        Ok(Self(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+        ))
+    }
+
+    /// Whether it carries at least 128 bits (RFC 6749 §10.10: guessing must be infeasible).
+    pub fn is_strong(&self) -> bool {
+        auth_middleware::secret_strength_bits(&self.0) >= auth_middleware::MIN_SECRET_BITS
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -47,6 +63,8 @@ pub enum SecretHashError {
     UnsupportedAlgorithm(String),
     #[error("malformed secret hash: expected $hmac-sha256$v=1$<salt>$<hash> in unpadded base64")]
     Malformed,
+    #[error("no randomness available")]
+    Random,
 }
 
 /// A stored client secret: salt and salted HMAC-SHA256 of the secret.

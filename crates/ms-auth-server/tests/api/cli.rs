@@ -144,23 +144,46 @@ fn the_playground_config_is_valid_and_env_overrides_apply() {
 #[test]
 fn hash_secret_prints_a_verifiable_hash_and_generate_key_a_pem() {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
-        .arg("hash-secret")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"my-secret\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let hash_secret = |input: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
+            .arg("hash-secret")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    const STRONG: &str = "Tr0ub4dor&3-correct-horse-battery-staple";
+    let out = hash_secret(format!("{STRONG}\n").as_bytes());
     let stored = String::from_utf8(out.stdout).unwrap();
     let hash = ms_auth_server::oauth::secret::SecretHash::parse(stored.trim()).unwrap();
-    assert!(hash.verify(b"my-secret"));
-    assert!(!hash.verify(b"my-secret\n"));
+    assert!(hash.verify(STRONG.as_bytes()));
+    assert!(!hash.verify(format!("{STRONG}\n").as_bytes()));
+    // F6: a guessable secret gets no hash.
+    let out = hash_secret(b"my-secret\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("generate-secret"));
+
+    // A generated secret: 256 bits, shown with its hash, which verifies it.
+    let out = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
+        .arg("generate-secret")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let (secret, hash) = (field("secret:"), field("hash:"));
+    assert_eq!(secret.len(), 43, "32 bytes, base64url");
+    let hash = ms_auth_server::oauth::secret::SecretHash::parse(&hash).unwrap();
+    assert!(hash.verify(secret.as_bytes()));
 
     let out = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
         .args(["generate-key", "--algorithm", "es256"])
