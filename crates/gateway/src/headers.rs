@@ -4,54 +4,9 @@
 //! TCP peer is a configured trusted proxy (RFC 7239 §8.1: the values are only as trustworthy
 //! as the hop that added them).
 
-use std::net::IpAddr;
-
 use actix_web::http::header::{self, HeaderMap, HeaderName};
 
-/// `server.trusted_proxies`: addresses and CIDR ranges whose forwarding fields are kept.
-#[derive(Debug, Clone, Default)]
-pub struct TrustedProxies {
-    nets: Vec<(IpAddr, u8)>,
-}
-
-/// `a.b.c.d`, `a.b.c.d/n`, an IPv6 address, or `ipv6/n`.
-pub fn parse_net(s: &str) -> Option<(IpAddr, u8)> {
-    let (addr, len) = match s.split_once('/') {
-        Some((addr, len)) => (addr, Some(len)),
-        None => (s, None),
-    };
-    let addr: IpAddr = addr.trim().parse().ok()?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let len = match len {
-        None => max,
-        Some(l) => l.trim().parse::<u8>().ok().filter(|&l| l <= max)?,
-    };
-    Some((addr.to_canonical(), len))
-}
-
-impl TrustedProxies {
-    /// The ranges that parse (the settings were validated with [`parse_net`]).
-    pub fn new(entries: &[String]) -> Self {
-        Self {
-            nets: entries.iter().filter_map(|e| parse_net(e)).collect(),
-        }
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = ip.to_canonical();
-        self.nets.iter().any(|&(net, len)| match (net, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
-                u32::from(n) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
-                u128::from(n) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        })
-    }
-}
+pub use service_kit::proxies::{TrustedProxies, parse_net};
 
 /// Always hop-by-hop, whatever `Connection` says (RFC 9110 §7.6.1, and the legacy ones).
 const HOP_BY_HOP: &[&str] = &[
@@ -125,35 +80,6 @@ pub fn forwarded(existing: Option<&str>, peer: &str, host: Option<&str>, proto: 
 mod tests {
     use super::*;
     use actix_web::http::header::HeaderValue;
-
-    #[test]
-    fn trusted_proxies_match_addresses_and_ranges() {
-        let t = TrustedProxies::new(&[
-            "10.0.0.0/8".into(),
-            "192.0.2.7".into(),
-            "2001:db8::/32".into(),
-            "0.0.0.0/0".into(),
-        ]);
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert!(t.contains(ip("10.200.3.4")) && t.contains(ip("192.0.2.7")));
-        assert!(t.contains(ip("2001:db8:1::5")) && !t.contains(ip("2001:db9::1")));
-        let narrow = TrustedProxies::new(&["10.0.0.0/8".into(), "192.0.2.7".into()]);
-        assert!(!narrow.contains(ip("11.0.0.1")) && !narrow.contains(ip("192.0.2.8")));
-        assert!(narrow.contains(ip("::ffff:10.1.2.3")), "v4-mapped v6 peer");
-        assert!(!TrustedProxies::default().contains(ip("127.0.0.1")));
-        let everything6 = TrustedProxies::new(&["::/0".into()]);
-        assert!(everything6.contains(ip("::1")) && !everything6.contains(ip("127.0.0.1")));
-        for bad in [
-            "10.0.0.0/33",
-            "::/129",
-            "nope",
-            "10.0.0.0/",
-            "1.2.3.4/x",
-            "",
-        ] {
-            assert!(parse_net(bad).is_none(), "{bad}");
-        }
-    }
 
     #[test]
     fn connection_names_more_hop_by_hop_fields() {

@@ -200,6 +200,11 @@ impl AppState {
         let scopes = settings.scope_registry()?;
         let metadata = crate::oauth::metadata::Metadata::new(&settings.issuer, &scopes);
         let server = AuthorizationServer {
+            client_guard: crate::oauth::brute_force::Guard {
+                settings: settings.brute_force.clone(),
+                hot: stores.hot.clone(),
+                realm: "client",
+            },
             scopes: std::sync::Arc::new(scopes),
             metadata: std::sync::Arc::new(metadata),
             issuer: settings.issuer.clone(),
@@ -217,6 +222,9 @@ impl AppState {
                 max_body_bytes: settings.server.max_body_bytes,
                 jwks_max_age_secs: settings.keys.jwks_max_age_secs,
                 introspection_per_second: settings.introspection.max_requests_per_second,
+                trusted_proxies: service_kit::proxies::TrustedProxies::new(
+                    &settings.server.trusted_proxies,
+                ),
             }),
             stores: web::Data::new(stores),
             admin: web::Data::new(http::admin::Admin {

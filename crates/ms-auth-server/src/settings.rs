@@ -47,6 +47,8 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub cluster: ClusterSettings,
     pub introspection: IntrospectionSettings,
+    /// Failed client and admin authentications, counted and throttled (`[brute_force]`).
+    pub brute_force: crate::oauth::brute_force::BruteForceSettings,
     pub admin: AdminSettings,
     pub log: LogSettings,
     /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
@@ -70,6 +72,7 @@ impl Default for Settings {
             redis: RedisSettings::default(),
             cluster: ClusterSettings::default(),
             introspection: IntrospectionSettings::default(),
+            brute_force: crate::oauth::brute_force::BruteForceSettings::default(),
             admin: AdminSettings::default(),
             log: LogSettings::default(),
             telemetry: TraceSettings::default(),
@@ -90,6 +93,9 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// HTTP worker threads; the number of cores when unset.
     pub workers: Option<usize>,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client, for
+    /// brute-force accounting: the gateway. Nobody else is believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerSettings {
@@ -100,6 +106,7 @@ impl Default for ServerSettings {
             context_path: "/ms-auth-server".to_owned(),
             max_body_bytes: 16 * 1024,
             workers: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -300,6 +307,22 @@ impl Settings {
         }
         if let Some(h) = &self.admin.token_hash {
             SecretHash::parse(h).map_err(|e| invalid("admin.token_hash", e.to_string()))?;
+        }
+        for (i, p) in self.server.trusted_proxies.iter().enumerate() {
+            if service_kit::proxies::parse_net(p).is_none() {
+                return Err(invalid(
+                    format!("server.trusted_proxies[{i}]"),
+                    format!("{p:?} is not an IP address or CIDR range"),
+                ));
+            }
+        }
+        let bf = &self.brute_force;
+        if bf.window_secs == 0 || bf.max_failures_per_source == 0 || bf.max_failures_per_client == 0
+        {
+            return Err(invalid(
+                "brute_force",
+                "window_secs, max_failures_per_source and max_failures_per_client must be positive",
+            ));
         }
         if self.server.workers == Some(0) {
             return Err(invalid("server.workers", "must be at least 1"));

@@ -5,6 +5,7 @@ pub mod config;
 pub mod http;
 pub mod management;
 pub mod metrics;
+pub mod proxies;
 pub mod request_id;
 pub mod run;
 pub mod server;

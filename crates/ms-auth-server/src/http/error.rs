@@ -30,6 +30,10 @@ pub fn oauth_error_with_status(status: StatusCode, error: &OAuthError) -> HttpRe
         OAuthErrorCode::TemporarilyUnavailable => {
             res.insert_header((header::RETRY_AFTER, "5"));
         }
+        OAuthErrorCode::SlowDown => {
+            let secs = error.retry_after_secs.unwrap_or(60).to_string();
+            res.insert_header((header::RETRY_AFTER, secs));
+        }
         OAuthErrorCode::InvalidRequest
         | OAuthErrorCode::InvalidGrant
         | OAuthErrorCode::UnauthorizedClient

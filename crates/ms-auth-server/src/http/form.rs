@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use std::sync::Arc;
 
 use super::{
+    HttpSettings,
     error::{oauth_error_response, oauth_error_with_status},
     respond::endpoint_error,
 };
@@ -48,8 +49,17 @@ impl FormRequest {
         })
     }
 
-    pub(super) fn input<'a>(&'a self, req: &'a HttpRequest) -> TokenEndpointInput<'a> {
+    pub(super) fn input<'a>(
+        &'a self,
+        req: &'a HttpRequest,
+        trusted: &service_kit::proxies::TrustedProxies,
+    ) -> TokenEndpointInput<'a> {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
         TokenEndpointInput {
+            source: trusted.client_ip(req.peer_addr().map(|a| a.ip()), forwarded),
             authorization: self.authorization.as_deref(),
             query: req.query_string(),
             body: &self.body,
@@ -114,12 +124,12 @@ pub(super) async fn authenticated_token_param(
     req: &HttpRequest,
     payload: web::Payload,
     server: &AuthorizationServer,
-    limit: usize,
+    settings: &HttpSettings,
     endpoint: &'static str,
 ) -> Result<(Arc<Client>, Params, String), HttpResponse> {
-    let form = FormRequest::read(req, payload, limit).await?;
+    let form = FormRequest::read(req, payload, settings.max_body_bytes).await?;
     let (caller, params) = server
-        .authenticate_caller(form.input(req))
+        .authenticate_caller(form.input(req, &settings.trusted_proxies))
         .await
         .map_err(|e| endpoint_error(&e, endpoint))?;
     let token = params.get("token").map(str::to_owned).ok_or_else(|| {

@@ -18,9 +18,8 @@ pub async fn introspect(
     server: web::Data<AuthorizationServer>,
     settings: web::Data<HttpSettings>,
 ) -> HttpResponse {
-    let limit = settings.max_body_bytes;
     let (caller, _, token) =
-        match authenticated_token_param(&req, payload, &server, limit, "introspection").await {
+        match authenticated_token_param(&req, payload, &server, &settings, "introspection").await {
             Ok(found) => found,
             Err(response) => return response,
         };

@@ -24,6 +24,8 @@ pub struct HttpSettings {
     pub jwks_max_age_secs: u64,
     /// RFC 7662 §4: introspection requests one client may make per second.
     pub introspection_per_second: u64,
+    /// Proxies whose `X-Forwarded-For` names the client (the gateway).
+    pub trusted_proxies: service_kit::proxies::TrustedProxies,
 }
 
 /// Registers every route under `context_path`.

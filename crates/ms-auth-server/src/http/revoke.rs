@@ -17,9 +17,8 @@ pub async fn revoke(
     server: web::Data<AuthorizationServer>,
     settings: web::Data<HttpSettings>,
 ) -> HttpResponse {
-    let limit = settings.max_body_bytes;
     let (caller, params, token) =
-        match authenticated_token_param(&req, payload, &server, limit, "revocation").await {
+        match authenticated_token_param(&req, payload, &server, &settings, "revocation").await {
             Ok(found) => found,
             Err(response) => return response,
         };

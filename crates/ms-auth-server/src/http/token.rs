@@ -18,7 +18,7 @@ pub async fn token(
         Ok(form) => form,
         Err(response) => return response,
     };
-    let input = form.input(&req);
+    let input = form.input(&req, &settings.trusted_proxies);
     // Client id and grant type once the client authenticated; the error code otherwise. Never
     // the request's credentials or the token.
     let span = tracing::info_span!(

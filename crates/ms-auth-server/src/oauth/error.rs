@@ -19,6 +19,10 @@ pub enum OAuthErrorCode {
     ServerError,
     /// RFC 6749 §4.1.2.1: a dependency (store, key set) is unavailable for a while.
     TemporarilyUnavailable,
+    /// RFC 8628 §3.5 (OAuth Extensions Error registry): the caller is going too fast — here, too
+    /// many failed client authentications from its address or on its client id (RFC 6749
+    /// §2.3.1's brute-force protection). 429 with `Retry-After`.
+    SlowDown,
 }
 
 impl OAuthErrorCode {
@@ -35,6 +39,7 @@ impl OAuthErrorCode {
             Self::InvalidClient => 401,
             Self::ServerError => 500,
             Self::TemporarilyUnavailable => 503,
+            Self::SlowDown => 429,
         }
     }
 
@@ -48,6 +53,7 @@ impl OAuthErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::SlowDown => "slow_down",
         }
     }
 }
@@ -58,6 +64,9 @@ pub struct OAuthError {
     pub error: OAuthErrorCode,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
+    /// `Retry-After`, in seconds, when the error says when to come back.
+    #[serde(skip)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl OAuthError {
@@ -65,6 +74,7 @@ impl OAuthError {
         Self {
             error,
             error_description: Some(description.into()),
+            retry_after_secs: None,
         }
     }
 
@@ -87,6 +97,19 @@ impl OAuthError {
 
     pub fn server_error() -> Self {
         Self::new(OAuthErrorCode::ServerError, "internal error")
+    }
+
+    /// Too many failed authentications: come back in `retry_after_secs`.
+    pub fn slow_down(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(
+                OAuthErrorCode::SlowDown,
+                format!(
+                    "too many failed client authentications; retry after {retry_after_secs} seconds"
+                ),
+            )
+        }
     }
 
     pub fn temporarily_unavailable() -> Self {
@@ -123,6 +146,7 @@ mod tests {
         let bare = OAuthError {
             error: OAuthErrorCode::UnsupportedGrantType,
             error_description: None,
+            retry_after_secs: None,
         };
         assert_eq!(
             serde_json::to_string(&bare).unwrap(),

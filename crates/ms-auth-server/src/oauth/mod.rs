@@ -1,5 +1,6 @@
 //! The OAuth 2.0 protocol core: plain Rust types in and out, no HTTP.
 
+pub mod brute_force;
 pub mod client;
 pub mod client_auth;
 pub mod error;

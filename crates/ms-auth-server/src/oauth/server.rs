@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::{
+    brute_force::{Attempt, Guard, Refused},
     client::Client,
     client_auth::{self, AuthenticateError},
     error::{OAuthError, OAuthErrorCode},
@@ -29,6 +30,8 @@ pub struct AuthorizationServer {
     pub scopes: Arc<ScopeRegistry>,
     /// The RFC 8414 document, built once: it depends on configuration only.
     pub metadata: Arc<Metadata>,
+    /// Failed client authentications, counted per source and client id (RFC 6749 §2.3.1).
+    pub client_guard: Guard,
     /// How this server checks its own access tokens (introspection, revocation): the same
     /// rules as every resource server, against its own published keys, no leeway.
     pub own_tokens: auth_middleware::VerifierSettings,
@@ -37,6 +40,8 @@ pub struct AuthorizationServer {
 /// What the token endpoint receives, already taken off the wire.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenEndpointInput<'a> {
+    /// The client's address (from trusted proxies only), for brute-force accounting.
+    pub source: Option<std::net::IpAddr>,
     /// The raw `Authorization` header value, if any.
     pub authorization: Option<&'a [u8]>,
     /// The query string of the POST (without `?`).
@@ -55,6 +60,8 @@ pub enum TokenEndpointError {
     Store(#[from] StoreError),
     #[error("signing failed: {0}")]
     Signing(#[from] KeyError),
+    #[error("too many failed authentications")]
+    Throttled { retry_after_secs: u64 },
 }
 
 impl TokenEndpointError {
@@ -64,6 +71,7 @@ impl TokenEndpointError {
             Self::Rejected(e) => e.clone(),
             Self::Store(StoreError::Unavailable(_)) => OAuthError::temporarily_unavailable(),
             Self::Store(StoreError::Corrupt(_)) | Self::Signing(_) => OAuthError::server_error(),
+            Self::Throttled { retry_after_secs } => OAuthError::slow_down(*retry_after_secs),
         }
     }
 }
@@ -73,6 +81,15 @@ impl From<AuthenticateError> for TokenEndpointError {
         match e {
             AuthenticateError::Rejected(e) => Self::Rejected(e),
             AuthenticateError::Store(e) => Self::Store(e),
+        }
+    }
+}
+
+impl From<Refused> for TokenEndpointError {
+    fn from(e: Refused) -> Self {
+        match e {
+            Refused::Blocked { retry_after_secs } => Self::Throttled { retry_after_secs },
+            Refused::Store(e) => Self::Store(e),
         }
     }
 }
@@ -102,9 +119,33 @@ impl AuthorizationServer {
         input: TokenEndpointInput<'_>,
     ) -> Result<(Arc<Client>, Params), TokenEndpointError> {
         let params = Params::from_query_and_body(input.query, input.body)?;
-        let presented = client_auth::extract(input.authorization, &params)?;
-        let client = client_auth::authenticate(self.clients.as_ref(), presented).await?;
+        let client = self.authenticate_client(&input, &params).await?;
         Ok((client, params))
+    }
+
+    /// Client authentication behind the brute-force guard: a source or client id with too
+    /// many recent failures is refused before anything is checked, and each failure counts.
+    async fn authenticate_client(
+        &self,
+        input: &TokenEndpointInput<'_>,
+        params: &Params,
+    ) -> Result<Arc<Client>, TokenEndpointError> {
+        let presented = client_auth::extract(input.authorization, params)?;
+        let attempt = Attempt {
+            source: input.source,
+            client_id: presented.as_ref().map(|p| p.client_id.as_str()),
+        };
+        let now = unix_now();
+        let outcome = self
+            .client_guard
+            .guard(
+                attempt,
+                now,
+                client_auth::authenticate(self.clients.as_ref(), presented.clone()),
+                |e| matches!(e, AuthenticateError::Rejected(_)),
+            )
+            .await?;
+        Ok(outcome?)
     }
 
     /// The token endpoint: parse, authenticate the client, check the grant is allowed, dispatch.
@@ -115,8 +156,7 @@ impl AuthorizationServer {
     ) -> Result<Issued, TokenEndpointError> {
         let params = Params::from_query_and_body(input.query, input.body)?;
         let request = TokenRequest::parse(&params)?;
-        let presented = client_auth::extract(input.authorization, &params)?;
-        let client = client_auth::authenticate(self.clients.as_ref(), presented).await?;
+        let client = self.authenticate_client(&input, &params).await?;
         let grant_type = request.grant_type();
         if !client.may_use_grant(grant_type) {
             return Err(OAuthError::new(
@@ -134,4 +174,11 @@ impl AuthorizationServer {
             grant_type: grant_type.as_str(),
         })
     }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }

@@ -39,7 +39,21 @@ pub trait HotState: Send + Sync {
         limit: u64,
         window_secs: u64,
         now: i64,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, StoreError> {
+        Ok(self.count(key, window_secs, now).await? <= limit)
+    }
+
+    /// Counts a hit on `key` in the current `window_secs` window and returns the window's
+    /// count so far.
+    async fn count(&self, key: &str, window_secs: u64, now: i64) -> Result<u64, StoreError>;
+
+    /// The hits on each of `keys` in the current `window_secs` window, counting nothing.
+    async fn counts(
+        &self,
+        keys: &[&str],
+        window_secs: u64,
+        now: i64,
+    ) -> Result<Vec<u64>, StoreError>;
 
     /// Tells every replica (this one included).
     async fn publish(&self, notice: &Notice) -> Result<(), StoreError>;
@@ -84,6 +98,12 @@ fn poisoned<T>(_: T) -> StoreError {
     StoreError::Unavailable("the in-process hot state's lock is poisoned".to_owned())
 }
 
+/// When the fixed window holding `now` ends.
+pub fn window_end(window_secs: u64, now: i64) -> i64 {
+    let window = window_secs.max(1) as i64;
+    (now / window + 1) * window
+}
+
 impl MemoryHot {
     /// Drops entries past their time, at most once a second: the maps stay about as small as
     /// the live state without a full sweep on every call (lookups check the time themselves).
@@ -124,20 +144,32 @@ impl HotState for MemoryHot {
         Ok(true)
     }
 
-    async fn hit(
-        &self,
-        key: &str,
-        limit: u64,
-        window_secs: u64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let window = window_secs.max(1) as i64;
-        let window_end = (now / window + 1) * window;
+    async fn count(&self, key: &str, window_secs: u64, now: i64) -> Result<u64, StoreError> {
+        let window_end = window_end(window_secs, now);
         let mut maps = self.maps.lock().map_err(poisoned)?;
         Self::prune(&mut maps, now);
         let n = maps.hits.entry((key.to_owned(), window_end)).or_insert(0);
         *n += 1;
-        Ok(*n <= limit)
+        Ok(*n)
+    }
+
+    async fn counts(
+        &self,
+        keys: &[&str],
+        window_secs: u64,
+        now: i64,
+    ) -> Result<Vec<u64>, StoreError> {
+        let window_end = window_end(window_secs, now);
+        let maps = self.maps.lock().map_err(poisoned)?;
+        Ok(keys
+            .iter()
+            .map(|k| {
+                maps.hits
+                    .get(&((*k).to_owned(), window_end))
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .collect())
     }
 
     async fn publish(&self, notice: &Notice) -> Result<(), StoreError> {

@@ -141,13 +141,7 @@ impl HotState for RedisHot {
         Ok(set.is_some())
     }
 
-    async fn hit(
-        &self,
-        id: &str,
-        limit: u64,
-        window_secs: u64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
+    async fn count(&self, id: &str, window_secs: u64, now: i64) -> Result<u64, StoreError> {
         let window = window_secs.max(1) as i64;
         let k = key("rate", &format!("{id}:{}", now / window));
         let mut c = self.conn.clone();
@@ -159,7 +153,30 @@ impl HotState for RedisHot {
             .query_async(&mut c)
             .await
             .map_err(unavailable)?;
-        Ok(n <= limit)
+        Ok(n)
+    }
+
+    async fn counts(
+        &self,
+        ids: &[&str],
+        window_secs: u64,
+        now: i64,
+    ) -> Result<Vec<u64>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let window = window_secs.max(1) as i64;
+        let keys: Vec<String> = ids
+            .iter()
+            .map(|id| key("rate", &format!("{id}:{}", now / window)))
+            .collect();
+        let mut c = self.conn.clone();
+        let values: Vec<Option<u64>> = redis::cmd("MGET")
+            .arg(&keys)
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(values.into_iter().map(Option::unwrap_or_default).collect())
     }
 
     async fn publish(&self, notice: &Notice) -> Result<(), StoreError> {

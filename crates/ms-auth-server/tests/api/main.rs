@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod brute_force;
 mod cli;
 mod docs_curl;
 mod health;
