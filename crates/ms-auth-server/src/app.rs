@@ -215,6 +215,7 @@ impl AppState {
             hot: stores.hot.clone(),
             own_tokens,
             scope_claim: settings.tokens.scope_claim,
+            issuance_per_second: settings.tokens.max_per_client_per_second,
         };
         Ok(Self {
             server: web::Data::new(server),

@@ -145,11 +145,24 @@ pub struct ClusterSettings {
     pub replicated: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TokenSettings {
     /// `array` (as the docs' tokens) or `string` (RFC 9068 §2.2.3).
     pub scope_claim: ScopeClaimFormat,
+    /// Tokens one client may be issued per second across replicas; more answer `429
+    /// slow_down`. Generous: it bounds a runaway or hostile client (every fresh token costs
+    /// resource servers a verification and an introspection), not normal use.
+    pub max_per_client_per_second: u64,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            scope_claim: ScopeClaimFormat::default(),
+            max_per_client_per_second: 20_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -26,6 +26,8 @@ pub struct AuthorizationServer {
     pub audit: Arc<dyn AuditLog>,
     pub hot: Hot,
     pub scope_claim: ScopeClaimFormat,
+    /// Tokens one client may be issued per second, across replicas.
+    pub issuance_per_second: u64,
     /// Every scope this server grants and the resource it belongs to (`aud`).
     pub scopes: Arc<ScopeRegistry>,
     /// The RFC 8414 document, built once: it depends on configuration only.
@@ -123,6 +125,34 @@ impl AuthorizationServer {
         Ok((client, params))
     }
 
+    /// At most `issuance_per_second` tokens a second for one client. While the hot state is
+    /// out the limit is not applied (issuance must not depend on Redis).
+    async fn limit_issuance(&self, client: &Client, now: u64) -> Result<(), TokenEndpointError> {
+        let key = format!("issue:{}", client.id);
+        match self
+            .hot
+            .hit(&key, self.issuance_per_second, 1, now as i64)
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                metrics::counter!("token_issuance_throttled_total").increment(1);
+                Err(OAuthError {
+                    error_description: Some(
+                        "this client is issued too many tokens a second; retry after a second"
+                            .to_owned(),
+                    ),
+                    ..OAuthError::slow_down(1)
+                }
+                .into())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "issuance limit unavailable; not limiting");
+                Ok(())
+            }
+        }
+    }
+
     /// Client authentication behind the brute-force guard: a source or client id with too
     /// many recent failures is refused before anything is checked, and each failure counts.
     async fn authenticate_client(
@@ -165,6 +195,7 @@ impl AuthorizationServer {
             )
             .into());
         }
+        self.limit_issuance(&client, now).await?;
         let response = match &request {
             TokenRequest::ClientCredentials(r) => client_credentials::grant(self, &client, r, now)?,
         };

@@ -253,3 +253,32 @@ async fn configured_audiences_join_the_resources_of_the_scopes() {
         ])
     );
 }
+
+/// F16: issuance is limited per client (a client minting thousands of fresh tokens costs
+/// every resource server a verification and an introspection each).
+#[tokio::test]
+async fn issuance_is_limited_per_client() {
+    let mut settings = playground_settings();
+    settings.tokens.max_per_client_per_second = 3;
+    let app = TestApp::spawn(settings).await;
+    let auth = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
+    let mut statuses = Vec::new();
+    let mut refusal = None;
+    for _ in 0..10 {
+        let res = app
+            .token_basic(&auth, "grant_type=client_credentials")
+            .await;
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 && refusal.is_none() {
+            refusal = Some(res);
+        }
+    }
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    assert!(
+        (3..=6).contains(&ok),
+        "at most 3 a second, across two windows at worst: {statuses:?}"
+    );
+    let res = refusal.expect("some were refused");
+    assert_eq!(header(res.headers(), "retry-after"), "1");
+    assert_oauth_error(res, 429, "slow_down").await;
+}
