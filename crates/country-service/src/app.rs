@@ -55,6 +55,7 @@ impl App {
                 .wrap(actix_web::middleware::from_fn(
                     service_kit::request_id::middleware,
                 ))
+                .wrap(actix_web::middleware::from_fn(service_kit::body::deadline))
                 .app_data(countries.clone())
                 .configure(http::configure(&context_path, &resource))
         })

@@ -70,6 +70,7 @@ impl App {
                 .wrap(actix_web::middleware::from_fn(
                     service_kit::request_id::middleware,
                 ))
+                .wrap(actix_web::middleware::from_fn(service_kit::body::deadline))
                 .app_data(store.clone())
                 .app_data(context.clone())
                 .app_data(payload_limit.clone())

@@ -302,6 +302,10 @@ impl App {
             admin,
             context_path,
         } = state;
+        let body_limits = web::Data::new(service_kit::body::BodyLimits {
+            timeout: Duration::from_millis(settings.server.body_timeout_ms),
+            ..service_kit::body::BodyLimits::default()
+        });
         let mut http_server = HttpServer::new(move || {
             let state = AppState {
                 server: server.clone(),
@@ -311,12 +315,14 @@ impl App {
                 context_path: context_path.clone(),
             };
             actix_web::App::new()
+                .app_data(body_limits.clone())
                 .wrap(actix_web::middleware::from_fn(
                     service_kit::metrics::middleware,
                 ))
                 .wrap(actix_web::middleware::from_fn(
                     service_kit::request_id::middleware,
                 ))
+                .wrap(actix_web::middleware::from_fn(service_kit::body::deadline))
                 .configure(|cfg| state.configure()(cfg))
         })
         .shutdown_timeout(10)

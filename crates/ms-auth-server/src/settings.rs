@@ -93,6 +93,8 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// HTTP worker threads; the number of cores when unset.
     pub workers: Option<usize>,
+    /// Time a request body gets (larger ones must then keep coming at 8 KiB/s); 408 past it.
+    pub body_timeout_ms: u64,
     /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client, for
     /// brute-force accounting: the gateway. Nobody else is believed.
     pub trusted_proxies: Vec<String>,
@@ -106,6 +108,7 @@ impl Default for ServerSettings {
             context_path: "/ms-auth-server".to_owned(),
             max_body_bytes: 16 * 1024,
             workers: None,
+            body_timeout_ms: 10_000,
             trusted_proxies: Vec::new(),
         }
     }
@@ -280,6 +283,9 @@ impl Settings {
                 "server.context_path",
                 "must be empty or start with '/' and not end with '/'",
             ));
+        }
+        if self.server.body_timeout_ms == 0 {
+            return Err(invalid("server.body_timeout_ms", "must be positive"));
         }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));

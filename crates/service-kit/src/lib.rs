@@ -1,6 +1,7 @@
 //! Plumbing every service of the workspace shares, and nothing of the domain: typed config
 //! loading, the service `main` (with telemetry set-up), health responses and JSON errors for plain HTTP failures.
 
+pub mod body;
 pub mod config;
 pub mod http;
 pub mod management;

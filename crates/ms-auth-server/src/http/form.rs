@@ -90,7 +90,13 @@ pub(super) async fn read_form_body(
     }
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
+        let chunk = chunk.map_err(|e| {
+            if service_kit::body::is_slow_body(&e) {
+                return oauth_error_with_status(
+                    StatusCode::REQUEST_TIMEOUT,
+                    &OAuthError::invalid_request(service_kit::body::SLOW_BODY),
+                );
+            }
             oauth_error_response(&OAuthError::invalid_request("unreadable request body"))
         })?;
         if body.len() + chunk.len() > limit {

@@ -219,3 +219,36 @@ async fn unknown_paths_are_404_json() {
         );
     }
 }
+
+/// F5: a client trickling its body cannot hold a worker: past `server.body_timeout_ms` the
+/// request is answered 408 (the head timeout does not cover bodies).
+#[tokio::test]
+async fn a_body_that_stops_coming_is_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut settings = playground_settings();
+    settings.server.body_timeout_ms = 500;
+    let app = TestApp::spawn(settings).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(
+        b"POST /ms-auth-server/oauth2/token HTTP/1.1\r\nHost: x\r\n\
+          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type",
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), conn.read(&mut answer))
+        .await
+        .expect("answered before the client finished")
+        .unwrap();
+    let head = String::from_utf8_lossy(&answer[..n]);
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    assert!(head.contains("too slowly"), "{head}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(400)
+            && waited < std::time::Duration::from_secs(3),
+        "{waited:?}"
+    );
+}
