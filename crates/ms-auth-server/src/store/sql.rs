@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyPool, Row};
 
 use super::{
-    ClientStore, KeyState, KeyStore, StoreError, StoredKey,
+    ClientStore, KeyState, KeyStore, Revoked, StoreError, StoredKey,
     sealing::{SealVersion, Sealer, key_row_aad},
     settings::{OpenError, StoreSettings},
 };
@@ -433,6 +433,9 @@ impl SqlStore {
 const KEY_COLUMNS: &str = "kid, algorithm, state, sealed_private_key, created_at, activates_at, \
      publish_until, seal_version";
 
+/// How often a revocation re-reads the keys when another replica changed them meanwhile.
+const REVOKE_ATTEMPTS: usize = 5;
+
 #[async_trait::async_trait]
 impl KeyStore for SqlStore {
     async fn activate_if_none(&self, candidate: StoredKey) -> Result<StoredKey, StoreError> {
@@ -494,5 +497,75 @@ impl KeyStore for SqlStore {
                 .await
                 .map_err(unavailable)?;
         Ok(done.rows_affected())
+    }
+
+    async fn revoke(
+        &self,
+        kid: &str,
+        now: i64,
+        fallback: StoredKey,
+    ) -> Result<Option<Revoked>, StoreError> {
+        for _ in 0..REVOKE_ATTEMPTS {
+            // Only the key and the next one are read: another unreadable row must not stand in
+            // the way of an emergency revocation.
+            let keys = self.sealed_keys("kid = $1 OR state = 'next'", kid).await?;
+            let Some(target) = keys.iter().find(|k| k.key.kid == kid) else {
+                return Ok(None);
+            };
+            if target.key.state == KeyState::Revoked {
+                return Ok(Some(Revoked {
+                    key: target.key.clone(),
+                    activated: None,
+                    already: true,
+                }));
+            }
+            let revoked = StoredKey {
+                state: KeyState::Revoked,
+                private_key_pem: String::new(),
+                publish_until: Some(now),
+                ..target.key.clone()
+            };
+            let mut tx = self.pool.begin().await.map_err(unavailable)?;
+            // Revoke first: the index admits one active key at a time. Any rewrite that finds
+            // its row changed meanwhile (another replica's revocation or promotion) rolls the
+            // whole step back, and it starts again from what is stored then.
+            if !self.reseal(&mut *tx, target, &revoked).await? {
+                continue;
+            }
+            let mut activated = None;
+            if target.key.state == KeyState::Active {
+                let next = keys.iter().find(|k| k.key.state == KeyState::Next);
+                let fresh = match next {
+                    Some(next) => StoredKey {
+                        state: KeyState::Active,
+                        activates_at: Some(now),
+                        ..next.key.clone()
+                    },
+                    None => StoredKey {
+                        state: KeyState::Active,
+                        activates_at: Some(now),
+                        publish_until: None,
+                        ..fallback.clone()
+                    },
+                };
+                let done = match next {
+                    Some(next) => self.reseal(&mut *tx, next, &fresh).await?,
+                    None => self.insert(&mut *tx, &fresh).await?,
+                };
+                if !done {
+                    continue;
+                }
+                activated = Some(fresh);
+            }
+            tx.commit().await.map_err(unavailable)?;
+            return Ok(Some(Revoked {
+                key: revoked,
+                activated,
+                already: false,
+            }));
+        }
+        Err(StoreError::Unavailable(
+            "the signing keys kept changing during the revocation: retry".to_owned(),
+        ))
     }
 }

@@ -78,7 +78,7 @@ pub async fn location(backend: Backend) -> Location {
 }
 
 /// The stores on `settings`, hot state in process.
-async fn open(
+pub async fn open(
     settings: &StoreSettings,
 ) -> Result<Stores, ms_auth_server::store::settings::OpenError> {
     Stores::open(settings, &ms_auth_server::store::RedisSettings::default()).await
@@ -118,6 +118,7 @@ per_sql_backend!(
 );
 
 per_backend!(
+    a_revocation_activates_a_key_at_once_and_never_leaves_none,
     clients_round_trip_and_upsert_replaces,
     exactly_one_active_key_among_concurrent_starters,
     a_code_is_consumed_once_and_a_replay_revokes_its_family,
@@ -493,7 +494,7 @@ impl Replica {
 }
 
 /// The `kid` in a compact JWS's header.
-fn kid_of(token: &str) -> String {
+pub fn kid_of(token: &str) -> String {
     jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
 }
 
@@ -792,6 +793,101 @@ async fn raw(at: &Location, sql: &str) -> u64 {
     let done = sqlx::query(sql).execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
     done.rows_affected()
+}
+
+async fn a_revocation_activates_a_key_at_once_and_never_leaves_none(backend: Backend) {
+    let at = location(backend).await;
+    let stores = replicas(&at, backend, 4).await;
+    let keys = &stores[0].keys;
+    let first = keys.activate_if_none(candidate()).await.unwrap();
+    assert!(
+        keys.revoke("no-such-kid", 10, candidate())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The only key, and active: a new one takes its place in the same step.
+    let fallback = candidate();
+    let done = keys
+        .revoke(&first.kid, 10, fallback.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!done.already);
+    assert_eq!(
+        (done.key.state, done.key.publish_until),
+        (KeyState::Revoked, Some(10))
+    );
+    let second = done.activated.unwrap();
+    assert_eq!(
+        (second.kid.as_str(), second.state, second.activates_at),
+        (fallback.kid.as_str(), KeyState::Active, Some(10))
+    );
+    // With a next key, that one signs at once, long before its time.
+    let next = keys
+        .add_next(StoredKey {
+            state: KeyState::Next,
+            activates_at: Some(1_000),
+            ..candidate()
+        })
+        .await
+        .unwrap();
+    let done = keys
+        .revoke(&second.kid, 20, candidate())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        done.activated.map(|k| (k.kid, k.state, k.activates_at)),
+        Some((next.kid.clone(), KeyState::Active, Some(20)))
+    );
+    let again = keys
+        .revoke(&first.kid, 30, candidate())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(again.already && again.activated.is_none());
+    assert_eq!(again.key.publish_until, Some(10), "unchanged");
+    // Read by another replica: the revoked rows stay, their private keys erased; one active.
+    let all = stores[stores.len() - 1].keys.keys().await.unwrap();
+    let state_of = |kid: &str| {
+        all.iter()
+            .find(|k| k.kid == kid)
+            .map(|k| (k.state, k.private_key_pem.is_empty()))
+    };
+    assert_eq!(state_of(&first.kid), Some((KeyState::Revoked, true)));
+    assert_eq!(state_of(&second.kid), Some((KeyState::Revoked, true)));
+    assert_eq!(state_of(&next.kid), Some((KeyState::Active, false)));
+    assert_eq!(all.len(), 3, "{all:?}");
+    let set = ms_auth_server::key_lifecycle::key_set(&all, 40).unwrap();
+    assert_eq!(
+        set.kids(),
+        [next.kid.as_str()],
+        "nothing revoked is published"
+    );
+    assert_eq!(keys.remove_expired(i64::MAX).await.unwrap(), 0, "kept");
+
+    // Replicas revoking the active key together: one revokes it, one key takes its place.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let k = stores[i % stores.len()].keys.clone();
+            let kid = next.kid.clone();
+            tokio::spawn(async move { k.revoke(&kid, 50, candidate()).await.unwrap().unwrap() })
+        })
+        .collect();
+    let mut activated = Vec::new();
+    for t in tasks {
+        let done = t.await.unwrap();
+        assert_eq!(done.key.state, KeyState::Revoked);
+        if !done.already {
+            activated.push(done.activated.unwrap().kid);
+        }
+    }
+    assert_eq!(activated.len(), 1, "exactly one replica revokes");
+    let all = keys.keys().await.unwrap();
+    let active: Vec<_> = all.iter().filter(|k| k.state == KeyState::Active).collect();
+    assert_eq!(active.len(), 1, "{all:?}");
+    assert_eq!(active[0].kid, activated[0]);
 }
 
 /// F13: the seal of a key row binds its columns, so a row edited in the database — a retired
