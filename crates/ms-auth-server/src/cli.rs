@@ -39,7 +39,7 @@ pub enum Command {
     /// Bring the store of record's schema up to date (`store.url`), then exit. `serve` does
     /// it at start-up too.
     Migrate,
-    /// Signing keys in the store: `keys list`, `keys rotate`.
+    /// Signing keys in the store: `keys list`, `keys rotate`, `keys revoke KID`.
     Keys {
         #[command(subcommand)]
         action: KeysAction,
@@ -65,6 +65,13 @@ pub enum KeysAction {
     /// (`keys.jwks_max_age_secs` + `keys.poll_secs` from now), and the running replicas switch
     /// by themselves. Does nothing if a rotation is already under way.
     Rotate,
+    /// Withdraw a key at once (it may have leaked): it leaves the JWKS, and if it was the
+    /// active key the next key — or a new one of `keys.algorithm` — signs from now on, with no
+    /// publish delay, so tokens it signed stop verifying. Revoking it again changes nothing.
+    Revoke {
+        /// The `kid` of the key, as `keys list` shows it.
+        kid: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -152,20 +159,41 @@ fn keys(config: Option<PathBuf>, action: KeysAction) -> ExitCode {
     if settings.store.is_memory() {
         return fail("`store.url` is memory: keys live in a SQL store (sqlite:// or postgres://)");
     }
+    if matches!(action, KeysAction::Revoke { .. }) && settings.keys.private_key_file.is_some() {
+        return fail(
+            "the signing key comes from `keys.private_key_file`, not the store: replace the file and restart",
+        );
+    }
     let done = actix_web::rt::System::new().block_on(async {
         let stores = Stores::open(&settings.store, &settings.redis)
             .await
             .map_err(|e| e.to_string())?;
-        if let KeysAction::Rotate = action {
-            let next = key_lifecycle::rotate(&stores, &settings.keys.lifecycle())
-                .await
-                .map_err(|e| e.to_string())?;
-            println!(
-                "next key {} ({}) signs from {} (Unix time)",
-                next.kid,
-                next.algorithm,
-                next.activates_at.unwrap_or_default()
-            );
+        match &action {
+            KeysAction::List => {}
+            KeysAction::Rotate => {
+                let next = key_lifecycle::rotate(&stores, &settings.keys.lifecycle())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!(
+                    "next key {} ({}) signs from {} (Unix time)",
+                    next.kid,
+                    next.algorithm,
+                    next.activates_at.unwrap_or_default()
+                );
+            }
+            KeysAction::Revoke { kid } => {
+                let done = key_lifecycle::revoke(&stores, &settings.keys.lifecycle(), kid)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match (&done.activated, done.already) {
+                    (_, true) => println!("key {kid} was revoked already"),
+                    (Some(a), false) => println!(
+                        "revoked key {kid}; key {} ({}) signs from now on",
+                        a.kid, a.algorithm
+                    ),
+                    (None, false) => println!("revoked key {kid}"),
+                }
+            }
         }
         for k in stores.keys.keys().await.map_err(|e| e.to_string())? {
             println!(

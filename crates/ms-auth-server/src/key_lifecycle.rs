@@ -3,7 +3,9 @@
 //! the time replicas take to notice (`keys.poll_secs`); then it becomes **active** and the old
 //! one **retired**, still published until every token it signed has expired; then it is
 //! removed. Which key is in which state lives in the store, so of several replicas exactly one
-//! performs each step; every replica reloads the set on a notice or at the next poll.
+//! performs each step; every replica reloads the set on a notice or at the next poll. A key
+//! that may have leaked is **revoked** instead: withdrawn from the JWKS at once, with the next
+//! key (or a new one) active in its place without the publish delay (F13).
 
 use std::{sync::Arc, time::Duration};
 
@@ -15,7 +17,7 @@ use crate::{
         keys::{KeyError, KeySet, SigningAlgorithm, SigningKey},
         server::AuthorizationServer,
     },
-    store::{KeyState, Notice, StoreError, StoredKey, Stores},
+    store::{KeyState, Notice, Revoked, StoreError, StoredKey, Stores, grants::AuditEvent},
 };
 
 /// The `[keys]` settings that drive rotation.
@@ -44,6 +46,8 @@ pub enum LifecycleError {
     Key(#[from] KeyError),
     #[error("the store holds no active signing key")]
     NoActiveKey,
+    #[error("no signing key has kid {0:?}")]
+    UnknownKey(String),
 }
 
 fn now() -> i64 {
@@ -77,6 +81,69 @@ pub async fn rotate(stores: &Stores, lifecycle: &Lifecycle) -> Result<StoredKey,
     Ok(next)
 }
 
+/// Emergency revocation of `kid` (a key that may have leaked): it leaves the JWKS at once, and
+/// when it was the active key the next key — else a new one of `lifecycle.algorithm` — signs
+/// from now on, without the publish delay: tokens the revoked key signed stop verifying
+/// wherever the JWKS is fetched anew. That is the point, so no grace is given. Audited
+/// (`signing_key_revoked`), and every replica is told to reload; revoking a revoked key
+/// changes nothing.
+pub async fn revoke(
+    stores: &Stores,
+    lifecycle: &Lifecycle,
+    kid: &str,
+) -> Result<Revoked, LifecycleError> {
+    let now = now();
+    // Generated before it is known to be needed: the store decides in its transaction.
+    let fresh = SigningKey::generate(lifecycle.algorithm)?;
+    let fallback = StoredKey {
+        kid: fresh.kid().to_owned(),
+        algorithm: lifecycle.algorithm,
+        state: KeyState::Active,
+        private_key_pem: fresh.to_pkcs8_pem()?,
+        created_at: now,
+        activates_at: Some(now),
+        publish_until: None,
+    };
+    let revoked = stores
+        .keys
+        .revoke(kid, now, fallback)
+        .await?
+        .ok_or_else(|| LifecycleError::UnknownKey(kid.to_owned()))?;
+    if !revoked.already {
+        let activated = revoked.activated.as_ref().map(|k| k.kid.as_str());
+        tracing::warn!(kid, ?activated, "signing key revoked");
+        let detail = match &revoked.activated {
+            Some(a) => format!(
+                "kid {kid} ({}); kid {} ({}) active in its place",
+                revoked.key.algorithm, a.kid, a.algorithm
+            ),
+            None => format!("kid {kid} ({})", revoked.key.algorithm),
+        };
+        let entry = AuditEvent {
+            at: now,
+            event: "signing_key_revoked".to_owned(),
+            client_id: None,
+            subject: None,
+            detail,
+        };
+        // The revocation took effect and is recorded in its row; a lost audit entry must not
+        // read as a failed revocation.
+        if let Err(e) = stores.audit.append(&entry).await {
+            tracing::error!(error = %e, kid, "signing key revoked, but its audit entry was not written");
+        }
+    }
+    let _ = stores.hot.publish(&Notice::KeysChanged).await;
+    Ok(revoked)
+}
+
+/// Replaces `server`'s snapshot with what the store holds now: after a change this replica
+/// made itself, rather than at its next tick.
+pub async fn reload(server: &AuthorizationServer, stores: &Stores) -> Result<(), LifecycleError> {
+    let stored = stores.keys.keys().await?;
+    server.keys.replace(key_set(&stored, now())?);
+    Ok(())
+}
+
 /// The snapshot the stored keys describe at `now`: the active key signs; next and retired
 /// keys still in their publication period are published beside it.
 pub fn key_set(stored: &[StoredKey], now: i64) -> Result<KeySet, LifecycleError> {
@@ -100,11 +167,13 @@ pub fn key_set(stored: &[StoredKey], now: i64) -> Result<KeySet, LifecycleError>
     Ok(KeySet::with_published(parse(active)?, others)?)
 }
 
-/// Whether `k` belongs in the JWKS at `now`: every key but a retired one past its time.
+/// Whether `k` belongs in the JWKS at `now`: next and active keys, retired ones until their
+/// time, never a revoked one.
 fn published(k: &StoredKey, now: i64) -> bool {
     match k.state {
         KeyState::Next | KeyState::Active => true,
         KeyState::Retired => k.publish_until.is_none_or(|t| t > now),
+        KeyState::Revoked => false,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The operator's endpoints, behind a bearer token whose hash is in `[admin] token_hash`
 //! (compared in constant time): `GET /admin/keys` lists the signing keys, `POST
-//! /admin/keys/rotate` starts a rotation (the same as `ms-auth-server keys rotate`).
+//! /admin/keys/rotate` starts a rotation (the same as `ms-auth-server keys rotate`), `POST
+//! /admin/keys/{kid}/revoke` withdraws a key at once (`ms-auth-server keys revoke KID`).
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -11,8 +12,8 @@ use serde_json::json;
 use service_kit::http::json_error;
 
 use crate::{
-    key_lifecycle::{self, Lifecycle},
-    oauth::secret::SecretHash,
+    key_lifecycle::{self, Lifecycle, LifecycleError},
+    oauth::{secret::SecretHash, server::AuthorizationServer},
     store::{StoredKey, Stores},
 };
 
@@ -116,6 +117,46 @@ pub async fn rotate(
         Ok(next) => HttpResponse::Accepted()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(describe(&next)),
+        Err(e) => unavailable(e),
+    }
+}
+
+pub async fn revoke(
+    req: HttpRequest,
+    kid: web::Path<String>,
+    admin: web::Data<Admin>,
+    stores: web::Data<Stores>,
+    server: web::Data<AuthorizationServer>,
+) -> HttpResponse {
+    if let Some(refusal) = refused(&req, &admin) {
+        return refusal;
+    }
+    if admin.keys_from_file {
+        return json_error(
+            StatusCode::CONFLICT,
+            "keys_from_file",
+            "the signing key comes from keys.private_key_file: replace the file and restart",
+        );
+    }
+    match key_lifecycle::revoke(&stores, &admin.lifecycle, &kid).await {
+        Ok(done) => {
+            // This replica's JWKS drops the key now; the others reload on the notice.
+            if let Err(e) = key_lifecycle::reload(&server, &stores).await {
+                tracing::error!(error = %e, "key set not reloaded after a revocation; the next tick retries");
+            }
+            HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(json!({
+                    "revoked": describe(&done.key),
+                    "activated": done.activated.as_ref().map(describe),
+                    "already_revoked": done.already,
+                }))
+        }
+        Err(LifecycleError::UnknownKey(_)) => json_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no signing key has this kid",
+        ),
         Err(e) => unavailable(e),
     }
 }

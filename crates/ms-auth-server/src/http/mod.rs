@@ -67,6 +67,11 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + C
                     web::resource("/admin/keys/rotate")
                         .route(web::post().to(admin::rotate))
                         .default_service(web::to(|| async { method_not_allowed("POST") })),
+                )
+                .service(
+                    web::resource("/admin/keys/{kid}/revoke")
+                        .route(web::post().to(admin::revoke))
+                        .default_service(web::to(|| async { method_not_allowed("POST") })),
                 ),
         )
         .default_service(web::to(not_found));

@@ -6,7 +6,7 @@ use std::{
 };
 
 use super::{
-    ClientStore, KeyState, KeyStore, StoreError, StoredKey,
+    ClientStore, KeyState, KeyStore, Revoked, StoreError, StoredKey,
     grants::{AuditEvent, AuditLog, CodeGrant, CodeUse, GrantStore, RefreshGrant, Rotation},
 };
 use crate::oauth::client::Client;
@@ -112,7 +112,7 @@ impl KeyStore for MemoryKeyStore {
                     k.publish_until = Some(now + retire_for);
                 }
                 KeyState::Next => k.state = KeyState::Active,
-                KeyState::Retired => {}
+                KeyState::Retired | KeyState::Revoked => {}
             }
         }
         Ok(true)
@@ -125,6 +125,54 @@ impl KeyStore for MemoryKeyStore {
             !(k.state == KeyState::Retired && k.publish_until.is_some_and(|t| t <= now))
         });
         Ok((before - keys.len()) as u64)
+    }
+
+    async fn revoke(
+        &self,
+        kid: &str,
+        now: i64,
+        fallback: StoredKey,
+    ) -> Result<Option<Revoked>, StoreError> {
+        let mut keys = self.keys.write().map_err(poisoned)?;
+        let Some(target) = keys.iter_mut().find(|k| k.kid == kid) else {
+            return Ok(None);
+        };
+        if target.state == KeyState::Revoked {
+            return Ok(Some(Revoked {
+                key: target.clone(),
+                activated: None,
+                already: true,
+            }));
+        }
+        let was_active = target.state == KeyState::Active;
+        target.state = KeyState::Revoked;
+        target.private_key_pem.clear();
+        target.publish_until = Some(now);
+        let key = target.clone();
+        let next = keys.iter().position(|k| k.state == KeyState::Next);
+        let activated = match (was_active, next) {
+            (false, _) => None,
+            (true, Some(i)) => {
+                keys[i].state = KeyState::Active;
+                keys[i].activates_at = Some(now);
+                Some(keys[i].clone())
+            }
+            (true, None) => {
+                let fresh = StoredKey {
+                    state: KeyState::Active,
+                    activates_at: Some(now),
+                    publish_until: None,
+                    ..fallback
+                };
+                keys.push(fresh.clone());
+                Some(fresh)
+            }
+        };
+        Ok(Some(Revoked {
+            key,
+            activated,
+            already: false,
+        }))
     }
 }
 

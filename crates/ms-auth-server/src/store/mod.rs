@@ -54,6 +54,9 @@ pub enum KeyState {
     Active,
     /// Signs nothing; published until every token it signed has expired.
     Retired,
+    /// Withdrawn at once (it may have leaked): never published again, its private key erased.
+    /// The row stays as the record of it, with `publish_until` the time of the revocation.
+    Revoked,
 }
 
 impl KeyState {
@@ -62,11 +65,12 @@ impl KeyState {
             Self::Next => "next",
             Self::Active => "active",
             Self::Retired => "retired",
+            Self::Revoked => "revoked",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Next, Self::Active, Self::Retired]
+        [Self::Next, Self::Active, Self::Retired, Self::Revoked]
             .into_iter()
             .find(|k| k.as_str() == s)
     }
@@ -98,6 +102,17 @@ impl std::fmt::Debug for StoredKey {
     }
 }
 
+/// What [`KeyStore::revoke`] did.
+#[derive(Debug, Clone)]
+pub struct Revoked {
+    /// The key as now stored: revoked.
+    pub key: StoredKey,
+    /// The key that became active in its place, when the revoked key was the active one.
+    pub activated: Option<StoredKey>,
+    /// It had been revoked before: nothing changed.
+    pub already: bool,
+}
+
 /// The signing keys.
 #[async_trait::async_trait]
 pub trait KeyStore: Send + Sync {
@@ -119,6 +134,17 @@ pub trait KeyStore: Send + Sync {
 
     /// Removes retired keys whose publication has ended; how many.
     async fn remove_expired(&self, now: i64) -> Result<u64, StoreError>;
+
+    /// Revokes the key `kid` at `now` (a key that may have leaked): it is no longer published
+    /// and its private key is erased. When it was the active key, the next key — else
+    /// `fallback` — becomes active in the same transaction, at once: the store is never left
+    /// without an active key. `None` when no key has this `kid`; a revoked key stays revoked.
+    async fn revoke(
+        &self,
+        kid: &str,
+        now: i64,
+        fallback: StoredKey,
+    ) -> Result<Option<Revoked>, StoreError>;
 }
 
 /// The stores a server runs on.

@@ -110,6 +110,9 @@ pub enum OpenError {
     Redis(#[from] super::redis_hot::RedisOpenError),
     #[error(transparent)]
     Sql(#[from] service_kit::sql::SqlError),
+    /// The signing keys could not be re-sealed to the current seal version.
+    #[error("signing keys: {0}")]
+    Keys(super::StoreError),
 }
 
 #[cfg(test)]

@@ -1,14 +1,14 @@
 //! The admin endpoints: off without `[admin] token_hash`, behind the admin bearer token
-//! otherwise; they list the signing keys and start a rotation.
+//! otherwise; they list the signing keys, start a rotation and revoke a key.
 
 use ms_auth_server::oauth::secret::{ClientSecret, SecretHash};
 use serde_json::Value;
 
 use crate::helpers::*;
 
-const ADMIN_TOKEN: &str = "an-admin-token-of-enough-entropy";
+pub const ADMIN_TOKEN: &str = "an-admin-token-of-enough-entropy";
 
-fn with_admin() -> ms_auth_server::Settings {
+pub fn with_admin() -> ms_auth_server::Settings {
     let mut settings = playground_settings();
     settings.admin.token_hash = Some(
         SecretHash::generate(&ClientSecret::new(ADMIN_TOKEN))
@@ -89,7 +89,76 @@ async fn the_admin_token_lists_keys_and_starts_one_rotation() {
 }
 
 #[tokio::test]
-async fn keys_from_a_file_do_not_rotate() {
+async fn the_admin_token_revokes_a_key_and_an_unknown_kid_is_404() {
+    let app = TestApp::spawn(with_admin()).await;
+    let kid = list_keys(&app).await[0]["kid"].as_str().unwrap().to_owned();
+    let path = format!("/admin/keys/{kid}/revoke");
+    for token in [None, Some("wrong"), Some(PLAYGROUND_SECRET)] {
+        let res = call(&app, reqwest::Method::POST, &path, token).await;
+        assert_eq!(res.status(), 401, "{token:?}");
+        assert_eq!(
+            header(res.headers(), "www-authenticate"),
+            "Bearer realm=\"ms-auth-server-admin\""
+        );
+    }
+    let res = call(
+        &app,
+        reqwest::Method::POST,
+        "/admin/keys/no-such-kid/revoke",
+        Some(ADMIN_TOKEN),
+    )
+    .await;
+    let (status, _, body) = parts(res).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        body,
+        serde_json::json!({"error": "not_found", "error_description": "no signing key has this kid"})
+    );
+    let res = call(&app, reqwest::Method::GET, &path, Some(ADMIN_TOKEN)).await;
+    assert_eq!(res.status(), 405);
+    assert_eq!(list_keys(&app).await.len(), 1, "nothing changed so far");
+
+    let res = call(&app, reqwest::Method::POST, &path, Some(ADMIN_TOKEN)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(res.headers(), "cache-control"), "no-store");
+    let done: Value = res.json().await.unwrap();
+    assert_eq!(done["revoked"]["kid"], kid.as_str());
+    assert_eq!(done["revoked"]["state"], "revoked");
+    assert_eq!(done["already_revoked"], false);
+    let active = done["activated"]["kid"].as_str().unwrap().to_owned();
+    assert_ne!(active, kid);
+    let (_, _, jwks) = app.get_json("/oauth2/jwks").await;
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(jwks["keys"][0]["kid"], active.as_str());
+    let states: Vec<(String, String)> = list_keys(&app)
+        .await
+        .iter()
+        .map(|k| {
+            (
+                k["kid"].as_str().unwrap().to_owned(),
+                k["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (kid.clone(), "revoked".to_owned()),
+            (active.clone(), "active".to_owned())
+        ]
+    );
+    let again: Value = call(&app, reqwest::Method::POST, &path, Some(ADMIN_TOKEN))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["already_revoked"], true);
+    assert_eq!(again["activated"], Value::Null);
+    assert_eq!(list_keys(&app).await.len(), 2, "idempotent");
+}
+
+#[tokio::test]
+async fn keys_from_a_file_neither_rotate_nor_revoke() {
     let dir = std::env::temp_dir().join(format!("admin-key-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("key.pem");
@@ -112,5 +181,19 @@ async fn keys_from_a_file_do_not_rotate() {
     )
     .await;
     assert_eq!(res.status(), 409);
+    let (_, _, jwks) = app.get_json("/oauth2/jwks").await;
+    let kid = jwks["keys"][0]["kid"].as_str().unwrap();
+    let res = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/admin/keys/{kid}/revoke"),
+        Some(ADMIN_TOKEN),
+    )
+    .await;
+    let (status, _, body) = parts(res).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("keys_from_file"))
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -322,3 +322,105 @@ fn keys_rotate_publishes_one_next_key_and_keys_list_shows_it() {
     assert!(stderr.contains("memory"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_revoke_withdraws_a_key_from_a_sqlite_store() {
+    let dir = std::env::temp_dir().join(format!("revoke-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}/auth.db", dir.display());
+    // A server on the store (the playground's encryption key, as the CLI's config has it),
+    // learning of changes by polling each second: the CLI's notice cannot reach it.
+    let mut settings = crate::helpers::playground_settings();
+    settings.store.url = url.clone();
+    settings.keys.poll_secs = 1;
+    let replica = crate::store::Replica::start_with(settings).await;
+    let leaked = crate::store::kid_of(&crate::store::access_token(&replica).await);
+    let keys = |args: Vec<String>, env: Vec<(&'static str, String)>| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
+                .args(["-c", &playground(), "keys"])
+                .args(args)
+                .env("MS_AUTH_SERVER__STORE__URL", &url)
+                .envs(env)
+                .env_remove("MS_AUTH_SERVER_CONFIG")
+                .env_remove("RUST_BACKTRACE")
+                .output()
+                .unwrap();
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8(out.stdout).unwrap(),
+                String::from_utf8(out.stderr).unwrap(),
+            )
+        })
+    };
+    let revoke = |kid: &str| keys(vec!["revoke".to_owned(), kid.to_owned()], Vec::new());
+
+    let (code, out, err) = revoke(&leaked).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(&format!("revoked key {leaked}; key "))
+            && first.contains("signs from now on"),
+        "{out}"
+    );
+    let active = first.split_whitespace().nth(4).unwrap().to_owned();
+    let line_of = |kid: &str| {
+        out.lines()
+            .find(|l| l.starts_with(kid))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(line_of(&leaked).contains("revoked"), "{out}");
+    assert!(line_of(&active).contains("active"), "{out}");
+    assert!(!out.contains("PRIVATE"), "{out}");
+
+    // The running server drops the key at its next poll and signs with the new one.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let jwks = replica.jwks().await;
+        let kids: Vec<&str> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap())
+            .collect();
+        if kids == [active.as_str()] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still published: {kids:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        crate::store::kid_of(&crate::store::access_token(&replica).await),
+        active
+    );
+
+    let (code, out, err) = revoke(&leaked).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with(&format!("key {leaked} was revoked already")),
+        "{out}"
+    );
+    let (code, _, err) = revoke("no-such-kid").await.unwrap();
+    assert_ne!(code, 0);
+    assert_eq!(
+        err.trim(),
+        "ms-auth-server: no signing key has kid \"no-such-kid\""
+    );
+    let (code, _, err) = keys(
+        vec!["revoke".to_owned(), active.clone()],
+        vec![(
+            "MS_AUTH_SERVER__KEYS__PRIVATE_KEY_FILE",
+            "/nonexistent.pem".to_owned(),
+        )],
+    )
+    .await
+    .unwrap();
+    assert_ne!(code, 0);
+    assert!(err.contains("keys.private_key_file"), "{err}");
+    replica.stop().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -10,6 +10,7 @@ mod helpers;
 mod hot;
 mod introspect_revoke;
 mod jwks;
+mod key_revocation;
 mod metadata;
 mod outage;
 mod rotation;
