@@ -217,6 +217,7 @@ impl AppState {
             scope_claim: settings.tokens.scope_claim,
             issuance_per_second: settings.tokens.max_per_client_per_second,
         };
+        let admin_hot = stores.hot.clone();
         Ok(Self {
             server: web::Data::new(server),
             http: web::Data::new(HttpSettings {
@@ -241,6 +242,14 @@ impl AppState {
                     })?,
                 lifecycle: settings.keys.lifecycle(),
                 keys_from_file: settings.keys.private_key_file.is_some(),
+                guard: crate::oauth::brute_force::Guard {
+                    settings: settings.brute_force.clone(),
+                    hot: admin_hot,
+                    realm: "admin",
+                },
+                trusted_proxies: service_kit::proxies::TrustedProxies::new(
+                    &settings.server.trusted_proxies,
+                ),
             }),
             context_path: settings.server.context_path.clone(),
         })

@@ -24,12 +24,55 @@ pub struct Admin {
     pub lifecycle: Lifecycle,
     /// Keys from `keys.private_key_file` do not rotate.
     pub keys_from_file: bool,
+    /// Failed admin-token checks, counted per source address (RFC 6749 §10.10).
+    pub guard: crate::oauth::brute_force::Guard,
+    pub trusted_proxies: service_kit::proxies::TrustedProxies,
 }
 
-/// The refusal, when the request does not carry the admin token.
-fn refused(req: &HttpRequest, admin: &Admin) -> Option<HttpResponse> {
+/// The refusal, when the request does not carry the admin token: 401, or 429 once its source
+/// failed too often (the token is then not even checked).
+async fn refused(req: &HttpRequest, admin: &Admin) -> Option<HttpResponse> {
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let attempt = crate::oauth::brute_force::Attempt {
+        source: admin
+            .trusted_proxies
+            .client_ip(req.peer_addr().map(|a| a.ip()), forwarded),
+        client_id: None,
+    };
+    let now = super::token::unix_now() as i64;
+    let checked = admin
+        .guard
+        .guard(attempt, now, async { check_token(req, admin) }, |refusal| {
+            refusal.status() == StatusCode::UNAUTHORIZED
+        })
+        .await;
+    match checked {
+        Ok(Ok(())) => None,
+        Ok(Err(refusal)) => Some(refusal),
+        Err(crate::oauth::brute_force::Refused::Blocked { retry_after_secs }) => {
+            let mut res = json_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                &format!(
+                    "too many failed admin authentications; retry after {retry_after_secs} seconds"
+                ),
+            );
+            if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Some(res)
+        }
+        Err(crate::oauth::brute_force::Refused::Store(e)) => Some(unavailable(e)),
+    }
+}
+
+/// Whether the request carries the admin token; the refusal otherwise.
+fn check_token(req: &HttpRequest, admin: &Admin) -> Result<(), HttpResponse> {
     let Some(expected) = &admin.token else {
-        return Some(json_error(
+        return Err(json_error(
             StatusCode::NOT_FOUND,
             "not_found",
             "the admin endpoints are off: set [admin] token_hash",
@@ -42,7 +85,7 @@ fn refused(req: &HttpRequest, admin: &Admin) -> Option<HttpResponse> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        Some(token) if expected.verify(token.as_bytes()) => None,
+        Some(token) if expected.verify(token.as_bytes()) => Ok(()),
         _ => {
             tracing::info!(reason = "admin_token", "admin request refused");
             let mut res = json_error(
@@ -54,7 +97,7 @@ fn refused(req: &HttpRequest, admin: &Admin) -> Option<HttpResponse> {
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer realm=\"ms-auth-server-admin\""),
             );
-            Some(res)
+            Err(res)
         }
     }
 }
@@ -87,7 +130,7 @@ pub async fn keys(
     admin: web::Data<Admin>,
     stores: web::Data<Stores>,
 ) -> HttpResponse {
-    if let Some(refusal) = refused(&req, &admin) {
+    if let Some(refusal) = refused(&req, &admin).await {
         return refusal;
     }
     match stores.keys.keys().await {
@@ -103,7 +146,7 @@ pub async fn rotate(
     admin: web::Data<Admin>,
     stores: web::Data<Stores>,
 ) -> HttpResponse {
-    if let Some(refusal) = refused(&req, &admin) {
+    if let Some(refusal) = refused(&req, &admin).await {
         return refusal;
     }
     if admin.keys_from_file {
@@ -128,7 +171,7 @@ pub async fn revoke(
     stores: web::Data<Stores>,
     server: web::Data<AuthorizationServer>,
 ) -> HttpResponse {
-    if let Some(refusal) = refused(&req, &admin) {
+    if let Some(refusal) = refused(&req, &admin).await {
         return refusal;
     }
     if admin.keys_from_file {

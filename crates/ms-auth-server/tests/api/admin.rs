@@ -197,3 +197,30 @@ async fn keys_from_a_file_neither_rotate_nor_revoke() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// F6: guessing the admin token is throttled like client secrets: past the failures a source
+/// may make, even the right token is refused with 429 until the window ends.
+#[tokio::test]
+async fn guessing_the_admin_token_is_throttled() {
+    let mut settings = with_admin();
+    settings.brute_force.max_failures_per_source = 3;
+    settings.brute_force.window_secs = 86_400;
+    let app = TestApp::spawn(settings).await;
+    for guess in ["a", "b", "c"] {
+        let res = call(&app, reqwest::Method::GET, "/admin/keys", Some(guess)).await;
+        assert_eq!(res.status(), 401, "{guess}");
+    }
+    let res = call(&app, reqwest::Method::GET, "/admin/keys", Some(ADMIN_TOKEN)).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "slow_down", "{body}");
+    // Client authentication keeps its own counters.
+    let auth = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
+    assert_eq!(
+        app.token_basic(&auth, "grant_type=client_credentials")
+            .await
+            .status(),
+        200
+    );
+}
