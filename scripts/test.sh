@@ -69,6 +69,9 @@ playground_walkthrough() {
   fi
   rm -rf "$logs"
 }
+# The playground's binaries are built first, so the wait for it below is for start-up alone.
+echo "==> cargo build (the playground's services)"
+cargo build --quiet --locked -p ms-auth-server -p customer-service -p country-service -p gateway
 playground_walkthrough "SQLite"
 # Cluster mode: PostgreSQL, Redis and two ms-auth-server replicas behind the gateway. The
 # operations page shows the single node's health checks, so it is left out here.

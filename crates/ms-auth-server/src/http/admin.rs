@@ -51,7 +51,7 @@ async fn refused(req: &HttpRequest, admin: &Admin) -> Option<HttpResponse> {
         .await;
     match checked {
         Ok(Ok(())) => None,
-        Ok(Err(refusal)) => Some(refusal),
+        Ok(Err(refusal)) => Some(*refusal),
         Err(crate::oauth::brute_force::Refused::Blocked { retry_after_secs }) => {
             let mut res = json_error(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -70,13 +70,13 @@ async fn refused(req: &HttpRequest, admin: &Admin) -> Option<HttpResponse> {
 }
 
 /// Whether the request carries the admin token; the refusal otherwise.
-fn check_token(req: &HttpRequest, admin: &Admin) -> Result<(), HttpResponse> {
+fn check_token(req: &HttpRequest, admin: &Admin) -> Result<(), Box<HttpResponse>> {
     let Some(expected) = &admin.token else {
-        return Err(json_error(
+        return Err(Box::new(json_error(
             StatusCode::NOT_FOUND,
             "not_found",
             "the admin endpoints are off: set [admin] token_hash",
-        ));
+        )));
     };
     let presented = req
         .headers()
@@ -97,7 +97,7 @@ fn check_token(req: &HttpRequest, admin: &Admin) -> Result<(), HttpResponse> {
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer realm=\"ms-auth-server-admin\""),
             );
-            Err(res)
+            Err(Box::new(res))
         }
     }
 }
