@@ -181,14 +181,26 @@ impl VerifierSettings {
         Duration::from_secs(self.min_refetch_interval_secs.max(1))
     }
 
-    /// RFC 9728 §3: where this resource's metadata is published.
+    /// RFC 9728 §3.1: where clients look for this resource's metadata — the well-known path
+    /// inserted between the resource identifier's host and its path
+    /// (`https://api.example/customers` → `https://api.example/.well-known/oauth-protected-resource/customers`).
+    /// The gateway routes that form to the service, which also serves the appended one.
     pub fn resource_metadata_url(&self) -> Option<String> {
-        self.resource.as_ref().map(|r| {
-            format!(
-                "{}/.well-known/oauth-protected-resource",
-                r.trim_end_matches('/')
-            )
-        })
+        self.resource.as_deref().map(metadata_url)
+    }
+}
+
+fn metadata_url(resource: &str) -> String {
+    const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
+    let resource = resource.trim_end_matches('/');
+    // scheme://authority, then the path (no query or fragment in a resource identifier).
+    let after_scheme = resource.find("://").map_or(0, |i| i + 3);
+    match resource[after_scheme..].find('/') {
+        Some(i) => {
+            let (origin, path) = resource.split_at(after_scheme + i);
+            format!("{origin}{WELL_KNOWN}{path}")
+        }
+        None => format!("{resource}{WELL_KNOWN}"),
     }
 }
 
@@ -276,5 +288,23 @@ mod tests {
             Err("`auth.min_refetch_interval_secs`: must be at least 1".to_owned())
         );
         assert_eq!(settings.min_refetch_interval(), Duration::from_secs(1));
+    }
+
+    /// RFC 9728 §3.1's own example: `https://resource.example.com/resource1` →
+    /// `https://resource.example.com/.well-known/oauth-protected-resource/resource1`.
+    #[test]
+    fn the_metadata_url_inserts_the_well_known_path() {
+        assert_eq!(
+            metadata_url("https://resource.example.com/resource1"),
+            "https://resource.example.com/.well-known/oauth-protected-resource/resource1"
+        );
+        assert_eq!(
+            metadata_url("http://localhost:8085/customer-service/"),
+            "http://localhost:8085/.well-known/oauth-protected-resource/customer-service"
+        );
+        assert_eq!(
+            metadata_url("https://api.example.com"),
+            "https://api.example.com/.well-known/oauth-protected-resource"
+        );
     }
 }

@@ -31,7 +31,7 @@ async fn missing_scope_is_403_insufficient_scope() {
     assert_eq!(res.status(), 403);
     assert_eq!(
         res.headers()["www-authenticate"],
-        "Bearer realm=\"test-resource\", error=\"insufficient_scope\", scope=\"customer.write\", resource_metadata=\"http://localhost:8085/customer-service/.well-known/oauth-protected-resource\""
+        "Bearer realm=\"test-resource\", error=\"insufficient_scope\", scope=\"customer.write\", resource_metadata=\"http://localhost:8085/.well-known/oauth-protected-resource/customer-service\""
     );
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(
@@ -52,7 +52,7 @@ async fn no_token_is_401_with_a_bare_challenge() {
         assert_eq!(status, 401);
         assert_eq!(
             challenge,
-            "Bearer realm=\"test-resource\", resource_metadata=\"http://localhost:8085/customer-service/.well-known/oauth-protected-resource\""
+            "Bearer realm=\"test-resource\", resource_metadata=\"http://localhost:8085/.well-known/oauth-protected-resource/customer-service\""
         );
         assert!(!challenge.contains("error="));
         assert_eq!(body["error"], "unauthorized");

@@ -29,7 +29,7 @@ async fn every_route_needs_country_read() {
         assert_eq!(r.status, 401);
         assert_eq!(
             r.challenge(),
-            "Bearer realm=\"country-service\", resource_metadata=\"http://localhost:8085/country-service/.well-known/oauth-protected-resource\""
+            "Bearer realm=\"country-service\", resource_metadata=\"http://localhost:8085/.well-known/oauth-protected-resource/country-service\""
         );
         let r = s.send(Method::GET, path, Some("not.a.token"), None).await;
         assert_eq!(r.status, 401);

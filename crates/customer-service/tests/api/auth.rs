@@ -73,7 +73,7 @@ async fn each_endpoint_needs_its_scope() {
         assert_eq!(none.status, 401, "{method} {path}");
         assert_eq!(
             none.challenge(),
-            "Bearer realm=\"customer-service\", resource_metadata=\"http://localhost:8085/customer-service/.well-known/oauth-protected-resource\""
+            "Bearer realm=\"customer-service\", resource_metadata=\"http://localhost:8085/.well-known/oauth-protected-resource/customer-service\""
         );
     }
 }
