@@ -3,6 +3,7 @@
 
 mod admin;
 mod cli;
+mod client_cache;
 mod docs_curl;
 mod health;
 mod helpers;
