@@ -2,9 +2,15 @@
 //! through any replica is published ([`Notice::ClientChanged`]) and every replica drops its
 //! copy at once; while notices cannot be trusted to arrive (Redis unreachable, a listener
 //! that lagged) the cache is bypassed, so a stale registration is never served.
+//!
+//! Ids the store does not know are remembered too, under the same rules, so a flood of
+//! requests naming one unknown `client_id` costs one store round trip per TTL, not one each
+//! (review F11). They are kept apart from the known clients, by SHA-256 (a fixed size
+//! whatever the id's length), at most a bounded number, the oldest evicted first: random ids
+//! neither grow memory nor push a known client out.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     sync::{
         Arc, RwLock, Weak,
         atomic::{AtomicU64, Ordering},
@@ -12,6 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use aws_lc_rs::digest::{SHA256, digest};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{
@@ -20,22 +27,92 @@ use super::{
 };
 use crate::oauth::client::Client;
 
-/// Each entry with when it was read and under which subscription.
-type Entries = RwLock<HashMap<String, (Arc<Client>, Instant, u64)>>;
+/// How many unknown ids each replica remembers at most (under 200 bytes each, whatever the
+/// id's length).
+pub const UNKNOWN_CAPACITY: usize = 10_000;
+
+#[derive(Default)]
+struct Entries {
+    /// Each known client with when it was read and under which subscription.
+    known: HashMap<String, (Arc<Client>, Instant, u64)>,
+    unknown: Unknown,
+}
+
+type IdHash = [u8; 32];
+
+fn id_hash(client_id: &str) -> IdHash {
+    let mut out = [0; 32];
+    out.copy_from_slice(digest(&SHA256, client_id.as_bytes()).as_ref());
+    out
+}
+
+/// Unknown ids with when they were read, under which subscription and in which insertion
+/// (`order` may also hold insertions since replaced or dropped: those are skipped).
+#[derive(Default)]
+struct Unknown {
+    entries: HashMap<IdHash, (Instant, u64, u64)>,
+    order: VecDeque<(IdHash, u64)>,
+    inserted: u64,
+}
+
+impl Unknown {
+    fn get(&self, id: &IdHash) -> Option<(Instant, u64)> {
+        self.entries.get(id).map(|(at, sub, _)| (*at, *sub))
+    }
+
+    /// Every entry has the same TTL, so the oldest insertion is the first to expire: it is the
+    /// one evicted.
+    fn insert(&mut self, id: IdHash, at: Instant, subscription: u64, capacity: usize) {
+        self.inserted += 1;
+        self.entries.insert(id, (at, subscription, self.inserted));
+        self.order.push_back((id, self.inserted));
+        while self.entries.len() > capacity {
+            let Some((old, n)) = self.order.pop_front() else {
+                break;
+            };
+            if self.entries.get(&old).is_some_and(|(_, _, m)| *m == n) {
+                self.entries.remove(&old);
+            }
+        }
+        // Replaced and dropped insertions stay in `order` until passed; bound them too.
+        if self.order.len() > 2 * capacity.max(1) {
+            let entries = &self.entries;
+            self.order
+                .retain(|(id, n)| entries.get(id).is_some_and(|(_, _, m)| m == n));
+        }
+    }
+
+    fn remove(&mut self, id: &IdHash) {
+        self.entries.remove(id);
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.order.clear();
+    }
+}
+
+/// What the cache may answer for an id.
+enum Cached {
+    Known(Arc<Client>),
+    Unknown,
+}
 
 pub struct CachedClientStore<S> {
     inner: S,
     hot: Hot,
-    entries: Arc<Entries>,
+    entries: Arc<RwLock<Entries>>,
     /// Notices handled so far: a read that saw it change while in flight is not cached.
     generation: Arc<AtomicU64>,
     ttl: Duration,
+    unknown_capacity: usize,
 }
 
 impl<S: ClientStore> CachedClientStore<S> {
-    /// Caches for at most `ttl`, and starts dropping entries on notices.
-    pub fn new(inner: S, hot: Hot, ttl: Duration) -> Self {
-        let entries: Arc<Entries> = Arc::default();
+    /// Caches for at most `ttl`, at most `unknown_capacity` unknown ids, and starts dropping
+    /// entries on notices.
+    pub fn new(inner: S, hot: Hot, ttl: Duration, unknown_capacity: usize) -> Self {
+        let entries: Arc<RwLock<Entries>> = Arc::default();
         let generation = Arc::new(AtomicU64::new(0));
         let (weak, seen) = (Arc::downgrade(&entries), Arc::clone(&generation));
         let mut notices = hot.subscribe();
@@ -48,11 +125,17 @@ impl<S: ClientStore> CachedClientStore<S> {
                 seen.fetch_add(1, Ordering::SeqCst);
                 let Ok(mut map) = entries.write() else { return };
                 match notice {
+                    // Changed or created: either way, neither copy holds.
                     Ok(Notice::ClientChanged { client_id }) => {
-                        map.remove(&client_id);
+                        map.known.remove(&client_id);
+                        map.unknown.remove(&id_hash(&client_id));
                     }
                     Ok(Notice::KeysChanged) => {}
-                    Err(RecvError::Lagged(_)) => map.clear(),
+                    // Some change went unheard: anything may be stale.
+                    Err(RecvError::Lagged(_)) => {
+                        map.known.clear();
+                        map.unknown.clear();
+                    }
                     Err(RecvError::Closed) => return,
                 }
             }
@@ -63,38 +146,64 @@ impl<S: ClientStore> CachedClientStore<S> {
             entries,
             generation,
             ttl,
+            unknown_capacity,
         }
     }
 
-    fn cached(&self, client_id: &str) -> Option<Arc<Client>> {
+    /// How many unknown ids are remembered now.
+    pub fn unknown_cached(&self) -> usize {
+        self.entries.read().map_or(0, |m| m.unknown.entries.len())
+    }
+
+    fn cached(&self, client_id: &str) -> Option<Cached> {
         // Notices may be missed meanwhile: trust nothing.
         let subscription = self.hot.listening()?;
+        let fresh = |at: Instant, sub: u64| sub == subscription && at.elapsed() < self.ttl;
         let map = self.entries.read().ok()?;
-        map.get(client_id)
-            .filter(|(_, at, sub)| *sub == subscription && at.elapsed() < self.ttl)
-            .map(|(c, _, _)| Arc::clone(c))
+        if let Some((client, at, sub)) = map.known.get(client_id)
+            && fresh(*at, *sub)
+        {
+            return Some(Cached::Known(Arc::clone(client)));
+        }
+        let (at, sub) = map.unknown.get(&id_hash(client_id))?;
+        fresh(at, sub).then_some(Cached::Unknown)
     }
 }
 
 #[async_trait::async_trait]
 impl<S: ClientStore> ClientStore for CachedClientStore<S> {
     async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
-        if let Some(hit) = self.cached(client_id) {
-            return Ok(Some(hit));
+        match self.cached(client_id) {
+            Some(Cached::Known(hit)) => return Ok(Some(hit)),
+            Some(Cached::Unknown) => return Ok(None),
+            None => {}
         }
         let before = (self.hot.listening(), self.generation.load(Ordering::SeqCst));
         let found = self.inner.client(client_id).await?;
         let after = (self.hot.listening(), self.generation.load(Ordering::SeqCst));
-        // Only what was read while notices flowed, with none arriving meanwhile, may be kept;
-        // unknown ids are never cached, so a client registered elsewhere works here at once.
-        if let (Some(client), (Some(subscription), _)) = (&found, before)
+        // Only what was read while notices flowed, with none arriving meanwhile, may be kept:
+        // a client created elsewhere after this read is announced, and its notice drops the
+        // unknown entry, so it works here at once.
+        if let (Some(subscription), _) = before
             && before == after
             && let Ok(mut map) = self.entries.write()
         {
-            map.insert(
-                client_id.to_owned(),
-                (Arc::clone(client), Instant::now(), subscription),
-            );
+            let now = Instant::now();
+            match &found {
+                Some(client) => {
+                    map.unknown.remove(&id_hash(client_id));
+                    map.known.insert(
+                        client_id.to_owned(),
+                        (Arc::clone(client), now, subscription),
+                    );
+                }
+                None => {
+                    map.known.remove(client_id);
+                    let capacity = self.unknown_capacity;
+                    map.unknown
+                        .insert(id_hash(client_id), now, subscription, capacity);
+                }
+            }
         }
         Ok(found)
     }
@@ -106,7 +215,8 @@ impl<S: ClientStore> ClientStore for CachedClientStore<S> {
     async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
         self.inner.upsert(client).await?;
         if let Ok(mut map) = self.entries.write() {
-            map.remove(client.id.as_str());
+            map.known.remove(client.id.as_str());
+            map.unknown.remove(&id_hash(client.id.as_str()));
         }
         // Stored already: if the notice cannot go out, the others' copies expire with the TTL
         // or are dropped when their listener reconnects.

@@ -14,6 +14,7 @@ mod sql_grants;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
+pub use client_cache::{CachedClientStore, UNKNOWN_CAPACITY};
 pub use grants::{AuditLog, GrantStore};
 pub use hot::{HotState, MemoryHot, Notice};
 pub use memory::{MemoryClientStore, MemoryGrantStore, MemoryKeyStore};
@@ -207,6 +208,7 @@ impl Stores {
             Bounded(Arc::clone(&sql), limit),
             Arc::clone(&hot),
             Duration::from_secs(store.client_cache_secs),
+            UNKNOWN_CAPACITY,
         );
         Ok(Self {
             clients: Arc::new(MeasuredClientStore(cached)),

@@ -24,8 +24,9 @@ pub struct StoreSettings {
     /// 32 bytes, base64: seals the signing keys at rest. Required by the SQL stores.
     pub encryption_key: Option<EncryptionKey>,
     pub max_connections: u32,
-    /// How long a replica may serve a client's registration from its cache (changes made
-    /// through any replica drop the copies at once; this bounds what nothing else would).
+    /// How long a replica may serve a client's registration, or the store's answer that an
+    /// id is unknown, from its cache (changes made through any replica drop the copies at
+    /// once; this bounds what nothing else would).
     pub client_cache_secs: u64,
     /// How long a request waits for a connection before the store counts as unavailable.
     pub connect_timeout_ms: u64,

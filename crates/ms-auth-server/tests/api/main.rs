@@ -4,6 +4,7 @@
 mod admin;
 mod brute_force;
 mod cli;
+mod client_cache;
 mod docs_curl;
 mod health;
 mod helpers;

@@ -337,7 +337,7 @@ async fn audit_entries_are_kept_in_order(backend: Backend) {
     assert_eq!(recent[0].subject, None);
 }
 
-fn client(id: &str, secret: &str, scopes: &str) -> Client {
+pub fn client(id: &str, secret: &str, scopes: &str) -> Client {
     Client {
         id: ClientId::new(id),
         secret: SecretHash::generate(&ClientSecret::new(secret)).unwrap(),
@@ -578,7 +578,20 @@ async fn restart_keeps_clients_and_keys(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_share_keys_and_clients_over_postgres() {
     let at = location(Backend::Postgres).await;
-    let (a, b) = tokio::join!(Replica::start(&at.settings), Replica::start(&at.settings));
+    // Replicas sharing a store share hot state too (`cluster.replicated` demands it): its
+    // notices are how a replica that has just answered "unknown client" learns of a new one.
+    let redis = crate::servers::RedisServer::start();
+    let redis_settings = ms_auth_server::store::RedisSettings {
+        url: Some(redis.url()),
+        ..Default::default()
+    };
+    let mut settings = playground_settings();
+    settings.store = at.settings.clone();
+    settings.redis = redis_settings.clone();
+    let (a, b) = tokio::join!(
+        Replica::start_with(settings.clone()),
+        Replica::start_with(settings)
+    );
     let token = access_token(&a).await;
     let jwks_b = b.jwks().await;
     assert_eq!(a.jwks().await, jwks_b);
@@ -587,14 +600,28 @@ async fn two_replicas_share_keys_and_clients_over_postgres() {
         Some(kid_of(&token).as_str())
     );
     // A client created through one replica's store works at the other at once.
-    let stores = open(&at.settings).await.unwrap();
+    let stores = Stores::open(&at.settings, &redis_settings).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while stores.hot.listening().is_none() {
+        assert!(std::time::Instant::now() < deadline, "never subscribed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(b.token("late-client:late-secret").await.status(), 401);
     let mut late = client("late-client", "late-secret", "country.read");
     late.audience.clear();
     late.default_scopes = Some(late.scopes.clone());
     stores.clients.upsert(&late).await.unwrap();
-    assert_eq!(b.token("late-client:late-secret").await.status(), 200);
-    assert_eq!(a.token("late-client:late-secret").await.status(), 200);
+    // The notice crosses Redis in milliseconds.
+    let deadline = std::time::Instant::now() + Duration::from_millis(500);
+    for replica in [&b, &a] {
+        while replica.token("late-client:late-secret").await.status() != 200 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the new client is refused"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
     a.stop().await;
     b.stop().await;
 }
