@@ -79,6 +79,9 @@ playground_walkthrough "cluster" PLAYGROUND_CLUSTER=1 -- \
   docs/playground.md docs/client-secret-post.md docs/client-secret-basic.md docs/resource-services.md \
   docs/revocation-introspection.md
 
+# F4: a service nobody scrapes keeps flat memory (200,000 requests, no /metrics read).
+scripts/check-metrics-memory.sh
+
 # A real PostgreSQL for the storage tests: a throwaway cluster on a free loopback port, unless
 # TEST_POSTGRES_URL names a server already. initdb refuses to run as root, so as root the
 # cluster is made and run by the `postgres` user.
