@@ -54,9 +54,8 @@ impl App {
         let management = service_kit::management::Management::start(
             &settings.management,
             settings.server.port,
-            service_kit::management::Readiness::new(move || {
-                let has_keys = probed.verifier().has_keys();
-                async move { vec![("keys", has_keys)] }
+            service_kit::management::Readiness::from_check("keys", move || {
+                probed.verifier().has_keys()
             }),
         )?;
         let (listener, port) =

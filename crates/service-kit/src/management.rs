@@ -79,6 +79,17 @@ impl Readiness {
         }
     }
 
+    /// Ready while `check` says so, reported as the check `name`.
+    pub fn from_check(
+        name: &'static str,
+        check: impl Fn() -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Self::new(move || {
+            let up = check();
+            async move { vec![(name, up)] }
+        })
+    }
+
     /// Always ready while the process answers (a stateless service).
     pub fn always() -> Self {
         Self::new(|| async { Vec::new() })
