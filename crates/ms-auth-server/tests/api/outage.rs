@@ -56,8 +56,17 @@ async fn postgres_killed_mid_run_then_restarted() {
         .await
         .unwrap();
     assert_eq!(health["checks"]["store"], "DOWN", "{health}");
-    // What needs no store goes on: the published keys.
+    // What needs no store goes on: the published keys, and the metadata (F11: built once from
+    // the configuration, it reads no store, so a flood of metadata requests costs no
+    // connection).
     assert_eq!(replica.jwks().await, jwks);
+    let metadata = reqwest::get(format!(
+        "{}/.well-known/oauth-authorization-server",
+        replica.base
+    ))
+    .await
+    .unwrap();
+    assert_eq!(metadata.status(), 200);
 
     pg.resume();
     let deadline = Instant::now() + Duration::from_secs(20);
