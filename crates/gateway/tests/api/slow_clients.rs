@@ -14,10 +14,21 @@ use crate::helpers::*;
 /// A POST to `/svc/echo` declaring `len` body bytes, sending `first` at once and then a byte
 /// every `every`: the status it got and when.
 async fn trickle(port: u16, len: usize, first: usize, every: Duration) -> (u16, Duration) {
+    trickle_to(port, "/svc/echo", len, first, every).await
+}
+
+/// As [`trickle`], to `path`.
+async fn trickle_to(
+    port: u16,
+    path: &str,
+    len: usize,
+    first: usize,
+    every: Duration,
+) -> (u16, Duration) {
     let started = Instant::now();
     let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let (mut read, mut write) = stream.into_split();
-    let head = format!("POST /svc/echo HTTP/1.1\r\nHost: x\r\nContent-Length: {len}\r\n\r\n");
+    let head = format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len}\r\n\r\n");
     write.write_all(head.as_bytes()).await.unwrap();
     write.write_all(&vec![b'a'; first]).await.unwrap();
     let writer = tokio::spawn(async move {
@@ -103,6 +114,90 @@ async fn six_hundred_trickling_uploads_starve_no_one() {
     );
     assert_eq!(up.connections.load(std::sync::atomic::Ordering::SeqCst), 1);
     assert_eq!(up.hits(), 20, "no trickling body reached the upstream");
+}
+
+/// F5 with the real services: 600 connections trickling token-request bodies through the
+/// gateway, while a token request and a country GET through it still answer within a second.
+#[actix_web::test]
+async fn six_hundred_trickles_leave_the_real_services_answering() {
+    use crate::procs::{Proc, free_port, playground_config, wait_ok};
+    let (auth, country, gw) = (free_port(), free_port(), free_port());
+    let dir = std::env::temp_dir().join(format!("slow-real-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ports = [
+        ("9000", auth.to_string()),
+        ("8082", country.to_string()),
+        ("8085", gw.to_string()),
+    ];
+    let env = [
+        ("MS_AUTH_SERVER__STORE__URL", "memory"),
+        ("GATEWAY__SERVER__BODY_TIMEOUT_MS", "3000"),
+    ];
+    let mut procs: Vec<Proc> = ["ms-auth-server", "country-service", "gateway"]
+        .into_iter()
+        .map(|name| {
+            let config = playground_config(&dir, &format!("{name}.toml"), &ports);
+            Proc::start(name, &config, &env, &dir)
+        })
+        .collect();
+    let http = reqwest::Client::new();
+    for p in &procs {
+        wait_ok(&http, &p.management_url("/health/ready")).await;
+    }
+    let base = format!("http://127.0.0.1:{gw}");
+    let trickles: Vec<_> = (0..600)
+        .map(|_| {
+            tokio::spawn(trickle_to(
+                gw,
+                "/ms-auth-server/oauth2/token",
+                16_000,
+                0,
+                Duration::from_millis(300),
+            ))
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (mut tokens, mut gets) = (Vec::new(), Vec::new());
+    for _ in 0..10 {
+        let t = Instant::now();
+        let res = http
+            .post(format!("{base}/ms-auth-server/oauth2/token"))
+            .basic_auth("service-client-jwt", Some("service-client-jwt-secret"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "country.read"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.unwrap();
+        tokens.push(t.elapsed());
+        let token = body["access_token"].as_str().unwrap().to_owned();
+        let t = Instant::now();
+        let res = http
+            .get(format!("{base}/country-service/countries/DE"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        gets.push(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let worst_token = summary("token request, during 600 trickles (real services)", tokens);
+    let worst_get = summary("country GET, during 600 trickles (real services)", gets);
+    let mut outcomes = Vec::new();
+    for t in trickles {
+        outcomes.push(t.await.unwrap().0);
+    }
+    for p in &mut procs {
+        p.stop().await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(worst_token < Duration::from_secs(1), "{worst_token:?}");
+    assert!(worst_get < Duration::from_secs(1), "{worst_get:?}");
+    assert!(outcomes.iter().all(|s| *s == 408), "{:?}", &outcomes[..5]);
 }
 
 #[tokio::test]
