@@ -135,7 +135,10 @@ pub(super) async fn authenticated_token_param(
 ) -> Result<(Arc<Client>, Params, String), HttpResponse> {
     let form = FormRequest::read(req, payload, settings.max_body_bytes).await?;
     let (caller, params) = server
-        .authenticate_caller(form.input(req, &settings.trusted_proxies))
+        .authenticate_caller(
+            form.input(req, &settings.trusted_proxies),
+            super::token::unix_now(),
+        )
         .await
         .map_err(|e| endpoint_error(&e, endpoint))?;
     let token = params.get("token").map(str::to_owned).ok_or_else(|| {

@@ -114,11 +114,14 @@ impl Guard {
         let client = attempt
             .client_id
             .map(|id| {
+                use std::fmt::Write;
                 let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, id.as_bytes());
                 digest.as_ref()[..16]
                     .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>()
+                    .fold(String::with_capacity(32), |mut hex, b| {
+                        let _ = write!(hex, "{b:02x}");
+                        hex
+                    })
             })
             .unwrap_or_default();
         (

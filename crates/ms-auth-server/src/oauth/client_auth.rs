@@ -14,7 +14,7 @@ use super::{
 use crate::store::{ClientStore, StoreError};
 
 /// Credentials a request presents, before they are checked.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PresentedCredentials {
     pub method: AuthMethod,
     pub client_id: String,

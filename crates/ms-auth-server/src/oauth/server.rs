@@ -119,9 +119,10 @@ impl AuthorizationServer {
     pub async fn authenticate_caller(
         &self,
         input: TokenEndpointInput<'_>,
+        now: u64,
     ) -> Result<(Arc<Client>, Params), TokenEndpointError> {
         let params = Params::from_query_and_body(input.query, input.body)?;
-        let client = self.authenticate_client(&input, &params).await?;
+        let client = self.authenticate_client(&input, &params, now).await?;
         Ok((client, params))
     }
 
@@ -159,19 +160,21 @@ impl AuthorizationServer {
         &self,
         input: &TokenEndpointInput<'_>,
         params: &Params,
+        now: u64,
     ) -> Result<Arc<Client>, TokenEndpointError> {
         let presented = client_auth::extract(input.authorization, params)?;
+        // The id only: the secret is not copied.
+        let client_id = presented.as_ref().map(|p| p.client_id.clone());
         let attempt = Attempt {
             source: input.source,
-            client_id: presented.as_ref().map(|p| p.client_id.as_str()),
+            client_id: client_id.as_deref(),
         };
-        let now = unix_now();
         let outcome = self
             .client_guard
             .guard(
                 attempt,
-                now,
-                client_auth::authenticate(self.clients.as_ref(), presented.clone()),
+                now as i64,
+                client_auth::authenticate(self.clients.as_ref(), presented),
                 |e| matches!(e, AuthenticateError::Rejected(_)),
             )
             .await?;
@@ -186,7 +189,7 @@ impl AuthorizationServer {
     ) -> Result<Issued, TokenEndpointError> {
         let params = Params::from_query_and_body(input.query, input.body)?;
         let request = TokenRequest::parse(&params)?;
-        let client = self.authenticate_client(&input, &params).await?;
+        let client = self.authenticate_client(&input, &params, now).await?;
         let grant_type = request.grant_type();
         if !client.may_use_grant(grant_type) {
             return Err(OAuthError::new(
@@ -205,11 +208,4 @@ impl AuthorizationServer {
             grant_type: grant_type.as_str(),
         })
     }
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
