@@ -12,7 +12,7 @@ use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPubli
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
-use ms_auth_server::oauth::keys::{SigningAlgorithm, SigningKey};
+use ms_auth_server::keys::{SigningAlgorithm, SigningKey};
 use serde_json::json;
 
 fn bench(c: &mut Criterion) {
@@ -26,7 +26,9 @@ fn bench(c: &mut Criterion) {
         "nbf": now, "iat": now, "exp": now + 14400, "client_id": "service-client-jwt",
         "scope": ["customer.read", "customer.write", "country.read"], "jti": "8621ac5e-b6a3-493c-b225-9b35dd48fa15",
     });
-    let token = key.sign_access_token(&claims).unwrap();
+    let token = key
+        .sign(ms_auth_server::keys::Typ::AccessToken, &claims)
+        .unwrap();
     let jwks = JwkSet {
         keys: vec![key.jwk().clone()],
     };

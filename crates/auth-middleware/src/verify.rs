@@ -179,7 +179,7 @@ mod tests {
         AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, OctetKeyPairParameters,
         OctetKeyPairType,
     };
-    use ms_auth_server::oauth::keys::{SigningAlgorithm, SigningKey};
+    use ms_auth_server::keys::{SigningAlgorithm, SigningKey};
     use serde_json::json;
 
     const NOW: u64 = 1_800_000_000;
@@ -219,7 +219,10 @@ mod tests {
     #[test]
     fn the_audience_must_name_this_resource() {
         let (key, keys) = rsa();
-        let sign = |claims: &Value| key.sign_access_token(claims).unwrap();
+        let sign = |claims: &Value| {
+            key.sign(ms_auth_server::keys::Typ::AccessToken, claims)
+                .unwrap()
+        };
         assert!(verify(&settings(), &keys, &sign(&claims(json!({}))), NOW).is_ok());
         let many = claims(json!({ "aud": ["https://other.example", "https://rs.example"] }));
         assert!(verify(&settings(), &keys, &sign(&many), NOW).is_ok());
@@ -264,7 +267,8 @@ mod tests {
             verify(
                 &settings(),
                 &keys,
-                &key.sign_access_token(&claims(c)).unwrap(),
+                &key.sign(ms_auth_server::keys::Typ::AccessToken, &claims(c))
+                    .unwrap(),
                 NOW,
             )
         };
@@ -312,7 +316,9 @@ mod tests {
         let keys = KeySet::from_jwks(&JwkSet {
             keys: vec![key.jwk().clone()],
         });
-        let token = key.sign_access_token(&claims(json!({}))).unwrap();
+        let token = key
+            .sign(ms_auth_server::keys::Typ::AccessToken, &claims(json!({})))
+            .unwrap();
         assert_eq!(
             verify(&settings(), &keys, &token, NOW).unwrap().scopes,
             ["a", "b"]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use criterion::{Criterion, criterion_group, criterion_main};
-use ms_auth_server::{AppState, Settings, oauth::keys::SigningAlgorithm};
+use ms_auth_server::{AppState, Settings, keys::SigningAlgorithm};
 
 fn playground(alg: SigningAlgorithm) -> Settings {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -47,7 +47,7 @@ fn issuance(c: &mut Criterion) {
         let json: serde_json::Value = serde_json::from_slice(&sample).unwrap();
         let sample = json["access_token"].as_str().unwrap().to_owned();
         let signing_input = sample.rsplit_once('.').unwrap().0.as_bytes().to_vec();
-        let keys = state.server.keys.current();
+        let keys = state.server.issuer.keys.current();
         let key = keys.active();
 
         let mut group = c.benchmark_group(format!("token_issuance_{name}"));

@@ -7,11 +7,9 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     app::App,
-    key_lifecycle,
-    oauth::{
-        keys::{SigningAlgorithm, SigningKey},
-        secret::{ClientSecret, SecretHash},
-    },
+    keys::{SigningAlgorithm, SigningKey},
+    oauth::secret::{ClientSecret, SecretHash},
+    ops::{Actor, Ops},
     settings::{CONFIG_FILE_ENV, Settings},
     store::{SqlStore, Stores},
 };
@@ -168,10 +166,17 @@ fn keys(config: Option<PathBuf>, action: KeysAction) -> ExitCode {
         let stores = Stores::open(&settings.store, &settings.redis)
             .await
             .map_err(|e| e.to_string())?;
+        let ops = Ops::new(
+            stores,
+            settings.keys.lifecycle(),
+            settings.keys.private_key_file.is_some(),
+        );
+        let now = crate::clock::Clock::system().now();
         match &action {
             KeysAction::List => {}
             KeysAction::Rotate => {
-                let next = key_lifecycle::rotate(&stores, &settings.keys.lifecycle())
+                let next = ops
+                    .rotate_key(&Actor::Cli, now)
                     .await
                     .map_err(|e| e.to_string())?;
                 println!(
@@ -182,7 +187,8 @@ fn keys(config: Option<PathBuf>, action: KeysAction) -> ExitCode {
                 );
             }
             KeysAction::Revoke { kid } => {
-                let done = key_lifecycle::revoke(&stores, &settings.keys.lifecycle(), kid)
+                let done = ops
+                    .revoke_key(&Actor::Cli, kid, now)
                     .await
                     .map_err(|e| e.to_string())?;
                 match (&done.activated, done.already) {
@@ -195,7 +201,7 @@ fn keys(config: Option<PathBuf>, action: KeysAction) -> ExitCode {
                 }
             }
         }
-        for k in stores.keys.keys().await.map_err(|e| e.to_string())? {
+        for k in ops.list_keys().await.map_err(|e| e.to_string())? {
             println!(
                 "{}  {:<5}  {:<7}  created {}{}{}",
                 k.kid,

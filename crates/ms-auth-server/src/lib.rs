@@ -4,12 +4,16 @@
 //! traits and backends, `app` wires them together.
 
 pub mod app;
+pub mod audit;
 pub mod cli;
+pub mod clock;
 pub mod http;
-pub mod key_lifecycle;
+pub mod keys;
 pub mod oauth;
+pub mod ops;
 pub mod settings;
 pub mod store;
+pub mod tasks;
 
 pub use app::{App, AppState, BuildError};
 pub use settings::Settings;

@@ -12,13 +12,13 @@ use serde::Deserialize;
 use service_kit::config::LoadError;
 use telemetry::{LogSettings, TraceSettings};
 
+use crate::keys::SigningAlgorithm;
 use crate::oauth::{
+    access_token::ScopeClaimFormat,
     client::{AuthMethod, Client, ClientId, ClientOrigin, GrantType},
-    keys::SigningAlgorithm,
     resources::{ScopeDefinition, ScopeRegistry},
     scope::ScopeSet,
     secret::{ClientSecret, SecretHash},
-    token::ScopeClaimFormat,
 };
 use crate::store::{RedisSettings, StoreSettings};
 
@@ -199,12 +199,13 @@ impl Default for KeySettings {
 }
 
 impl KeySettings {
-    pub fn lifecycle(&self) -> crate::key_lifecycle::Lifecycle {
-        crate::key_lifecycle::Lifecycle {
+    pub fn lifecycle(&self) -> crate::keys::lifecycle::Lifecycle {
+        crate::keys::lifecycle::Lifecycle {
             algorithm: self.algorithm,
             jwks_max_age_secs: self.jwks_max_age_secs,
             poll: Duration::from_secs(self.poll_secs.max(1)),
             rotate_after_secs: self.rotate_after_secs,
+            retire_for: Duration::from_secs(MAX_ACCESS_TOKEN_TTL_SECS + 60),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use aws_lc_rs::hmac;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use ms_auth_server::oauth::keys::{SigningAlgorithm, SigningKey};
+use ms_auth_server::keys::{SigningAlgorithm, SigningKey};
 use serde_json::json;
 
 use crate::helpers::*;

@@ -17,7 +17,7 @@ use auth_middleware::{
     require_scope,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use ms_auth_server::oauth::keys::{SigningAlgorithm, SigningKey};
+use ms_auth_server::keys::{SigningAlgorithm, SigningKey};
 use serde_json::{Value, json};
 
 pub const ISSUER: &str = "http://localhost:8085/ms-auth-server";
@@ -136,7 +136,9 @@ impl AuthServer {
 
     /// A token with `claims` (merged over good defaults), signed by the server's own key.
     pub fn sign(&self, claims: Value) -> String {
-        self.key.sign_access_token(&good_claims(claims)).unwrap()
+        self.key
+            .sign(ms_auth_server::keys::Typ::AccessToken, &good_claims(claims))
+            .unwrap()
     }
 }
 

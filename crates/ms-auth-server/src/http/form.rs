@@ -1,26 +1,69 @@
 //! The request of the token, introspection and revocation endpoints: a form body of bounded
-//! size (RFC 6749 §3.2), and what the protocol core needs of the HTTP request.
+//! size (RFC 6749 §3.2), and what the protocol core needs of the HTTP request. Reading it fails
+//! with a [`BodyError`], which each surface answers in its own way (OAuth JSON here; a page for
+//! browsers).
+
+use std::sync::Arc;
 
 use actix_web::{
-    HttpRequest, HttpResponse,
+    HttpRequest, HttpResponse, ResponseError,
     http::{StatusCode, header},
     web,
 };
 use futures_util::StreamExt;
 
-use std::sync::Arc;
-
 use super::{
     HttpSettings,
     error::{oauth_error_response, oauth_error_with_status},
-    respond::endpoint_error,
 };
-use crate::oauth::{
-    client::Client,
-    error::OAuthError,
-    params::Params,
-    server::{AuthorizationServer, TokenEndpointInput},
+use crate::{
+    clock::UnixTime,
+    oauth::{
+        client::Client,
+        error::{EndpointError, OAuthError},
+        params::Params,
+        server::{AuthorizationServer, ClientRequest},
+    },
 };
+
+/// Why a request body could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("request body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// The body did not arrive at the minimum rate (F5).
+    #[error("{}", service_kit::body::SLOW_BODY)]
+    Slow,
+    #[error("unreadable request body")]
+    Unreadable,
+    #[error("Content-Type must be application/x-www-form-urlencoded")]
+    NotAForm,
+    #[error("more than one Authorization header")]
+    TwoAuthorizations,
+}
+
+/// Machines get RFC 6749 §5.2 JSON, with the transport's status where there is one.
+impl ResponseError for BodyError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Slow => StatusCode::REQUEST_TIMEOUT,
+            Self::Unreadable | Self::NotAForm | Self::TwoAuthorizations => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let error = OAuthError::invalid_request(self.to_string());
+        match self {
+            Self::TooLarge { .. } | Self::Slow => {
+                oauth_error_with_status(self.status_code(), &error)
+            }
+            Self::Unreadable | Self::NotAForm | Self::TwoAuthorizations => {
+                oauth_error_response(&error)
+            }
+        }
+    }
+}
 
 /// What the protocol core needs of a token, introspection or revocation request.
 pub(super) struct FormRequest {
@@ -29,19 +72,17 @@ pub(super) struct FormRequest {
 }
 
 impl FormRequest {
-    /// Reads the body and the one `Authorization` header allowed; the error response otherwise.
+    /// Reads the body and the one `Authorization` header allowed.
     pub(super) async fn read(
         req: &HttpRequest,
         payload: web::Payload,
         limit: usize,
-    ) -> Result<Self, HttpResponse> {
+    ) -> Result<Self, BodyError> {
         let body = read_form_body(req, payload, limit).await?;
         let mut authorization = req.headers().get_all(header::AUTHORIZATION);
         let first = authorization.next().map(|v| v.as_bytes().to_vec());
         if authorization.next().is_some() {
-            return Err(oauth_error_response(&OAuthError::invalid_request(
-                "more than one Authorization header",
-            )));
+            return Err(BodyError::TwoAuthorizations);
         }
         Ok(Self {
             body,
@@ -53,12 +94,12 @@ impl FormRequest {
         &'a self,
         req: &'a HttpRequest,
         trusted: &service_kit::proxies::TrustedProxies,
-    ) -> TokenEndpointInput<'a> {
+    ) -> ClientRequest<'a> {
         let forwarded = req
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok());
-        TokenEndpointInput {
+        ClientRequest {
             source: trusted.client_ip(req.peer_addr().map(|a| a.ip()), forwarded),
             authorization: self.authorization.as_deref(),
             query: req.query_string(),
@@ -73,41 +114,31 @@ pub(super) async fn read_form_body(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
-) -> Result<Vec<u8>, HttpResponse> {
-    let too_large = || {
-        oauth_error_with_status(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &OAuthError::invalid_request(format!("request body is larger than {limit} bytes")),
-        )
-    };
+) -> Result<Vec<u8>, BodyError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
+        return Err(BodyError::TooLarge { limit });
     }
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
             if service_kit::body::is_slow_body(&e) {
-                return oauth_error_with_status(
-                    StatusCode::REQUEST_TIMEOUT,
-                    &OAuthError::invalid_request(service_kit::body::SLOW_BODY),
-                );
+                BodyError::Slow
+            } else {
+                BodyError::Unreadable
             }
-            oauth_error_response(&OAuthError::invalid_request("unreadable request body"))
         })?;
         if body.len() + chunk.len() > limit {
-            return Err(too_large());
+            return Err(BodyError::TooLarge { limit });
         }
         body.extend_from_slice(&chunk);
     }
     if !body.is_empty() && !is_form(req) {
-        return Err(oauth_error_response(&OAuthError::invalid_request(
-            "Content-Type must be application/x-www-form-urlencoded",
-        )));
+        return Err(BodyError::NotAForm);
     }
     Ok(body)
 }
@@ -125,27 +156,22 @@ fn is_form(req: &HttpRequest) -> bool {
 
 /// The start of the introspection and revocation endpoints: read the form, authenticate the
 /// caller as at the token endpoint, take the required `token` parameter (from the body: the
-/// query may not carry it). The error response otherwise.
+/// query may not carry it).
 pub(super) async fn authenticated_token_param(
     req: &HttpRequest,
     payload: web::Payload,
     server: &AuthorizationServer,
     settings: &HttpSettings,
-    endpoint: &'static str,
-) -> Result<(Arc<Client>, Params, String), HttpResponse> {
+    now: UnixTime,
+) -> Result<(Arc<Client>, Params, String), actix_web::Error> {
     let form = FormRequest::read(req, payload, settings.max_body_bytes).await?;
     let (caller, params) = server
-        .authenticate_caller(
-            form.input(req, &settings.trusted_proxies),
-            super::token::unix_now(),
-        )
-        .await
-        .map_err(|e| endpoint_error(&e, endpoint))?;
+        .authenticate_caller(form.input(req, &settings.trusted_proxies), now)
+        .await?;
     let token = params.get("token").map(str::to_owned).ok_or_else(|| {
-        endpoint_error(
-            &OAuthError::invalid_request("the token parameter is required").into(),
-            endpoint,
-        )
+        EndpointError::from(OAuthError::invalid_request(
+            "the token parameter is required",
+        ))
     })?;
     Ok((caller, params, token))
 }

@@ -18,5 +18,5 @@ pub async fn jwks(
             format!("public, max-age={}", settings.jwks_max_age_secs),
         ))
         .content_type("application/json")
-        .body(server.keys.current().jwks_json().to_owned())
+        .body(server.issuer.keys.current().jwks_json().to_owned())
 }

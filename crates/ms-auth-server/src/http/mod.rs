@@ -7,14 +7,27 @@ mod form;
 mod introspect;
 mod jwks;
 mod metadata;
-mod respond;
 mod revoke;
 mod token;
 
-use actix_web::web;
+use actix_web::{FromRequest, Handler, Resource, Responder, http::Method, web};
 use service_kit::http::{method_not_allowed, not_found};
 
-pub use error::oauth_error_response;
+use crate::oauth::endpoints;
+
+pub use error::{ApiError, oauth_error_response};
+pub use form::BodyError;
+
+/// `Cache-Control: no-store` and `Pragma: no-cache` on a response that carries token data
+/// (RFC 6749 §5.1).
+pub(crate) fn no_store(
+    mut builder: actix_web::HttpResponseBuilder,
+) -> actix_web::HttpResponseBuilder {
+    builder
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .insert_header((actix_web::http::header::PRAGMA, "no-cache"));
+    builder
+}
 
 /// HTTP settings the handlers need besides the protocol core.
 #[derive(Debug, Clone)]
@@ -28,51 +41,49 @@ pub struct HttpSettings {
     pub trusted_proxies: service_kit::proxies::TrustedProxies,
 }
 
+/// One resource at `path` answering `method` with `handler`, and a JSON 405 naming the
+/// allowed method (`Allow`, RFC 9110 §15.5.6) for every other.
+fn endpoint<F, Args>(path: &str, method: Method, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    let allow: &'static str = if method == Method::GET { "GET" } else { "POST" };
+    web::resource(path)
+        .route(web::method(method).to(handler))
+        .default_service(web::to(move || async move { method_not_allowed(allow) }))
+}
+
 /// Registers every route under `context_path`.
 pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + Clone + '_ {
     move |cfg| {
         cfg.service(
             web::scope(context_path)
-                .service(
-                    web::resource("/oauth2/token")
-                        .route(web::post().to(token::token))
-                        .default_service(web::to(|| async { method_not_allowed("POST") })),
-                )
-                .service(
-                    web::resource("/oauth2/introspect")
-                        .route(web::post().to(introspect::introspect))
-                        .default_service(web::to(|| async { method_not_allowed("POST") })),
-                )
-                .service(
-                    web::resource("/oauth2/revoke")
-                        .route(web::post().to(revoke::revoke))
-                        .default_service(web::to(|| async { method_not_allowed("POST") })),
-                )
-                .service(
-                    web::resource("/oauth2/jwks")
-                        .route(web::get().to(jwks::jwks))
-                        .default_service(web::to(|| async { method_not_allowed("GET") })),
-                )
-                .service(
-                    web::resource("/.well-known/oauth-authorization-server")
-                        .route(web::get().to(metadata::authorization_server))
-                        .default_service(web::to(|| async { method_not_allowed("GET") })),
-                )
-                .service(
-                    web::resource("/admin/keys")
-                        .route(web::get().to(admin::keys))
-                        .default_service(web::to(|| async { method_not_allowed("GET") })),
-                )
-                .service(
-                    web::resource("/admin/keys/rotate")
-                        .route(web::post().to(admin::rotate))
-                        .default_service(web::to(|| async { method_not_allowed("POST") })),
-                )
-                .service(
-                    web::resource("/admin/keys/{kid}/revoke")
-                        .route(web::post().to(admin::revoke))
-                        .default_service(web::to(|| async { method_not_allowed("POST") })),
-                ),
+                .service(endpoint(endpoints::TOKEN, Method::POST, token::token))
+                .service(endpoint(
+                    endpoints::INTROSPECT,
+                    Method::POST,
+                    introspect::introspect,
+                ))
+                .service(endpoint(endpoints::REVOKE, Method::POST, revoke::revoke))
+                .service(endpoint(endpoints::JWKS, Method::GET, jwks::jwks))
+                .service(endpoint(
+                    endpoints::AUTHORIZATION_SERVER_METADATA,
+                    Method::GET,
+                    metadata::authorization_server,
+                ))
+                .service(endpoint(endpoints::ADMIN_KEYS, Method::GET, admin::keys))
+                .service(endpoint(
+                    endpoints::ADMIN_KEYS_ROTATE,
+                    Method::POST,
+                    admin::rotate,
+                ))
+                .service(endpoint(
+                    endpoints::ADMIN_KEY_REVOKE,
+                    Method::POST,
+                    admin::revoke,
+                )),
         )
         .default_service(web::to(not_found));
     }

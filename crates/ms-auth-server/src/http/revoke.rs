@@ -3,28 +3,20 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{
-    HttpSettings,
-    form::authenticated_token_param,
-    respond::{endpoint_error, no_store},
-    token::unix_now,
-};
-use crate::oauth::server::AuthorizationServer;
+use super::{HttpSettings, form::authenticated_token_param, no_store};
+use crate::{clock::Clock, oauth::server::AuthorizationServer};
 
 pub async fn revoke(
     req: HttpRequest,
     payload: web::Payload,
     server: web::Data<AuthorizationServer>,
     settings: web::Data<HttpSettings>,
-) -> HttpResponse {
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let now = clock.now();
     let (caller, params, token) =
-        match authenticated_token_param(&req, payload, &server, &settings, "revocation").await {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
+        authenticated_token_param(&req, payload, &server, &settings, now).await?;
     let hint = params.get("token_type_hint");
-    match server.revoke(&caller, &token, hint, unix_now()).await {
-        Ok(()) => no_store(HttpResponse::Ok()).finish(),
-        Err(e) => endpoint_error(&e, "revocation"),
-    }
+    server.revoke(&caller, &token, hint, now).await?;
+    Ok(no_store(HttpResponse::Ok()).finish())
 }

@@ -1,23 +1,19 @@
 //! `POST /oauth2/token` (RFC 6749 §3.2).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use tracing::{Instrument, field::Empty};
 
-use super::{HttpSettings, error::oauth_error_response, form::FormRequest};
-use crate::oauth::server::{AuthorizationServer, TokenEndpointError};
+use super::{HttpSettings, form::FormRequest, no_store};
+use crate::{clock::Clock, oauth::server::AuthorizationServer};
 
 pub async fn token(
     req: HttpRequest,
     payload: web::Payload,
     server: web::Data<AuthorizationServer>,
     settings: web::Data<HttpSettings>,
-) -> HttpResponse {
-    let form = match FormRequest::read(&req, payload, settings.max_body_bytes).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let form = FormRequest::read(&req, payload, settings.max_body_bytes).await?;
     let input = form.input(&req, &settings.trusted_proxies);
     // Client id and grant type once the client authenticated; the error code otherwise. Never
     // the request's credentials or the token.
@@ -28,7 +24,7 @@ pub async fn token(
         error = Empty
     );
     match server
-        .token(input, unix_now())
+        .token(input, clock.now())
         .instrument(span.clone())
         .await
     {
@@ -40,26 +36,13 @@ pub async fn token(
             // figures belong in the store, not in a series per client).
             metrics::counter!("tokens_issued_total", "grant_type" => issued.grant_type)
                 .increment(1);
-            HttpResponse::Ok()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .insert_header((header::PRAGMA, "no-cache"))
-                .json(issued.response)
+            Ok(no_store(HttpResponse::Ok()).json(issued.response))
         }
         Err(e) => {
-            if let TokenEndpointError::Store(_) | TokenEndpointError::Signing(_) = &e {
-                tracing::error!(error = %e, "token request failed");
-            }
-            let error = e.to_oauth();
-            span.record("error", error.error.as_str());
-            metrics::counter!("token_errors_total", "error" => error.error.as_str()).increment(1);
-            oauth_error_response(&error)
+            let code = e.to_oauth().error.as_str();
+            span.record("error", code);
+            metrics::counter!("token_errors_total", "error" => code).increment(1);
+            Ok(e.error_response())
         }
     }
-}
-
-pub(super) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }

@@ -14,6 +14,7 @@
 //! then for at most `window_secs` after the attack stops; otherwise they pay at most
 //! `max_delay_ms`. The verdict depends only on counts and the time, so it is tested with
 //! values; a correct secret from a refused source is refused too, so a guess never tells.
+use crate::clock::UnixTime;
 
 use std::{net::IpAddr, time::Duration};
 
@@ -131,7 +132,7 @@ impl Guard {
     }
 
     /// The verdict for `attempt` at `now`.
-    pub async fn check(&self, attempt: &Attempt<'_>, now: i64) -> Result<Verdict, StoreError> {
+    pub async fn check(&self, attempt: &Attempt<'_>, now: UnixTime) -> Result<Verdict, StoreError> {
         let (source, client) = self.keys(attempt);
         let counts = self
             .hot
@@ -142,17 +143,20 @@ impl Guard {
         } else {
             0
         };
-        let secs_left = crate::store::hot::window_end(self.settings.window_secs, now) - now;
+        let secs_left = now.until(crate::store::hot::window_end(
+            self.settings.window_secs,
+            now,
+        ));
         Ok(verdict(
             &self.settings,
             counts.first().copied().unwrap_or(0),
             client_failures,
-            secs_left.max(0) as u64,
+            secs_left.as_secs(),
         ))
     }
 
     /// Counts a failed authentication of `attempt` at `now`.
-    pub async fn failed(&self, attempt: &Attempt<'_>, now: i64) -> Result<(), StoreError> {
+    pub async fn failed(&self, attempt: &Attempt<'_>, now: UnixTime) -> Result<(), StoreError> {
         let (source, client) = self.keys(attempt);
         let window = self.settings.window_secs;
         self.hot.count(&source, window, now).await?;
@@ -168,7 +172,7 @@ impl Guard {
     pub async fn guard<T, E>(
         &self,
         attempt: Attempt<'_>,
-        now: i64,
+        now: UnixTime,
         authenticate: impl Future<Output = Result<T, E>>,
         is_bad_credentials: impl Fn(&E) -> bool,
     ) -> Result<Result<T, E>, Refused> {

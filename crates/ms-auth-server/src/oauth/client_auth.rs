@@ -135,7 +135,7 @@ pub async fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::error::OAuthErrorCode;
+    use crate::oauth::error::ErrorCode;
 
     fn basic(raw: &str) -> String {
         format!("Basic {}", STANDARD.encode(raw))
@@ -193,7 +193,7 @@ mod tests {
             &basic("a:%FF"),
         ] {
             let e = extract_with(Some(h), "").unwrap_err();
-            assert_eq!(e.error, OAuthErrorCode::InvalidRequest, "{h}");
+            assert_eq!(e.error, ErrorCode::InvalidRequest, "{h}");
         }
     }
 
@@ -215,7 +215,7 @@ mod tests {
     #[test]
     fn two_methods_at_once_are_invalid_request() {
         let e = extract_with(Some(&basic("a:b")), "client_id=a&client_secret=b").unwrap_err();
-        assert_eq!(e.error, OAuthErrorCode::InvalidRequest);
+        assert_eq!(e.error, ErrorCode::InvalidRequest);
         assert!(e.error_description.unwrap().contains("more than one"));
     }
 

@@ -1,14 +1,21 @@
-//! OAuth 2.0 error responses (RFC 6749 §5.2): the wire error code is the type.
+//! The protocol's errors: one closed vocabulary of wire codes ([`ErrorCode`]), the wire body
+//! ([`OAuthError`], RFC 6749 §5.2), and what an endpoint can fail with ([`EndpointError`]).
+//!
+//! How an error is delivered is the HTTP layer's business, decided by type: the JSON of the
+//! token, introspection and revocation endpoints with its status (`http/error.rs`, every code
+//! mapped, no catch-all arm); later an authorize error that is a page or a redirect
+//! ([`AuthorizeError`]). The core never names an HTTP status.
 
 use serde::Serialize;
 
-/// The error codes of RFC 6749 §5.2 that the token endpoint answers with.
-///
-/// Serde names are the wire strings. The HTTP status of each code is decided in one place,
-/// [`OAuthErrorCode::status`], with no catch-all arm: a new code does not compile until it is mapped.
+use crate::{keys::KeyError, store::StoreError};
+
+/// Every error code this server sends (RFC 6749 §5.2 and §4.1.2.1, RFC 8628 §3.5). Serde names
+/// are the wire strings. A code is added here when a feature first sends it, and each
+/// delivery must then decide what it means for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum OAuthErrorCode {
+pub enum ErrorCode {
     InvalidRequest,
     InvalidClient,
     InvalidGrant,
@@ -25,23 +32,19 @@ pub enum OAuthErrorCode {
     SlowDown,
 }
 
-impl OAuthErrorCode {
-    /// The HTTP status code RFC 6749 §5.2 gives each error.
-    pub fn status(self) -> u16 {
-        match self {
-            Self::InvalidRequest
-            | Self::InvalidGrant
-            | Self::UnauthorizedClient
-            | Self::UnsupportedGrantType
-            | Self::InvalidScope => 400,
-            // "The authorization server MAY return an HTTP 401 (Unauthorized) status code to
-            // indicate which HTTP authentication schemes are supported" — we always do.
-            Self::InvalidClient => 401,
-            Self::ServerError => 500,
-            Self::TemporarilyUnavailable => 503,
-            Self::SlowDown => 429,
-        }
-    }
+impl ErrorCode {
+    /// Every code, for tests that pin the vocabulary.
+    pub const ALL: [ErrorCode; 9] = [
+        Self::InvalidRequest,
+        Self::InvalidClient,
+        Self::InvalidGrant,
+        Self::UnauthorizedClient,
+        Self::UnsupportedGrantType,
+        Self::InvalidScope,
+        Self::ServerError,
+        Self::TemporarilyUnavailable,
+        Self::SlowDown,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -61,7 +64,7 @@ impl OAuthErrorCode {
 /// An OAuth error as sent on the wire: `{"error": …, "error_description": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OAuthError {
-    pub error: OAuthErrorCode,
+    pub error: ErrorCode,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
     /// `Retry-After`, in seconds, when the error says when to come back.
@@ -70,7 +73,7 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    pub fn new(error: OAuthErrorCode, description: impl Into<String>) -> Self {
+    pub fn new(error: ErrorCode, description: impl Into<String>) -> Self {
         Self {
             error,
             error_description: Some(description.into()),
@@ -79,24 +82,21 @@ impl OAuthError {
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
-        Self::new(OAuthErrorCode::InvalidRequest, description)
+        Self::new(ErrorCode::InvalidRequest, description)
     }
 
     pub fn invalid_scope(description: impl Into<String>) -> Self {
-        Self::new(OAuthErrorCode::InvalidScope, description)
+        Self::new(ErrorCode::InvalidScope, description)
     }
 
     /// Every client-authentication failure reads the same from outside, so that an unknown
     /// client cannot be told from a wrong secret or a method the client may not use.
     pub fn invalid_client() -> Self {
-        Self::new(
-            OAuthErrorCode::InvalidClient,
-            "client authentication failed",
-        )
+        Self::new(ErrorCode::InvalidClient, "client authentication failed")
     }
 
     pub fn server_error() -> Self {
-        Self::new(OAuthErrorCode::ServerError, "internal error")
+        Self::new(ErrorCode::ServerError, "internal error")
     }
 
     /// Too many failed authentications: come back in `retry_after_secs`.
@@ -104,7 +104,7 @@ impl OAuthError {
         Self {
             retry_after_secs: Some(retry_after_secs),
             ..Self::new(
-                OAuthErrorCode::SlowDown,
+                ErrorCode::SlowDown,
                 format!(
                     "too many failed client authentications; retry after {retry_after_secs} seconds"
                 ),
@@ -114,7 +114,7 @@ impl OAuthError {
 
     pub fn temporarily_unavailable() -> Self {
         Self::new(
-            OAuthErrorCode::TemporarilyUnavailable,
+            ErrorCode::TemporarilyUnavailable,
             "service temporarily unavailable, retry later",
         )
     }
@@ -132,6 +132,52 @@ impl std::fmt::Display for OAuthError {
 
 impl std::error::Error for OAuthError {}
 
+/// Why an endpoint's request failed: a protocol answer for the client, or an internal failure
+/// that the boundary turns into `server_error` / `temporarily_unavailable` and logs.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    #[error(transparent)]
+    Rejected(#[from] OAuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("signing failed: {0}")]
+    Signing(#[from] KeyError),
+    #[error("too many failed authentications")]
+    Throttled { retry_after_secs: u64 },
+}
+
+impl EndpointError {
+    /// The error sent to the client. Internal causes are never echoed.
+    pub fn to_oauth(&self) -> OAuthError {
+        match self {
+            Self::Rejected(e) => e.clone(),
+            Self::Store(StoreError::Unavailable(_)) => OAuthError::temporarily_unavailable(),
+            Self::Store(StoreError::Corrupt(_)) | Self::Signing(_) => OAuthError::server_error(),
+            Self::Throttled { retry_after_secs } => OAuthError::slow_down(*retry_after_secs),
+        }
+    }
+
+    /// Whether the cause is the server's (logged at the boundary), not the client's.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::Store(_) | Self::Signing(_))
+    }
+}
+
+/// How an authorization endpoint error reaches the user (RFC 6749 §4.1.2.1): as a page when
+/// the client or its redirect URI cannot be trusted — "the authorization server SHOULD inform
+/// the resource owner of the error and MUST NOT automatically redirect the user-agent to the
+/// invalid redirection URI" — else by redirect to the client, with `state` and, per RFC 9207,
+/// `iss`. The authorize endpoint arrives with the users issue; the delivery is fixed here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeError {
+    ShowPage(OAuthError),
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: OAuthError,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,7 +190,7 @@ mod tests {
             r#"{"error":"invalid_request","error_description":"missing grant_type"}"#
         );
         let bare = OAuthError {
-            error: OAuthErrorCode::UnsupportedGrantType,
+            error: ErrorCode::UnsupportedGrantType,
             error_description: None,
             retry_after_secs: None,
         };
@@ -156,24 +202,8 @@ mod tests {
 
     #[test]
     fn wire_names_match_as_str() {
-        for code in [
-            OAuthErrorCode::InvalidRequest,
-            OAuthErrorCode::InvalidClient,
-            OAuthErrorCode::InvalidGrant,
-            OAuthErrorCode::UnauthorizedClient,
-            OAuthErrorCode::UnsupportedGrantType,
-            OAuthErrorCode::InvalidScope,
-            OAuthErrorCode::ServerError,
-            OAuthErrorCode::TemporarilyUnavailable,
-        ] {
+        for code in ErrorCode::ALL {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }
-    }
-
-    #[test]
-    fn statuses_follow_rfc6749() {
-        assert_eq!(OAuthErrorCode::InvalidClient.status(), 401);
-        assert_eq!(OAuthErrorCode::InvalidScope.status(), 400);
-        assert_eq!(OAuthErrorCode::UnsupportedGrantType.status(), 400);
     }
 }

@@ -1,12 +1,13 @@
 //! Token introspection (RFC 7662): whether a token this server issued is active now, and its
 //! claims if it is. Anything else — expired, revoked, malformed, signed by another issuer,
 //! unknown — is `{"active": false}` and nothing more (§2.2).
+use crate::clock::UnixTime;
 
 use serde_json::{Map, Value, json};
 
 use super::{
     client::Client,
-    server::{AuthorizationServer, TokenEndpointError},
+    {error::EndpointError, server::AuthorizationServer},
 };
 
 /// Whether `caller` may learn about `token`: a resource server about the tokens whose `aud`
@@ -31,12 +32,12 @@ const CLAIMS: &[&str] = &["client_id", "sub", "exp", "iat", "nbf", "aud", "iss",
 impl AuthorizationServer {
     /// `token` if it is an access token of this server's, valid at `now` — checked by the same
     /// rules every resource server applies, against the keys this server publishes.
-    pub fn own_token(&self, token: &str, now: u64) -> Option<auth_middleware::Principal> {
+    pub fn own_token(&self, token: &str, now: UnixTime) -> Option<auth_middleware::Principal> {
         auth_middleware::verify_any_audience(
             &self.own_tokens,
-            self.keys.current().verify_keys(),
+            self.issuer.keys.current().verify_keys(),
             token,
-            now,
+            now.numeric_date(),
         )
         .ok()
     }
@@ -47,8 +48,8 @@ impl AuthorizationServer {
         &self,
         caller: &Client,
         token: &str,
-        now: u64,
-    ) -> Result<Value, TokenEndpointError> {
+        now: UnixTime,
+    ) -> Result<Value, EndpointError> {
         let inactive = json!({ "active": false });
         let Some(principal) = self.own_token(token, now) else {
             return Ok(inactive);
@@ -63,7 +64,7 @@ impl AuthorizationServer {
             tracing::debug!(caller = %caller.id, "introspection of a token meant for another resource");
             return Ok(inactive);
         }
-        if self.hot.is_denied(jti, now as i64).await? {
+        if self.hot.is_denied(jti, now).await? {
             return Ok(inactive);
         }
         tracing::debug!(caller = %caller.id, "introspected an active token");

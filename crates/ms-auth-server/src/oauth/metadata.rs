@@ -2,7 +2,13 @@
 
 use serde::Serialize;
 
-use super::{client::AuthMethod, grants::TokenRequest, resources::ScopeRegistry, scope::Scope};
+use super::{
+    client::AuthMethod,
+    endpoints::{self, Endpoints},
+    grants::TokenRequest,
+    resources::ScopeRegistry,
+    scope::Scope,
+};
 
 #[derive(Debug, Serialize)]
 pub struct Metadata {
@@ -26,9 +32,10 @@ impl Metadata {
     /// metadata endpoint is public, and costs nothing per request.
     pub fn new(issuer: &str, registry: &ScopeRegistry) -> Self {
         let methods = || AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
+        let at = Endpoints::new(issuer);
         Self {
-            token_endpoint: format!("{issuer}/oauth2/token"),
-            jwks_uri: format!("{issuer}/oauth2/jwks"),
+            token_endpoint: at.url(endpoints::TOKEN),
+            jwks_uri: at.url(endpoints::JWKS),
             issuer: issuer.to_owned(),
             scopes_supported: registry.names(),
             response_types_supported: Vec::new(),
@@ -37,9 +44,9 @@ impl Metadata {
                 .map(|g| g.as_str())
                 .collect(),
             token_endpoint_auth_methods_supported: methods(),
-            introspection_endpoint: format!("{issuer}/oauth2/introspect"),
+            introspection_endpoint: at.url(endpoints::INTROSPECT),
             introspection_endpoint_auth_methods_supported: methods(),
-            revocation_endpoint: format!("{issuer}/oauth2/revoke"),
+            revocation_endpoint: at.url(endpoints::REVOKE),
             revocation_endpoint_auth_methods_supported: methods(),
         }
     }

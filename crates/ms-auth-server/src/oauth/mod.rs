@@ -1,12 +1,14 @@
 //! The OAuth 2.0 protocol core: plain Rust types in and out, no HTTP.
 
+pub mod access_token;
 pub mod brute_force;
 pub mod client;
 pub mod client_auth;
+pub mod endpoints;
 pub mod error;
 pub mod grants;
 pub mod introspection;
-pub mod keys;
+pub mod issuer;
 pub mod metadata;
 pub mod params;
 pub mod resources;
@@ -14,4 +16,4 @@ pub mod revocation;
 pub mod scope;
 pub mod secret;
 pub mod server;
-pub mod token;
+pub mod token_response;

@@ -109,11 +109,11 @@ pub fn decode_component(raw: &[u8]) -> Result<String, OAuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::error::OAuthErrorCode;
+    use crate::oauth::error::ErrorCode;
 
     fn err(query: &str, body: &str) -> String {
         let e = Params::from_query_and_body(query, body.as_bytes()).unwrap_err();
-        assert_eq!(e.error, OAuthErrorCode::InvalidRequest);
+        assert_eq!(e.error, ErrorCode::InvalidRequest);
         e.error_description.unwrap()
     }
 
@@ -177,6 +177,6 @@ mod tests {
     fn non_utf8_is_refused() {
         assert_eq!(err("", "scope=%FF"), "parameters must be UTF-8");
         let raw = Params::from_query_and_body("", b"scope=\xff").unwrap_err();
-        assert_eq!(raw.error, OAuthErrorCode::InvalidRequest);
+        assert_eq!(raw.error, ErrorCode::InvalidRequest);
     }
 }

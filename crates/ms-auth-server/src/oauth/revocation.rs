@@ -4,14 +4,18 @@
 //! (§2.1: the server "MAY ignore" a wrong hint). A token of another client, or one this server
 //! does not know, answers the same 200 and changes nothing, so the endpoint tells nobody
 //! which tokens exist.
+use crate::clock::UnixTime;
 
 use serde_json::Value;
 
 use super::{
     client::Client,
-    server::{AuthorizationServer, TokenEndpointError},
+    {error::EndpointError, server::AuthorizationServer},
 };
-use crate::store::grants::{AuditEvent, credential_hash};
+use crate::{
+    audit::{self, Actor, Event},
+    store::grants::credential_hash,
+};
 
 impl AuthorizationServer {
     pub async fn revoke(
@@ -19,8 +23,8 @@ impl AuthorizationServer {
         caller: &Client,
         token: &str,
         hint: Option<&str>,
-        now: u64,
-    ) -> Result<(), TokenEndpointError> {
+        now: UnixTime,
+    ) -> Result<(), EndpointError> {
         let refresh_first = hint == Some("refresh_token");
         for refresh in [refresh_first, !refresh_first] {
             let done = if refresh {
@@ -40,8 +44,8 @@ impl AuthorizationServer {
         &self,
         caller: &Client,
         token: &str,
-        now: u64,
-    ) -> Result<bool, TokenEndpointError> {
+        now: UnixTime,
+    ) -> Result<bool, EndpointError> {
         let Some(principal) = self.own_token(token, now) else {
             return Ok(false);
         };
@@ -54,9 +58,12 @@ impl AuthorizationServer {
         ) else {
             return Ok(true);
         };
-        self.hot.deny(jti, exp, now as i64).await?;
-        self.audit(caller, "access_token_revoked", format!("jti {jti}"), now)
-            .await;
+        self.hot.deny(jti, UnixTime::from_secs(exp), now).await?;
+        let event = Event::AccessTokenRevoked {
+            client_id: caller.id.to_string(),
+            jti: jti.to_owned(),
+        };
+        audit::record(self.audit.as_ref(), &actor(caller), event, now).await;
         Ok(true)
     }
 
@@ -65,37 +72,24 @@ impl AuthorizationServer {
         &self,
         caller: &Client,
         token: &str,
-        now: u64,
-    ) -> Result<bool, TokenEndpointError> {
-        let Some(grant) = self
-            .grants
-            .refresh(&credential_hash(token), now as i64)
-            .await?
-        else {
+        now: UnixTime,
+    ) -> Result<bool, EndpointError> {
+        let Some(grant) = self.grants.refresh(&credential_hash(token), now).await? else {
             return Ok(false);
         };
         if grant.client_id == caller.id.as_str() {
-            self.grants
-                .revoke_family(&grant.family_id, now as i64)
-                .await?;
-            let detail = format!("family {}", grant.family_id);
-            self.audit(caller, "refresh_family_revoked", detail, now)
-                .await;
+            let live = self.grants.revoke_family(&grant.family_id, now).await?;
+            let event = Event::RefreshFamilyRevoked {
+                client_id: caller.id.to_string(),
+                family_id: grant.family_id,
+                live,
+            };
+            audit::record(self.audit.as_ref(), &actor(caller), event, now).await;
         }
         Ok(true)
     }
+}
 
-    /// Best effort: a revocation that took effect is not undone because its audit entry failed.
-    async fn audit(&self, caller: &Client, event: &str, detail: String, now: u64) {
-        let entry = AuditEvent {
-            at: now as i64,
-            event: event.to_owned(),
-            client_id: Some(caller.id.to_string()),
-            subject: None,
-            detail,
-        };
-        if let Err(e) = self.audit.append(&entry).await {
-            tracing::warn!(error = %e, event, "audit entry not written");
-        }
-    }
+fn actor(caller: &Client) -> Actor {
+    Actor::Client(caller.id.to_string())
 }

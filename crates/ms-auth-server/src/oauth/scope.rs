@@ -108,7 +108,7 @@ impl ScopeSet {
     /// request using a pre-defined default value or fail the request indicating an invalid
     /// scope" — a client without defaults must ask. The result keeps the registration's order,
     /// so the same grant always reads the same.
-    pub fn grant(
+    pub fn allowed(
         registered: &ScopeSet,
         default: Option<&ScopeSet>,
         requested: Option<&ScopeSet>,
@@ -159,7 +159,7 @@ impl<'de> Deserialize<'de> for ScopeSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::error::OAuthErrorCode;
+    use crate::oauth::error::ErrorCode;
 
     fn set(s: &str) -> ScopeSet {
         ScopeSet::parse_param(s).unwrap()
@@ -179,11 +179,11 @@ mod tests {
         assert_eq!(set("a  b a").to_param(), "a b");
         assert_eq!(
             ScopeSet::parse_param("   ").unwrap_err().error,
-            OAuthErrorCode::InvalidScope
+            ErrorCode::InvalidScope
         );
         assert_eq!(
             ScopeSet::parse_param("a \"b").unwrap_err().error,
-            OAuthErrorCode::InvalidScope
+            ErrorCode::InvalidScope
         );
     }
 
@@ -191,24 +191,24 @@ mod tests {
     fn grant_defaults_to_the_default_scopes_and_keeps_registration_order() {
         let registered = set("customer.read customer.write country.read");
         assert_eq!(
-            ScopeSet::grant(&registered, Some(&registered), None).unwrap(),
+            ScopeSet::allowed(&registered, Some(&registered), None).unwrap(),
             registered
         );
         assert_eq!(
-            ScopeSet::grant(&registered, Some(&set("country.read")), None)
+            ScopeSet::allowed(&registered, Some(&set("country.read")), None)
                 .unwrap()
                 .to_param(),
             "country.read"
         );
         let asked = set("country.read customer.read customer.write");
         assert_eq!(
-            ScopeSet::grant(&registered, None, Some(&asked))
+            ScopeSet::allowed(&registered, None, Some(&asked))
                 .unwrap()
                 .to_param(),
             "customer.read customer.write country.read"
         );
         assert_eq!(
-            ScopeSet::grant(&registered, None, Some(&set("country.read")))
+            ScopeSet::allowed(&registered, None, Some(&set("country.read")))
                 .unwrap()
                 .to_param(),
             "country.read"
@@ -219,15 +219,16 @@ mod tests {
     /// must ask (RFC 6749 §3.3).
     #[test]
     fn without_defaults_a_scope_must_be_asked_for() {
-        let err = ScopeSet::grant(&set("country.read"), None, None).unwrap_err();
-        assert_eq!(err.error, OAuthErrorCode::InvalidScope);
+        let err = ScopeSet::allowed(&set("country.read"), None, None).unwrap_err();
+        assert_eq!(err.error, ErrorCode::InvalidScope);
     }
 
     #[test]
     fn grant_refuses_unregistered_scope() {
         let registered = set("country.read");
-        let err = ScopeSet::grant(&registered, None, Some(&set("country.read admin"))).unwrap_err();
-        assert_eq!(err.error, OAuthErrorCode::InvalidScope);
+        let err =
+            ScopeSet::allowed(&registered, None, Some(&set("country.read admin"))).unwrap_err();
+        assert_eq!(err.error, ErrorCode::InvalidScope);
         assert!(err.error_description.unwrap().contains("admin"));
     }
 

@@ -1,4 +1,5 @@
 //! The authorization server's protocol core: state, and the token endpoint (RFC 6749 §3.2).
+use crate::clock::UnixTime;
 
 use std::sync::Arc;
 
@@ -6,30 +7,26 @@ use super::{
     brute_force::{Attempt, Guard, Refused},
     client::Client,
     client_auth::{self, AuthenticateError},
-    error::{OAuthError, OAuthErrorCode},
-    grants::{TokenRequest, client_credentials},
-    keys::{KeyError, KeyRing},
+    error::{EndpointError, ErrorCode, OAuthError},
+    grants::{GrantContext, TokenRequest, client_credentials},
+    issuer::Issuer,
     metadata::Metadata,
     params::Params,
-    resources::ScopeRegistry,
-    token::{ScopeClaimFormat, TokenResponse},
+    token_response::TokenResponse,
 };
-use crate::store::{AuditLog, ClientStore, GrantStore, StoreError, hot::Hot};
+use crate::keys::KeyRing;
+use crate::store::{AuditLog, ClientStore, GrantStore, hot::Hot};
 
 /// Everything the protocol needs, with no HTTP in sight.
 pub struct AuthorizationServer {
-    /// The issuer identifier (RFC 8414 §2): `iss` of every token, base of every endpoint URL.
-    pub issuer: String,
-    pub keys: KeyRing,
+    /// Signs every token; holds the issuer identifier, the keys and the scope registry.
+    pub issuer: Issuer,
     pub clients: Arc<dyn ClientStore>,
     pub grants: Arc<dyn GrantStore>,
     pub audit: Arc<dyn AuditLog>,
     pub hot: Hot,
-    pub scope_claim: ScopeClaimFormat,
     /// Tokens one client may be issued per second, across replicas.
     pub issuance_per_second: u64,
-    /// Every scope this server grants and the resource it belongs to (`aud`).
-    pub scopes: Arc<ScopeRegistry>,
     /// The RFC 8414 document, built once: it depends on configuration only.
     pub metadata: Arc<Metadata>,
     /// Failed client authentications, counted per source and client id (RFC 6749 §2.3.1).
@@ -39,9 +36,47 @@ pub struct AuthorizationServer {
     pub own_tokens: auth_middleware::VerifierSettings,
 }
 
-/// What the token endpoint receives, already taken off the wire.
+impl AuthorizationServer {
+    /// The core as configured, over `stores`, signing with `keys`.
+    pub fn new(
+        settings: &crate::settings::Settings,
+        stores: &crate::store::Stores,
+        keys: KeyRing,
+    ) -> Result<Self, crate::settings::SettingsError> {
+        let scopes = settings.scope_registry()?;
+        let metadata = Metadata::new(&settings.issuer, &scopes);
+        Ok(Self {
+            client_guard: Guard {
+                settings: settings.brute_force.clone(),
+                hot: stores.hot.clone(),
+                realm: "client",
+            },
+            metadata: Arc::new(metadata),
+            issuer: Issuer {
+                iss: settings.issuer.clone(),
+                keys,
+                scope_claim: settings.tokens.scope_claim,
+                scopes: Arc::new(scopes),
+            },
+            clients: stores.clients.clone(),
+            grants: stores.grants.clone(),
+            audit: stores.audit.clone(),
+            hot: stores.hot.clone(),
+            own_tokens: auth_middleware::VerifierSettings {
+                issuer: settings.issuer.clone(),
+                leeway_secs: 0,
+                token_cache_size: 0,
+                ..auth_middleware::VerifierSettings::default()
+            },
+            issuance_per_second: settings.tokens.max_per_client_per_second,
+        })
+    }
+}
+
+/// What an endpoint that authenticates clients receives (token, introspection, revocation,
+/// later registration and PAR), already taken off the wire.
 #[derive(Debug, Clone, Copy)]
-pub struct TokenEndpointInput<'a> {
+pub struct ClientRequest<'a> {
     /// The client's address (from trusted proxies only), for brute-force accounting.
     pub source: Option<std::net::IpAddr>,
     /// The raw `Authorization` header value, if any.
@@ -52,33 +87,7 @@ pub struct TokenEndpointInput<'a> {
     pub body: &'a [u8],
 }
 
-/// Why a token request failed: a protocol answer for the client, or an internal failure that
-/// the boundary turns into `server_error` / `temporarily_unavailable` and logs.
-#[derive(Debug, thiserror::Error)]
-pub enum TokenEndpointError {
-    #[error(transparent)]
-    Rejected(#[from] OAuthError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("signing failed: {0}")]
-    Signing(#[from] KeyError),
-    #[error("too many failed authentications")]
-    Throttled { retry_after_secs: u64 },
-}
-
-impl TokenEndpointError {
-    /// The error sent to the client. Internal causes are never echoed.
-    pub fn to_oauth(&self) -> OAuthError {
-        match self {
-            Self::Rejected(e) => e.clone(),
-            Self::Store(StoreError::Unavailable(_)) => OAuthError::temporarily_unavailable(),
-            Self::Store(StoreError::Corrupt(_)) | Self::Signing(_) => OAuthError::server_error(),
-            Self::Throttled { retry_after_secs } => OAuthError::slow_down(*retry_after_secs),
-        }
-    }
-}
-
-impl From<AuthenticateError> for TokenEndpointError {
+impl From<AuthenticateError> for EndpointError {
     fn from(e: AuthenticateError) -> Self {
         match e {
             AuthenticateError::Rejected(e) => Self::Rejected(e),
@@ -87,20 +96,11 @@ impl From<AuthenticateError> for TokenEndpointError {
     }
 }
 
-impl From<Refused> for TokenEndpointError {
+impl From<Refused> for EndpointError {
     fn from(e: Refused) -> Self {
         match e {
             Refused::Blocked { retry_after_secs } => Self::Throttled { retry_after_secs },
             Refused::Store(e) => Self::Store(e),
-        }
-    }
-}
-
-impl From<client_credentials::GrantError> for TokenEndpointError {
-    fn from(e: client_credentials::GrantError) -> Self {
-        match e {
-            client_credentials::GrantError::Rejected(e) => Self::Rejected(e),
-            client_credentials::GrantError::Signing(e) => Self::Signing(e),
         }
     }
 }
@@ -118,9 +118,9 @@ impl AuthorizationServer {
     /// endpoint (RFC 7662 §2.1, RFC 7009 §2.1) and returns it with the request's parameters.
     pub async fn authenticate_caller(
         &self,
-        input: TokenEndpointInput<'_>,
-        now: u64,
-    ) -> Result<(Arc<Client>, Params), TokenEndpointError> {
+        input: ClientRequest<'_>,
+        now: UnixTime,
+    ) -> Result<(Arc<Client>, Params), EndpointError> {
         let params = Params::from_query_and_body(input.query, input.body)?;
         let client = self.authenticate_client(&input, &params, now).await?;
         Ok((client, params))
@@ -128,13 +128,9 @@ impl AuthorizationServer {
 
     /// At most `issuance_per_second` tokens a second for one client. While the hot state is
     /// out the limit is not applied (issuance must not depend on Redis).
-    async fn limit_issuance(&self, client: &Client, now: u64) -> Result<(), TokenEndpointError> {
+    async fn limit_issuance(&self, client: &Client, now: UnixTime) -> Result<(), EndpointError> {
         let key = format!("issue:{}", client.id);
-        match self
-            .hot
-            .hit(&key, self.issuance_per_second, 1, now as i64)
-            .await
-        {
+        match self.hot.hit(&key, self.issuance_per_second, 1, now).await {
             Ok(true) => Ok(()),
             Ok(false) => {
                 metrics::counter!("token_issuance_throttled_total").increment(1);
@@ -158,10 +154,10 @@ impl AuthorizationServer {
     /// many recent failures is refused before anything is checked, and each failure counts.
     async fn authenticate_client(
         &self,
-        input: &TokenEndpointInput<'_>,
+        input: &ClientRequest<'_>,
         params: &Params,
-        now: u64,
-    ) -> Result<Arc<Client>, TokenEndpointError> {
+        now: UnixTime,
+    ) -> Result<Arc<Client>, EndpointError> {
         let presented = client_auth::extract(input.authorization, params)?;
         // The id only: the secret is not copied.
         let client_id = presented.as_ref().map(|p| p.client_id.clone());
@@ -173,7 +169,7 @@ impl AuthorizationServer {
             .client_guard
             .guard(
                 attempt,
-                now as i64,
+                now,
                 client_auth::authenticate(self.clients.as_ref(), presented),
                 |e| matches!(e, AuthenticateError::Rejected(_)),
             )
@@ -184,23 +180,29 @@ impl AuthorizationServer {
     /// The token endpoint: parse, authenticate the client, check the grant is allowed, dispatch.
     pub async fn token(
         &self,
-        input: TokenEndpointInput<'_>,
-        now: u64,
-    ) -> Result<Issued, TokenEndpointError> {
+        input: ClientRequest<'_>,
+        now: UnixTime,
+    ) -> Result<Issued, EndpointError> {
         let params = Params::from_query_and_body(input.query, input.body)?;
         let request = TokenRequest::parse(&params)?;
         let client = self.authenticate_client(&input, &params, now).await?;
         let grant_type = request.grant_type();
         if !client.may_use_grant(grant_type) {
             return Err(OAuthError::new(
-                OAuthErrorCode::UnauthorizedClient,
+                ErrorCode::UnauthorizedClient,
                 format!("this client may not use grant_type {}", grant_type.as_str()),
             )
             .into());
         }
         self.limit_issuance(&client, now).await?;
         let response = match &request {
-            TokenRequest::ClientCredentials(r) => client_credentials::grant(self, &client, r, now)?,
+            TokenRequest::ClientCredentials(r) => {
+                let cx = GrantContext {
+                    issuer: &self.issuer,
+                    now,
+                };
+                client_credentials::grant(&cx, &client, r)?
+            }
         };
         Ok(Issued {
             response,

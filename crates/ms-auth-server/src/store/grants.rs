@@ -3,6 +3,7 @@
 //! only while it is current, and a reused one revokes its whole family (RFC 9700 §4.14.2).
 //! Codes and tokens are looked up by their SHA-256 ([`credential_hash`]), never stored as
 //! they are.
+use crate::clock::UnixTime;
 
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -26,8 +27,8 @@ pub struct CodeGrant {
     pub redirect_uri: String,
     pub code_challenge: Option<String>,
     pub nonce: Option<String>,
-    pub auth_time: i64,
-    pub expires_at: i64,
+    pub auth_time: UnixTime,
+    pub expires_at: UnixTime,
 }
 
 /// The outcome of presenting a code.
@@ -48,8 +49,8 @@ pub struct RefreshGrant {
     pub client_id: String,
     pub subject: String,
     pub scope: String,
-    pub issued_at: i64,
-    pub expires_at: i64,
+    pub issued_at: UnixTime,
+    pub expires_at: UnixTime,
 }
 
 /// The outcome of presenting a refresh token for rotation.
@@ -68,7 +69,7 @@ pub trait GrantStore: Send + Sync {
     async fn put_code(&self, code_hash: &str, grant: &CodeGrant) -> Result<(), StoreError>;
 
     /// Consumes the code atomically: of concurrent callers exactly one gets `Fresh`.
-    async fn consume_code(&self, code_hash: &str, now: i64) -> Result<CodeUse, StoreError>;
+    async fn consume_code(&self, code_hash: &str, now: UnixTime) -> Result<CodeUse, StoreError>;
 
     async fn put_refresh(&self, token_hash: &str, grant: &RefreshGrant) -> Result<(), StoreError>;
 
@@ -78,23 +79,29 @@ pub trait GrantStore: Send + Sync {
         &self,
         old_hash: &str,
         new_hash: &str,
-        new_expires_at: i64,
-        now: i64,
+        new_expires_at: UnixTime,
+        now: UnixTime,
     ) -> Result<Rotation, StoreError>;
 
     /// Revokes every token of a family; how many were still live.
-    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError>;
+    async fn revoke_family(&self, family_id: &str, now: UnixTime) -> Result<u64, StoreError>;
 
     /// The grant of a live (current, unexpired, unrevoked) refresh token.
-    async fn refresh(&self, token_hash: &str, now: i64)
-    -> Result<Option<RefreshGrant>, StoreError>;
+    async fn refresh(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> Result<Option<RefreshGrant>, StoreError>;
 }
 
-/// One audit entry: what happened, to whom, and a short detail (never a secret).
+/// One audit entry as stored: what happened (the serde name of an [`crate::audit::Event`]),
+/// who did it (an [`crate::audit::Actor`]'s stored form), to whom, and a short detail (never
+/// a secret). Written from [`crate::audit::Event::entry`] only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
-    pub at: i64,
+    pub at: UnixTime,
     pub event: String,
+    pub actor: String,
     pub client_id: Option<String>,
     pub subject: Option<String>,
     pub detail: String,

@@ -2,6 +2,7 @@
 //! rebuilt — the revoked-token denylist (until each token's `exp`), the `jti` replay set,
 //! rate-limit counters and notices that make replicas drop stale caches. Redis when several
 //! replicas run ([`super::RedisHot`]); these in-process equivalents for a single node.
+use crate::clock::UnixTime;
 
 use std::{
     collections::HashMap,
@@ -24,13 +25,14 @@ pub enum Notice {
 #[async_trait::async_trait]
 pub trait HotState: Send + Sync {
     /// Refuses `jti` until `until` (the token's `exp`), after which the entry is gone.
-    async fn deny(&self, jti: &str, until: i64, now: i64) -> Result<(), StoreError>;
+    async fn deny(&self, jti: &str, until: UnixTime, now: UnixTime) -> Result<(), StoreError>;
 
-    async fn is_denied(&self, jti: &str, now: i64) -> Result<bool, StoreError>;
+    async fn is_denied(&self, jti: &str, now: UnixTime) -> Result<bool, StoreError>;
 
     /// True the first time `id` is presented before `until`; of concurrent callers exactly
     /// one gets true (assertion `jti`s, RFC 7523 §3).
-    async fn first_use(&self, id: &str, until: i64, now: i64) -> Result<bool, StoreError>;
+    async fn first_use(&self, id: &str, until: UnixTime, now: UnixTime)
+    -> Result<bool, StoreError>;
 
     /// Counts a hit on `key` in the current `window_secs` window: false once over `limit`.
     async fn hit(
@@ -38,21 +40,21 @@ pub trait HotState: Send + Sync {
         key: &str,
         limit: u64,
         window_secs: u64,
-        now: i64,
+        now: UnixTime,
     ) -> Result<bool, StoreError> {
         Ok(self.count(key, window_secs, now).await? <= limit)
     }
 
     /// Counts a hit on `key` in the current `window_secs` window and returns the window's
     /// count so far.
-    async fn count(&self, key: &str, window_secs: u64, now: i64) -> Result<u64, StoreError>;
+    async fn count(&self, key: &str, window_secs: u64, now: UnixTime) -> Result<u64, StoreError>;
 
     /// The hits on each of `keys` in the current `window_secs` window, counting nothing.
     async fn counts(
         &self,
         keys: &[&str],
         window_secs: u64,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Vec<u64>, StoreError>;
 
     /// Tells every replica (this one included).
@@ -72,11 +74,11 @@ pub trait HotState: Send + Sync {
 
 #[derive(Default)]
 struct Maps {
-    denied: HashMap<String, i64>,
-    seen: HashMap<String, i64>,
-    hits: HashMap<(String, i64), u64>,
+    denied: HashMap<String, UnixTime>,
+    seen: HashMap<String, UnixTime>,
+    hits: HashMap<(String, UnixTime), u64>,
     /// When expired entries were last dropped.
-    pruned_at: i64,
+    pruned_at: UnixTime,
 }
 
 /// One node's hot state, in its own memory.
@@ -99,15 +101,14 @@ fn poisoned<T>(_: T) -> StoreError {
 }
 
 /// When the fixed window holding `now` ends.
-pub fn window_end(window_secs: u64, now: i64) -> i64 {
-    let window = window_secs.max(1) as i64;
-    (now / window + 1) * window
+pub fn window_end(window_secs: u64, now: UnixTime) -> UnixTime {
+    now.window(window_secs).1
 }
 
 impl MemoryHot {
     /// Drops entries past their time, at most once a second: the maps stay about as small as
     /// the live state without a full sweep on every call (lookups check the time themselves).
-    fn prune(maps: &mut Maps, now: i64) {
+    fn prune(maps: &mut Maps, now: UnixTime) {
         if now <= maps.pruned_at {
             return;
         }
@@ -120,7 +121,7 @@ impl MemoryHot {
 
 #[async_trait::async_trait]
 impl HotState for MemoryHot {
-    async fn deny(&self, jti: &str, until: i64, now: i64) -> Result<(), StoreError> {
+    async fn deny(&self, jti: &str, until: UnixTime, now: UnixTime) -> Result<(), StoreError> {
         let mut maps = self.maps.lock().map_err(poisoned)?;
         Self::prune(&mut maps, now);
         if until > now {
@@ -129,22 +130,27 @@ impl HotState for MemoryHot {
         Ok(())
     }
 
-    async fn is_denied(&self, jti: &str, now: i64) -> Result<bool, StoreError> {
+    async fn is_denied(&self, jti: &str, now: UnixTime) -> Result<bool, StoreError> {
         let maps = self.maps.lock().map_err(poisoned)?;
         Ok(maps.denied.get(jti).is_some_and(|until| *until > now))
     }
 
-    async fn first_use(&self, id: &str, until: i64, now: i64) -> Result<bool, StoreError> {
+    async fn first_use(
+        &self,
+        id: &str,
+        until: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
         let mut maps = self.maps.lock().map_err(poisoned)?;
         Self::prune(&mut maps, now);
         if maps.seen.get(id).is_some_and(|until| *until > now) {
             return Ok(false);
         }
-        maps.seen.insert(id.to_owned(), until.max(now + 1));
+        maps.seen.insert(id.to_owned(), until.max(now.plus_secs(1)));
         Ok(true)
     }
 
-    async fn count(&self, key: &str, window_secs: u64, now: i64) -> Result<u64, StoreError> {
+    async fn count(&self, key: &str, window_secs: u64, now: UnixTime) -> Result<u64, StoreError> {
         let window_end = window_end(window_secs, now);
         let mut maps = self.maps.lock().map_err(poisoned)?;
         Self::prune(&mut maps, now);
@@ -157,7 +163,7 @@ impl HotState for MemoryHot {
         &self,
         keys: &[&str],
         window_secs: u64,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Vec<u64>, StoreError> {
         let window_end = window_end(window_secs, now);
         let maps = self.maps.lock().map_err(poisoned)?;

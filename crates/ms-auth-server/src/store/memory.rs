@@ -1,8 +1,10 @@
 //! In-memory stores: for tests, and `store.url = "memory"`. Nothing survives a restart.
+use crate::clock::UnixTime;
 
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, RwLock},
+    time::Duration,
 };
 
 use super::{
@@ -97,7 +99,7 @@ impl KeyStore for MemoryKeyStore {
         Ok(next)
     }
 
-    async fn promote_due(&self, now: i64, retire_for: i64) -> Result<bool, StoreError> {
+    async fn promote_due(&self, now: UnixTime, retire_for: Duration) -> Result<bool, StoreError> {
         let mut keys = self.keys.write().map_err(poisoned)?;
         let due = keys
             .iter()
@@ -109,7 +111,7 @@ impl KeyStore for MemoryKeyStore {
             match k.state {
                 KeyState::Active => {
                     k.state = KeyState::Retired;
-                    k.publish_until = Some(now + retire_for);
+                    k.publish_until = Some(now.plus(retire_for));
                 }
                 KeyState::Next => k.state = KeyState::Active,
                 KeyState::Retired | KeyState::Revoked => {}
@@ -118,7 +120,7 @@ impl KeyStore for MemoryKeyStore {
         Ok(true)
     }
 
-    async fn remove_expired(&self, now: i64) -> Result<u64, StoreError> {
+    async fn remove_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
         let mut keys = self.keys.write().map_err(poisoned)?;
         let before = keys.len();
         keys.retain(|k| {
@@ -130,7 +132,7 @@ impl KeyStore for MemoryKeyStore {
     async fn revoke(
         &self,
         kid: &str,
-        now: i64,
+        now: UnixTime,
         fallback: StoredKey,
     ) -> Result<Option<Revoked>, StoreError> {
         let mut keys = self.keys.write().map_err(poisoned)?;
@@ -217,7 +219,7 @@ impl GrantStore for MemoryGrantStore {
         Ok(())
     }
 
-    async fn consume_code(&self, code_hash: &str, now: i64) -> Result<CodeUse, StoreError> {
+    async fn consume_code(&self, code_hash: &str, now: UnixTime) -> Result<CodeUse, StoreError> {
         let mut s = self.state.lock().map_err(poisoned)?;
         let Some((grant, consumed)) = s.codes.get_mut(code_hash) else {
             return Ok(CodeUse::Invalid);
@@ -251,8 +253,8 @@ impl GrantStore for MemoryGrantStore {
         &self,
         old_hash: &str,
         new_hash: &str,
-        new_expires_at: i64,
-        now: i64,
+        new_expires_at: UnixTime,
+        now: UnixTime,
     ) -> Result<Rotation, StoreError> {
         let mut s = self.state.lock().map_err(poisoned)?;
         let Some(row) = s.refresh.get_mut(old_hash) else {
@@ -283,7 +285,7 @@ impl GrantStore for MemoryGrantStore {
         Ok(Rotation::Rotated(grant))
     }
 
-    async fn revoke_family(&self, family_id: &str, _now: i64) -> Result<u64, StoreError> {
+    async fn revoke_family(&self, family_id: &str, _now: UnixTime) -> Result<u64, StoreError> {
         Ok(self
             .state
             .lock()
@@ -294,7 +296,7 @@ impl GrantStore for MemoryGrantStore {
     async fn refresh(
         &self,
         token_hash: &str,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Option<RefreshGrant>, StoreError> {
         let s = self.state.lock().map_err(poisoned)?;
         Ok(s.refresh

@@ -1,6 +1,7 @@
 //! Storage behind the protocol core: small traits shaped by what the protocol needs, one
 //! implementation per backend. The SQL store of record (`sql`: SQLite embedded, PostgreSQL for
 //! clusters) keeps what must survive a restart; the in-memory store is for tests.
+use crate::clock::UnixTime;
 
 mod client_cache;
 pub mod grants;
@@ -22,7 +23,7 @@ pub use redis_hot::RedisHot;
 pub use settings::{RedisSettings, StoreSettings};
 pub use sql::SqlStore;
 
-use crate::oauth::{client::Client, keys::SigningAlgorithm};
+use crate::{keys::SigningAlgorithm, oauth::client::Client};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -84,11 +85,11 @@ pub struct StoredKey {
     pub algorithm: SigningAlgorithm,
     pub state: KeyState,
     pub private_key_pem: String,
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// When a next key becomes active.
-    pub activates_at: Option<i64>,
+    pub activates_at: Option<UnixTime>,
     /// Until when a retired key stays published.
-    pub publish_until: Option<i64>,
+    pub publish_until: Option<UnixTime>,
 }
 
 impl std::fmt::Debug for StoredKey {
@@ -131,10 +132,10 @@ pub trait KeyStore: Send + Sync {
     /// When the next key is due at `now`: retires the active key (published until
     /// `now + retire_for`) and activates the next, atomically. True for the one caller that
     /// did it.
-    async fn promote_due(&self, now: i64, retire_for: i64) -> Result<bool, StoreError>;
+    async fn promote_due(&self, now: UnixTime, retire_for: Duration) -> Result<bool, StoreError>;
 
     /// Removes retired keys whose publication has ended; how many.
-    async fn remove_expired(&self, now: i64) -> Result<u64, StoreError>;
+    async fn remove_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
 
     /// Revokes the key `kid` at `now` (a key that may have leaked): it is no longer published
     /// and its private key is erased. When it was the active key, the next key — else
@@ -143,7 +144,7 @@ pub trait KeyStore: Send + Sync {
     async fn revoke(
         &self,
         kid: &str,
-        now: i64,
+        now: UnixTime,
         fallback: StoredKey,
     ) -> Result<Option<Revoked>, StoreError>;
 }

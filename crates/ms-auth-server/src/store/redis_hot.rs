@@ -2,6 +2,7 @@
 //! `INCR` + `EXPIRE` in one transaction for rate limits, and `PUBLISH` / `SUBSCRIBE` on one
 //! channel for notices. The connection manager reconnects by itself; every call is bounded,
 //! so an outage is an `Unavailable` error, never a hang.
+use crate::clock::UnixTime;
 
 use std::{
     sync::{
@@ -106,13 +107,13 @@ async fn listen(client: Client, out: broadcast::Sender<Notice>, live: Arc<Atomic
     }
 }
 
-fn ttl(until: i64, now: i64) -> u64 {
-    (until - now).max(1) as u64
+fn ttl(until: UnixTime, now: UnixTime) -> u64 {
+    now.until(until).as_secs().max(1)
 }
 
 #[async_trait::async_trait]
 impl HotState for RedisHot {
-    async fn deny(&self, jti: &str, until: i64, now: i64) -> Result<(), StoreError> {
+    async fn deny(&self, jti: &str, until: UnixTime, now: UnixTime) -> Result<(), StoreError> {
         if until <= now {
             return Ok(());
         }
@@ -122,12 +123,17 @@ impl HotState for RedisHot {
             .map_err(unavailable)
     }
 
-    async fn is_denied(&self, jti: &str, _now: i64) -> Result<bool, StoreError> {
+    async fn is_denied(&self, jti: &str, _now: UnixTime) -> Result<bool, StoreError> {
         let mut c = self.conn.clone();
         c.exists(key("deny", jti)).await.map_err(unavailable)
     }
 
-    async fn first_use(&self, id: &str, until: i64, now: i64) -> Result<bool, StoreError> {
+    async fn first_use(
+        &self,
+        id: &str,
+        until: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
         let mut c = self.conn.clone();
         let set: Option<String> = redis::cmd("SET")
             .arg(key("jti", id))
@@ -141,14 +147,18 @@ impl HotState for RedisHot {
         Ok(set.is_some())
     }
 
-    async fn count(&self, id: &str, window_secs: u64, now: i64) -> Result<u64, StoreError> {
-        let window = window_secs.max(1) as i64;
-        let k = key("rate", &format!("{id}:{}", now / window));
+    async fn count(&self, id: &str, window_secs: u64, now: UnixTime) -> Result<u64, StoreError> {
+        let k = key("rate", &format!("{id}:{}", now.window(window_secs).0));
         let mut c = self.conn.clone();
         let (n,): (u64,) = redis::pipe()
             .atomic()
             .incr(&k, 1u64)
-            .expire(&k, window + 1)
+            .expire(
+                &k,
+                i64::try_from(window_secs.max(1))
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(1),
+            )
             .ignore()
             .query_async(&mut c)
             .await
@@ -160,15 +170,15 @@ impl HotState for RedisHot {
         &self,
         ids: &[&str],
         window_secs: u64,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Vec<u64>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let window = window_secs.max(1) as i64;
+        let window = now.window(window_secs).0;
         let keys: Vec<String> = ids
             .iter()
-            .map(|id| key("rate", &format!("{id}:{}", now / window)))
+            .map(|id| key("rate", &format!("{id}:{window}")))
             .collect();
         let mut c = self.conn.clone();
         let values: Vec<Option<u64>> = redis::cmd("MGET")

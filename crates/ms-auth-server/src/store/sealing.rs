@@ -140,7 +140,7 @@ impl Sealer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{oauth::keys::SigningAlgorithm, store::KeyState};
+    use crate::{clock::UnixTime, keys::SigningAlgorithm, store::KeyState};
 
     const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
@@ -181,9 +181,9 @@ mod tests {
             algorithm: SigningAlgorithm::ES256,
             state: KeyState::Retired,
             private_key_pem: String::new(),
-            created_at: 10,
-            activates_at: Some(20),
-            publish_until: Some(30),
+            created_at: UnixTime::from_secs(10),
+            activates_at: Some(UnixTime::from_secs(20)),
+            publish_until: Some(UnixTime::from_secs(30)),
         }
     }
 
@@ -229,7 +229,7 @@ mod tests {
                 ..row()
             },
             StoredKey {
-                created_at: 11,
+                created_at: UnixTime::from_secs(11),
                 ..row()
             },
             StoredKey {
@@ -237,7 +237,7 @@ mod tests {
                 ..row()
             },
             StoredKey {
-                publish_until: Some(i64::MAX),
+                publish_until: Some(UnixTime::from_secs(i64::MAX)),
                 ..row()
             },
         ];

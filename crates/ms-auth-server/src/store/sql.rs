@@ -1,5 +1,6 @@
 //! The SQL store of record: SQLite (embedded) or PostgreSQL, through sqlx's `Any` driver so
 //! both run the same statements; the schema is versioned and migrated at start-up.
+use crate::clock::UnixTime;
 
 use std::{sync::Arc, time::Duration};
 
@@ -11,9 +12,9 @@ use super::{
     sealing::{SealVersion, Sealer, key_row_aad},
     settings::{OpenError, StoreSettings},
 };
+use crate::keys::SigningAlgorithm;
 use crate::oauth::{
     client::{AuthMethod, Client, ClientId, ClientOrigin, GrantType},
-    keys::SigningAlgorithm,
     scope::ScopeSet,
     secret::SecretHash,
 };
@@ -40,6 +41,11 @@ const STEPS: &[service_kit::sql::Step] = &[
         "key row seals",
         include_str!("migrations/0004_key_row_seals.sql"),
     ),
+    (
+        5,
+        "audit actor",
+        include_str!("migrations/0005_audit_actor.sql"),
+    ),
 ];
 
 pub struct SqlStore {
@@ -53,6 +59,43 @@ pub(super) fn unavailable(e: sqlx::Error) -> StoreError {
 
 pub(super) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
+}
+
+// Instants are stored as `BIGINT` seconds: `UnixTime` binds and reads as the `i64` it wraps.
+impl<DB: sqlx::Database> sqlx::Type<DB> for UnixTime
+where
+    i64: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <i64 as sqlx::Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <i64 as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for UnixTime
+where
+    i64: sqlx::Encode<'q, DB>,
+{
+    fn encode_by_ref(
+        &self,
+        buf: &mut <DB as sqlx::Database>::ArgumentBuffer<'q>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <i64 as sqlx::Encode<'q, DB>>::encode_by_ref(&self.secs(), buf)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for UnixTime
+where
+    i64: sqlx::Decode<'r, DB>,
+{
+    fn decode(
+        value: <DB as sqlx::Database>::ValueRef<'r>,
+    ) -> Result<Self, sqlx::error::BoxDynError> {
+        <i64 as sqlx::Decode<'r, DB>>::decode(value).map(UnixTime::from_secs)
+    }
 }
 
 fn now() -> i64 {
@@ -343,8 +386,8 @@ impl SqlStore {
         .bind(&from.sealed)
         .bind(from.version.column())
         .bind(from.key.state.as_str())
-        .bind(from.key.activates_at.unwrap_or(-1))
-        .bind(from.key.publish_until.unwrap_or(-1))
+        .bind(from.key.activates_at.map_or(-1, UnixTime::secs))
+        .bind(from.key.publish_until.map_or(-1, UnixTime::secs))
         .execute(exec)
         .await
         .map_err(unavailable)?;
@@ -456,7 +499,7 @@ impl KeyStore for SqlStore {
         self.insert_unique(&candidate, KeyState::Next).await
     }
 
-    async fn promote_due(&self, now: i64, retire_for: i64) -> Result<bool, StoreError> {
+    async fn promote_due(&self, now: UnixTime, retire_for: Duration) -> Result<bool, StoreError> {
         let keys = self
             .sealed_keys("state = 'active' OR state = $1", KeyState::Next.as_str())
             .await?;
@@ -471,7 +514,7 @@ impl KeyStore for SqlStore {
         if let Some(active) = keys.iter().find(|k| k.key.state == KeyState::Active) {
             let retired = StoredKey {
                 state: KeyState::Retired,
-                publish_until: Some(now + retire_for),
+                publish_until: Some(now.plus(retire_for)),
                 ..active.key.clone()
             };
             if !self.reseal(&mut *tx, active, &retired).await? {
@@ -489,7 +532,7 @@ impl KeyStore for SqlStore {
         Ok(true)
     }
 
-    async fn remove_expired(&self, now: i64) -> Result<u64, StoreError> {
+    async fn remove_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
         let done =
             sqlx::query("DELETE FROM signing_keys WHERE state = 'retired' AND publish_until <= $1")
                 .bind(now)
@@ -502,7 +545,7 @@ impl KeyStore for SqlStore {
     async fn revoke(
         &self,
         kid: &str,
-        now: i64,
+        now: UnixTime,
         fallback: StoredKey,
     ) -> Result<Option<Revoked>, StoreError> {
         for _ in 0..REVOKE_ATTEMPTS {

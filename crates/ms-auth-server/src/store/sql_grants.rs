@@ -1,5 +1,6 @@
 //! [`GrantStore`] and [`AuditLog`] on the SQL store: races are settled by conditional
 //! `UPDATE … RETURNING` inside transactions, never by reading first and writing after.
+use crate::clock::UnixTime;
 
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
@@ -43,7 +44,7 @@ async fn revoke_if_spent(
     tx: &mut Transaction<'_, Any>,
     spent: &str,
     hash: &str,
-    now: i64,
+    now: UnixTime,
 ) -> Result<Option<String>, StoreError> {
     let Some(row) = sqlx::query(spent)
         .bind(hash)
@@ -89,7 +90,7 @@ impl GrantStore for SqlStore {
         Ok(())
     }
 
-    async fn consume_code(&self, code_hash: &str, now: i64) -> Result<CodeUse, StoreError> {
+    async fn consume_code(&self, code_hash: &str, now: UnixTime) -> Result<CodeUse, StoreError> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         let fresh = sqlx::query(&format!(
             "UPDATE authorization_codes SET consumed_at = $2 \
@@ -138,8 +139,8 @@ impl GrantStore for SqlStore {
         &self,
         old_hash: &str,
         new_hash: &str,
-        new_expires_at: i64,
-        now: i64,
+        new_expires_at: UnixTime,
+        now: UnixTime,
     ) -> Result<Rotation, StoreError> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         let spent = sqlx::query(&format!(
@@ -188,7 +189,7 @@ impl GrantStore for SqlStore {
         Ok(outcome)
     }
 
-    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
+    async fn revoke_family(&self, family_id: &str, now: UnixTime) -> Result<u64, StoreError> {
         let done = sqlx::query(REVOKE_FAMILY)
             .bind(family_id)
             .bind(now)
@@ -201,7 +202,7 @@ impl GrantStore for SqlStore {
     async fn refresh(
         &self,
         token_hash: &str,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Option<RefreshGrant>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1 \
@@ -220,8 +221,8 @@ impl GrantStore for SqlStore {
 impl AuditLog for SqlStore {
     async fn append(&self, e: &AuditEvent) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO audit_log (id, at, event, client_id, subject, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO audit_log (id, at, event, client_id, subject, detail, actor) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(e.at)
@@ -229,6 +230,7 @@ impl AuditLog for SqlStore {
         .bind(e.client_id.clone())
         .bind(e.subject.clone())
         .bind(&e.detail)
+        .bind(&e.actor)
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;
@@ -237,7 +239,7 @@ impl AuditLog for SqlStore {
 
     async fn recent(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT at, event, client_id, subject, detail FROM audit_log \
+            "SELECT at, event, client_id, subject, detail, actor FROM audit_log \
              ORDER BY at DESC, id DESC LIMIT $1",
         )
         .bind(i64::from(limit))
@@ -252,6 +254,7 @@ impl AuditLog for SqlStore {
                     client_id: r.try_get("client_id").map_err(corrupt)?,
                     subject: r.try_get("subject").map_err(corrupt)?,
                     detail: r.try_get("detail").map_err(corrupt)?,
+                    actor: r.try_get("actor").map_err(corrupt)?,
                 })
             })
             .collect()

@@ -162,15 +162,14 @@ async fn keys_from_a_file_neither_rotate_nor_revoke() {
     let dir = std::env::temp_dir().join(format!("admin-key-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("key.pem");
-    let pem = ms_auth_server::oauth::keys::SigningKey::generate(
-        ms_auth_server::oauth::keys::SigningAlgorithm::ES256,
-    )
-    .unwrap()
-    .to_pkcs8_pem()
-    .unwrap();
+    let pem =
+        ms_auth_server::keys::SigningKey::generate(ms_auth_server::keys::SigningAlgorithm::ES256)
+            .unwrap()
+            .to_pkcs8_pem()
+            .unwrap();
     std::fs::write(&path, pem).unwrap();
     let mut settings = with_admin();
-    settings.keys.algorithm = ms_auth_server::oauth::keys::SigningAlgorithm::ES256;
+    settings.keys.algorithm = ms_auth_server::keys::SigningAlgorithm::ES256;
     settings.keys.private_key_file = Some(path);
     let app = TestApp::spawn(settings).await;
     let res = call(

@@ -190,9 +190,9 @@ fn hash_secret_prints_a_verifiable_hash_and_generate_key_a_pem() {
         .output()
         .unwrap();
     let pem = String::from_utf8(out.stdout).unwrap();
-    ms_auth_server::oauth::keys::SigningKey::from_pem(
+    ms_auth_server::keys::SigningKey::from_pem(
         pem.as_bytes(),
-        ms_auth_server::oauth::keys::SigningAlgorithm::ES256,
+        ms_auth_server::keys::SigningAlgorithm::ES256,
         None,
     )
     .unwrap();

@@ -15,11 +15,9 @@ use crate::{
     store::{Backend, Replica, location},
 };
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+/// Real time: these tests check Redis' own expiry.
+fn now() -> ms_auth_server::clock::UnixTime {
+    ms_auth_server::clock::Clock::system().now()
 }
 
 /// `n` handles on one hot state, as `n` replicas have: one shared memory, or `n` Redis
@@ -68,8 +66,11 @@ memory_and_redis!(
 async fn denylist_entries_live_until_the_token_expires(redis: bool) {
     let (hot, _server) = replicas(redis, 2);
     let t = now();
-    hot[0].deny("jti-1", t + 1, t).await.unwrap();
-    hot[0].deny("already-expired", t - 5, t).await.unwrap();
+    hot[0].deny("jti-1", t.plus_secs(1), t).await.unwrap();
+    hot[0]
+        .deny("already-expired", t.plus_secs(-5), t)
+        .await
+        .unwrap();
     assert!(
         hot[1].is_denied("jti-1", t).await.unwrap(),
         "seen by the other replica"
@@ -89,7 +90,11 @@ async fn a_replay_id_is_accepted_once_among_concurrent_callers(redis: bool) {
     let tasks: Vec<_> = (0..16)
         .map(|i| {
             let h = Arc::clone(&hot[i % hot.len()]);
-            tokio::spawn(async move { h.first_use("assertion-jti", t + 60, t).await.unwrap() })
+            tokio::spawn(async move {
+                h.first_use("assertion-jti", t.plus_secs(60), t)
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut firsts = 0;
@@ -97,7 +102,12 @@ async fn a_replay_id_is_accepted_once_among_concurrent_callers(redis: bool) {
         firsts += usize::from(task.await.unwrap());
     }
     assert_eq!(firsts, 1);
-    assert!(hot[0].first_use("another", t + 60, t).await.unwrap());
+    assert!(
+        hot[0]
+            .first_use("another", t.plus_secs(60), t)
+            .await
+            .unwrap()
+    );
 }
 
 async fn rate_limits_count_per_key_and_window(redis: bool) {
@@ -114,7 +124,10 @@ async fn rate_limits_count_per_key_and_window(redis: bool) {
     );
     assert!(hot[0].hit("caller-b", 3, 60, t).await.unwrap(), "per key");
     assert!(
-        hot[0].hit("caller-a", 3, 60, t + 60).await.unwrap(),
+        hot[0]
+            .hit("caller-a", 3, 60, t.plus_secs(60))
+            .await
+            .unwrap(),
         "a new window starts afresh"
     );
 }
@@ -227,7 +240,7 @@ async fn redis_killed_and_restarted_under_a_running_server() {
     redis.kill();
     let started = Instant::now();
     assert!(
-        hot.deny("j", now() + 60, now()).await.is_err(),
+        hot.deny("j", now().plus_secs(60), now()).await.is_err(),
         "an outage is an error"
     );
     assert!(
@@ -258,7 +271,8 @@ async fn redis_killed_and_restarted_under_a_running_server() {
     redis.resume();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if status_of(&ready).await == 200 && hot.deny("j", now() + 60, now()).await.is_ok() {
+        if status_of(&ready).await == 200 && hot.deny("j", now().plus_secs(60), now()).await.is_ok()
+        {
             break;
         }
         assert!(Instant::now() < deadline, "did not recover");

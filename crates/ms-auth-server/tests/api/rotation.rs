@@ -14,7 +14,9 @@ use std::{
 
 use auth_middleware::{Verifier, VerifierSettings};
 use ms_auth_server::{
-    key_lifecycle,
+    clock::UnixTime,
+    keys::lifecycle as key_lifecycle,
+    ops::{Actor, Ops},
     store::{KeyState, RedisSettings, Stores},
 };
 use serde_json::Value;
@@ -120,9 +122,10 @@ async fn rotating_keys_under_load_fails_no_request() {
     let admin = Stores::open(&settings.store, &settings.redis)
         .await
         .unwrap();
-    let lifecycle = settings.keys.lifecycle();
+    let ops = Ops::new(admin.clone(), settings.keys.lifecycle(), false);
     for _ in 0..3 {
-        let next = key_lifecycle::rotate(&admin, &lifecycle).await.unwrap();
+        let now = ms_auth_server::clock::Clock::system().now();
+        let next = ops.rotate_key(&Actor::Cli, now).await.unwrap();
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let active = admin
@@ -172,9 +175,9 @@ async fn rotating_keys_under_load_fails_no_request() {
 
 #[tokio::test]
 async fn an_algorithm_migration_publishes_both_algorithms_meanwhile() {
-    use ms_auth_server::oauth::keys::SigningAlgorithm;
+    use ms_auth_server::keys::SigningAlgorithm;
     let stores = Stores::memory();
-    let rs256 = ms_auth_server::oauth::keys::SigningKey::generate(SigningAlgorithm::RS256).unwrap();
+    let rs256 = ms_auth_server::keys::SigningKey::generate(SigningAlgorithm::RS256).unwrap();
     stores
         .keys
         .activate_if_none(ms_auth_server::store::StoredKey {
@@ -182,7 +185,7 @@ async fn an_algorithm_migration_publishes_both_algorithms_meanwhile() {
             algorithm: SigningAlgorithm::RS256,
             state: KeyState::Active,
             private_key_pem: rs256.to_pkcs8_pem().unwrap(),
-            created_at: 0,
+            created_at: UnixTime::EPOCH,
             activates_at: None,
             publish_until: None,
         })
@@ -193,13 +196,17 @@ async fn an_algorithm_migration_publishes_both_algorithms_meanwhile() {
         jwks_max_age_secs: 60,
         poll: Duration::from_secs(5),
         rotate_after_secs: None,
+        retire_for: Duration::from_secs(100),
     };
     assert_eq!(
-        lifecycle.publish_delay_secs(),
-        65,
+        lifecycle.publish_delay(),
+        Duration::from_secs(65),
         "max-age plus the poll interval"
     );
-    let next = key_lifecycle::rotate(&stores, &lifecycle).await.unwrap();
+    let next = Ops::new(stores.clone(), lifecycle, false)
+        .rotate_key(&Actor::Cli, UnixTime::from_secs(1_000))
+        .await
+        .unwrap();
     let now = next.created_at;
     let set = key_lifecycle::key_set(&stores.keys.keys().await.unwrap(), now).unwrap();
     assert_eq!(
@@ -215,13 +222,21 @@ async fn an_algorithm_migration_publishes_both_algorithms_meanwhile() {
         .map(|k| k["alg"].as_str().unwrap())
         .collect();
     assert_eq!(algs, ["RS256", "EdDSA"]);
-    assert!(stores.keys.promote_due(now + 65, 100).await.unwrap());
-    let set = key_lifecycle::key_set(&stores.keys.keys().await.unwrap(), now + 65).unwrap();
+    assert!(
+        stores
+            .keys
+            .promote_due(now.plus_secs(65), Duration::from_secs(100))
+            .await
+            .unwrap()
+    );
+    let set =
+        key_lifecycle::key_set(&stores.keys.keys().await.unwrap(), now.plus_secs(65)).unwrap();
     assert_eq!(set.active().algorithm(), SigningAlgorithm::EdDSA);
     assert_eq!(set.kids(), [next.kid.clone(), rs256.kid().to_owned()]);
     let only_active =
-        key_lifecycle::key_set(&stores.keys.keys().await.unwrap(), now + 165).unwrap();
+        key_lifecycle::key_set(&stores.keys.keys().await.unwrap(), now.plus_secs(165)).unwrap();
     assert_eq!(only_active.kids()[0], next.kid);
-    let set = key_lifecycle::key_set(&stores.keys.keys().await.unwrap(), now + 65 + 100).unwrap();
+    let set = key_lifecycle::key_set(&stores.keys.keys().await.unwrap(), now.plus_secs(65 + 100))
+        .unwrap();
     assert_eq!(set.kids().len(), 1, "retired key no longer published");
 }

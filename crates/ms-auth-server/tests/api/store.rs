@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use ms_auth_server::{
     App, Settings,
+    clock::{Clock, UnixTime},
+    keys::{SigningAlgorithm, SigningKey},
     oauth::{
         client::{AuthMethod, Client, ClientId, ClientOrigin, GrantType},
-        keys::{SigningAlgorithm, SigningKey},
         scope::ScopeSet,
         secret::{ClientSecret, SecretHash},
     },
@@ -138,6 +139,11 @@ async fn replicas(at: &Location, backend: Backend, n: usize) -> Vec<Stores> {
     all
 }
 
+/// An instant, in Unix seconds.
+fn t(secs: i64) -> UnixTime {
+    UnixTime::from_secs(secs)
+}
+
 fn code(family: &str, expires_at: i64) -> CodeGrant {
     CodeGrant {
         family_id: family.to_owned(),
@@ -147,8 +153,8 @@ fn code(family: &str, expires_at: i64) -> CodeGrant {
         redirect_uri: "http://127.0.0.1:8080/cb".to_owned(),
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned()),
         nonce: None,
-        auth_time: 100,
-        expires_at,
+        auth_time: t(100),
+        expires_at: t(expires_at),
     }
 }
 
@@ -158,8 +164,8 @@ fn refresh(family: &str, expires_at: i64) -> RefreshGrant {
         client_id: "web".to_owned(),
         subject: "alice".to_owned(),
         scope: "openid".to_owned(),
-        issued_at: 100,
-        expires_at,
+        issued_at: t(100),
+        expires_at: t(expires_at),
     }
 }
 
@@ -176,7 +182,7 @@ async fn a_code_is_consumed_once_and_a_replay_revokes_its_family(backend: Backen
         .map(|i| {
             let g = stores[i % stores.len()].grants.clone();
             let h = h.clone();
-            tokio::spawn(async move { g.consume_code(&h, 500).await.unwrap() })
+            tokio::spawn(async move { g.consume_code(&h, t(500)).await.unwrap() })
         })
         .collect();
     let mut fresh = 0;
@@ -192,7 +198,7 @@ async fn a_code_is_consumed_once_and_a_replay_revokes_its_family(backend: Backen
     }
     assert_eq!(fresh, 1, "exactly one consumer wins");
     assert_eq!(
-        g.refresh(&credential_hash("rt-1"), 500).await.unwrap(),
+        g.refresh(&credential_hash("rt-1"), t(500)).await.unwrap(),
         None,
         "RFC 6749 §4.1.2: a reused code revokes what it produced"
     );
@@ -200,13 +206,15 @@ async fn a_code_is_consumed_once_and_a_replay_revokes_its_family(backend: Backen
         .await
         .unwrap();
     assert_eq!(
-        g.consume_code(&credential_hash("late"), 1_000)
+        g.consume_code(&credential_hash("late"), t(1_000))
             .await
             .unwrap(),
         CodeUse::Invalid
     );
     assert_eq!(
-        g.consume_code(&credential_hash("nope"), 1).await.unwrap(),
+        g.consume_code(&credential_hash("nope"), t(1))
+            .await
+            .unwrap(),
         CodeUse::Invalid
     );
 }
@@ -221,30 +229,30 @@ async fn a_refresh_token_rotates_once_and_reuse_revokes_the_family(backend: Back
         .await
         .unwrap();
     let r1 = g
-        .rotate_refresh(&hash("r0"), &hash("r1"), 6_000, 200)
+        .rotate_refresh(&hash("r0"), &hash("r1"), t(6_000), t(200))
         .await
         .unwrap();
     assert_eq!(
         r1,
         Rotation::Rotated(RefreshGrant {
-            issued_at: 200,
-            expires_at: 6_000,
+            issued_at: t(200),
+            expires_at: t(6_000),
             ..refresh("fam", 5_000)
         })
     );
     assert!(
-        g.refresh(&hash("r0"), 200).await.unwrap().is_none(),
+        g.refresh(&hash("r0"), t(200)).await.unwrap().is_none(),
         "spent"
     );
-    assert!(g.refresh(&hash("r1"), 200).await.unwrap().is_some());
+    assert!(g.refresh(&hash("r1"), t(200)).await.unwrap().is_some());
     assert!(matches!(
-        g.rotate_refresh(&hash("r1"), &hash("r2"), 7_000, 300)
+        g.rotate_refresh(&hash("r1"), &hash("r2"), t(7_000), t(300))
             .await
             .unwrap(),
         Rotation::Rotated(_)
     ));
     assert_eq!(
-        g.rotate_refresh(&hash("r0"), &hash("x"), 7_000, 400)
+        g.rotate_refresh(&hash("r0"), &hash("x"), t(7_000), t(400))
             .await
             .unwrap(),
         Rotation::Reused {
@@ -252,11 +260,11 @@ async fn a_refresh_token_rotates_once_and_reuse_revokes_the_family(backend: Back
         }
     );
     assert!(
-        g.refresh(&hash("r2"), 400).await.unwrap().is_none(),
+        g.refresh(&hash("r2"), t(400)).await.unwrap().is_none(),
         "family revoked"
     );
     assert_eq!(
-        g.rotate_refresh(&hash("r2"), &hash("r3"), 7_000, 400)
+        g.rotate_refresh(&hash("r2"), &hash("r3"), t(7_000), t(400))
             .await
             .unwrap(),
         Rotation::Invalid
@@ -271,7 +279,7 @@ async fn a_refresh_token_rotates_once_and_reuse_revokes_the_family(backend: Back
         .map(|i| {
             let g = stores[i % stores.len()].grants.clone();
             tokio::spawn(async move {
-                g.rotate_refresh(&hash("s0"), &hash(&format!("s1-{i}")), 6_000, 200)
+                g.rotate_refresh(&hash("s0"), &hash(&format!("s1-{i}")), t(6_000), t(200))
                     .await
                     .unwrap()
             })
@@ -288,7 +296,7 @@ async fn a_refresh_token_rotates_once_and_reuse_revokes_the_family(backend: Back
     assert_eq!(rotated, 1, "exactly one rotation wins");
     for i in 0..16 {
         assert!(
-            g.refresh(&hash(&format!("s1-{i}")), 200)
+            g.refresh(&hash(&format!("s1-{i}")), t(200))
                 .await
                 .unwrap()
                 .is_none()
@@ -299,7 +307,7 @@ async fn a_refresh_token_rotates_once_and_reuse_revokes_the_family(backend: Back
         .await
         .unwrap();
     assert_eq!(
-        g.rotate_refresh(&hash("old"), &hash("n"), 900, 100)
+        g.rotate_refresh(&hash("old"), &hash("n"), t(900), t(100))
             .await
             .unwrap(),
         Rotation::Invalid
@@ -310,8 +318,8 @@ async fn a_refresh_token_rotates_once_and_reuse_revokes_the_family(backend: Back
     g.put_refresh(&hash("b"), &refresh("f2", 5_000))
         .await
         .unwrap();
-    assert_eq!(g.revoke_family("f2", 10).await.unwrap(), 2);
-    assert_eq!(g.revoke_family("f2", 10).await.unwrap(), 0);
+    assert_eq!(g.revoke_family("f2", t(10)).await.unwrap(), 2);
+    assert_eq!(g.revoke_family("f2", t(10)).await.unwrap(), 0);
 }
 
 async fn audit_entries_are_kept_in_order(backend: Backend) {
@@ -321,8 +329,9 @@ async fn audit_entries_are_kept_in_order(backend: Backend) {
         stores
             .audit
             .append(&AuditEvent {
-                at,
+                at: t(at),
                 event: event.to_owned(),
+                actor: "system".to_owned(),
                 client_id: Some("web".to_owned()),
                 subject: None,
                 detail: format!("{event} happened"),
@@ -401,7 +410,7 @@ fn candidate() -> StoredKey {
         algorithm: SigningAlgorithm::ES256,
         state: KeyState::Active,
         private_key_pem: key.to_pkcs8_pem().unwrap(),
-        created_at: 1,
+        created_at: t(1),
         activates_at: None,
         publish_until: None,
     }
@@ -549,13 +558,16 @@ async fn restart_keeps_clients_and_keys(backend: Backend) {
     second.stop().await;
     let grants = open(&at.settings).await.unwrap().grants;
     assert_eq!(
-        grants.refresh(&credential_hash("kept"), 1).await.unwrap(),
+        grants
+            .refresh(&credential_hash("kept"), t(1))
+            .await
+            .unwrap(),
         Some(refresh("kept-family", i64::MAX)),
         "grants survive the restart"
     );
     assert_eq!(
         grants
-            .consume_code(&credential_hash("kept-code"), 1)
+            .consume_code(&credential_hash("kept-code"), t(1))
             .await
             .unwrap(),
         CodeUse::Fresh(code("kept-family", i64::MAX))
@@ -737,18 +749,28 @@ async fn a_rotation_promotes_once_then_retires_and_removes(backend: Backend) {
         activates_at: Some(activates_at),
         ..candidate()
     };
-    let second = keys.add_next(next(100)).await.unwrap();
+    let second = keys.add_next(next(t(100))).await.unwrap();
     assert_eq!(second.state, KeyState::Next);
     assert_eq!(
-        keys.add_next(next(100)).await.unwrap().kid,
+        keys.add_next(next(t(100))).await.unwrap().kid,
         second.kid,
         "one rotation at a time"
     );
-    assert!(!keys.promote_due(99, 1_000).await.unwrap(), "not due yet");
+    assert!(
+        !keys
+            .promote_due(t(99), Duration::from_secs(1_000))
+            .await
+            .unwrap(),
+        "not due yet"
+    );
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let k = stores[i % stores.len()].keys.clone();
-            tokio::spawn(async move { k.promote_due(100, 1_000).await.unwrap() })
+            tokio::spawn(async move {
+                k.promote_due(t(100), Duration::from_secs(1_000))
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut promoted = 0;
@@ -764,18 +786,18 @@ async fn a_rotation_promotes_once_then_retires_and_removes(backend: Backend) {
     let all = keys.keys().await.unwrap();
     assert_eq!(
         state_of(&all, &first.kid),
-        Some((KeyState::Retired, Some(1_100)))
+        Some((KeyState::Retired, Some(t(1_100))))
     );
     assert_eq!(
         state_of(&all, &second.kid).map(|s| s.0),
         Some(KeyState::Active)
     );
-    assert_eq!(keys.remove_expired(1_099).await.unwrap(), 0);
-    assert_eq!(keys.remove_expired(1_100).await.unwrap(), 1);
+    assert_eq!(keys.remove_expired(t(1_099)).await.unwrap(), 0);
+    assert_eq!(keys.remove_expired(t(1_100)).await.unwrap(), 1);
     let all = keys.keys().await.unwrap();
     assert_eq!(all.len(), 1);
     // The next rotation starts from the new active key.
-    let third = keys.add_next(next(200)).await.unwrap();
+    let third = keys.add_next(next(t(200))).await.unwrap();
     assert_ne!(third.kid, second.kid);
 }
 
@@ -797,7 +819,8 @@ async fn a_replica_that_cannot_load_the_keys_is_not_ready() {
         "b3RoZXItZW5jcnlwdGlvbi1rZXktMzItYnl0ZXMhISE=".to_owned(),
     ));
     let foreign = Stores::open(&other, &settings.redis).await.unwrap();
-    ms_auth_server::key_lifecycle::rotate(&foreign, &settings.keys.lifecycle())
+    ms_auth_server::ops::Ops::new(foreign, settings.keys.lifecycle(), false)
+        .rotate_key(&ms_auth_server::ops::Actor::Cli, Clock::system().now())
         .await
         .unwrap();
     crate::helpers::wait_for_status(&ready, 503).await;
@@ -891,7 +914,7 @@ async fn a_revocation_activates_a_key_at_once_and_never_leaves_none(backend: Bac
     let keys = &stores[0].keys;
     let first = keys.activate_if_none(candidate()).await.unwrap();
     assert!(
-        keys.revoke("no-such-kid", 10, candidate())
+        keys.revoke("no-such-kid", t(10), candidate())
             .await
             .unwrap()
             .is_none()
@@ -899,45 +922,45 @@ async fn a_revocation_activates_a_key_at_once_and_never_leaves_none(backend: Bac
     // The only key, and active: a new one takes its place in the same step.
     let fallback = candidate();
     let done = keys
-        .revoke(&first.kid, 10, fallback.clone())
+        .revoke(&first.kid, t(10), fallback.clone())
         .await
         .unwrap()
         .unwrap();
     assert!(!done.already);
     assert_eq!(
         (done.key.state, done.key.publish_until),
-        (KeyState::Revoked, Some(10))
+        (KeyState::Revoked, Some(t(10)))
     );
     let second = done.activated.unwrap();
     assert_eq!(
         (second.kid.as_str(), second.state, second.activates_at),
-        (fallback.kid.as_str(), KeyState::Active, Some(10))
+        (fallback.kid.as_str(), KeyState::Active, Some(t(10)))
     );
     // With a next key, that one signs at once, long before its time.
     let next = keys
         .add_next(StoredKey {
             state: KeyState::Next,
-            activates_at: Some(1_000),
+            activates_at: Some(t(1_000)),
             ..candidate()
         })
         .await
         .unwrap();
     let done = keys
-        .revoke(&second.kid, 20, candidate())
+        .revoke(&second.kid, t(20), candidate())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
         done.activated.map(|k| (k.kid, k.state, k.activates_at)),
-        Some((next.kid.clone(), KeyState::Active, Some(20)))
+        Some((next.kid.clone(), KeyState::Active, Some(t(20))))
     );
     let again = keys
-        .revoke(&first.kid, 30, candidate())
+        .revoke(&first.kid, t(30), candidate())
         .await
         .unwrap()
         .unwrap();
     assert!(again.already && again.activated.is_none());
-    assert_eq!(again.key.publish_until, Some(10), "unchanged");
+    assert_eq!(again.key.publish_until, Some(t(10)), "unchanged");
     // Read by another replica: the revoked rows stay, their private keys erased; one active.
     let all = stores[stores.len() - 1].keys.keys().await.unwrap();
     let state_of = |kid: &str| {
@@ -949,20 +972,20 @@ async fn a_revocation_activates_a_key_at_once_and_never_leaves_none(backend: Bac
     assert_eq!(state_of(&second.kid), Some((KeyState::Revoked, true)));
     assert_eq!(state_of(&next.kid), Some((KeyState::Active, false)));
     assert_eq!(all.len(), 3, "{all:?}");
-    let set = ms_auth_server::key_lifecycle::key_set(&all, 40).unwrap();
+    let set = ms_auth_server::keys::lifecycle::key_set(&all, t(40)).unwrap();
     assert_eq!(
         set.kids(),
         [next.kid.as_str()],
         "nothing revoked is published"
     );
-    assert_eq!(keys.remove_expired(i64::MAX).await.unwrap(), 0, "kept");
+    assert_eq!(keys.remove_expired(t(i64::MAX)).await.unwrap(), 0, "kept");
 
     // Replicas revoking the active key together: one revokes it, one key takes its place.
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let k = stores[i % stores.len()].keys.clone();
             let kid = next.kid.clone();
-            tokio::spawn(async move { k.revoke(&kid, 50, candidate()).await.unwrap().unwrap() })
+            tokio::spawn(async move { k.revoke(&kid, t(50), candidate()).await.unwrap().unwrap() })
         })
         .collect();
     let mut activated = Vec::new();
@@ -990,12 +1013,16 @@ async fn an_edited_key_row_does_not_open(backend: Backend) {
     let second = keys
         .add_next(StoredKey {
             state: KeyState::Next,
-            activates_at: Some(100),
+            activates_at: Some(t(100)),
             ..candidate()
         })
         .await
         .unwrap();
-    assert!(keys.promote_due(100, 1_000).await.unwrap());
+    assert!(
+        keys.promote_due(t(100), Duration::from_secs(1_000))
+            .await
+            .unwrap()
+    );
     // Both rows changed state, and each was re-sealed for its new columns in the same step.
     assert_eq!(keys.keys().await.unwrap().len(), 2);
     let edits = [
@@ -1069,7 +1096,7 @@ async fn a_key_row_sealed_to_its_kid_alone_is_resealed_on_open(backend: Backend)
     assert_eq!(upgraded.private_key_pem, old.private_key_pem);
     assert_eq!(
         (upgraded.state, upgraded.publish_until),
-        (KeyState::Retired, Some(4102444800))
+        (KeyState::Retired, Some(t(4102444800)))
     );
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(&at.settings.url)

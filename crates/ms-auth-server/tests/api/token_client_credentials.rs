@@ -2,7 +2,7 @@
 
 use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
 use ms_auth_server::{
-    oauth::client::AuthMethod, oauth::keys::SigningAlgorithm, oauth::token::ScopeClaimFormat,
+    keys::SigningAlgorithm, oauth::access_token::ScopeClaimFormat, oauth::client::AuthMethod,
 };
 use serde_json::Value;
 
@@ -173,29 +173,19 @@ async fn eddsa_keys_sign_verifiable_tokens_and_survive_a_pem_round_trip() {
     assert_eq!(jwks["keys"][0]["kty"], "OKP");
     assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
     // RFC 8037: the key written as PKCS#8 and read back signs with the same kid.
-    let key = ms_auth_server::oauth::keys::SigningKey::generate(SigningAlgorithm::EdDSA).unwrap();
+    let key = ms_auth_server::keys::SigningKey::generate(SigningAlgorithm::EdDSA).unwrap();
     let pem = key.to_pkcs8_pem().unwrap();
-    let again = ms_auth_server::oauth::keys::SigningKey::from_pem(
-        pem.as_bytes(),
-        SigningAlgorithm::EdDSA,
-        None,
-    )
-    .unwrap();
+    let again =
+        ms_auth_server::keys::SigningKey::from_pem(pem.as_bytes(), SigningAlgorithm::EdDSA, None)
+            .unwrap();
     let thumbprint_kid = again.kid().to_owned();
-    let third = ms_auth_server::oauth::keys::SigningKey::from_pem(
-        pem.as_bytes(),
-        SigningAlgorithm::EdDSA,
-        None,
-    )
-    .unwrap();
+    let third =
+        ms_auth_server::keys::SigningKey::from_pem(pem.as_bytes(), SigningAlgorithm::EdDSA, None)
+            .unwrap();
     assert_eq!(third.kid(), thumbprint_kid);
     assert!(
-        ms_auth_server::oauth::keys::SigningKey::from_pem(
-            pem.as_bytes(),
-            SigningAlgorithm::RS256,
-            None
-        )
-        .is_err()
+        ms_auth_server::keys::SigningKey::from_pem(pem.as_bytes(), SigningAlgorithm::RS256, None)
+            .is_err()
     );
 }
 
@@ -204,7 +194,7 @@ async fn a_key_file_gives_the_same_kid_and_keys_across_instances() {
     let dir = std::env::temp_dir().join(format!("msas-key-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("key.pem");
-    let pem = ms_auth_server::oauth::keys::SigningKey::generate(SigningAlgorithm::RS256)
+    let pem = ms_auth_server::keys::SigningKey::generate(SigningAlgorithm::RS256)
         .unwrap()
         .to_pkcs8_pem()
         .unwrap();

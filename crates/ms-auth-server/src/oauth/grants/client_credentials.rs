@@ -1,13 +1,14 @@
 //! The client credentials grant (RFC 6749 §4.4): a token for the client itself.
 
-use super::super::{
-    client::Client,
-    error::OAuthError,
-    keys::KeyError,
-    params::Params,
-    scope::ScopeSet,
-    server::AuthorizationServer,
-    token::{TokenResponse, issue_access_token},
+use super::{
+    super::{
+        client::Client,
+        error::{EndpointError, OAuthError},
+        params::Params,
+        scope::ScopeSet,
+        token_response::TokenResponse,
+    },
+    GrantContext,
 };
 
 /// `grant_type=client_credentials` and its one optional parameter, `scope` (RFC 6749 §4.4.2).
@@ -24,32 +25,27 @@ impl Request {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum GrantError {
-    #[error(transparent)]
-    Rejected(#[from] OAuthError),
-    #[error(transparent)]
-    Signing(#[from] KeyError),
-}
-
 /// Issues the token: the subject is the client (RFC 9068 §2.2: `sub` is the client id when no
 /// resource owner is involved); scope defaults to the client's default scopes.
 pub fn grant(
-    server: &AuthorizationServer,
+    cx: &GrantContext<'_>,
     client: &Client,
     request: &Request,
-    now: u64,
-) -> Result<TokenResponse, GrantError> {
-    let scope = ScopeSet::grant(
+) -> Result<TokenResponse, EndpointError> {
+    let scope = ScopeSet::allowed(
         &client.scopes,
         client.default_scopes.as_ref(),
         request.scope.as_ref(),
     )?;
-    Ok(issue_access_token(
-        server,
-        client,
-        client.id.as_str(),
-        &scope,
-        now,
-    )?)
+    let signed = cx
+        .issuer
+        .access_token(client, client.id.as_str(), &scope, cx.now)?;
+    Ok(TokenResponse {
+        access_token: signed.token,
+        scope: scope.to_param(),
+        token_type: "Bearer".to_owned(),
+        expires_in: signed.expires_in,
+        refresh_token: None,
+        id_token: None,
+    })
 }

@@ -3,7 +3,20 @@
 
 pub mod client_credentials;
 
-use super::{client::GrantType, error::OAuthError, error::OAuthErrorCode, params::Params};
+use super::{
+    client::GrantType,
+    error::{ErrorCode, OAuthError},
+    issuer::Issuer,
+    params::Params,
+};
+use crate::clock::UnixTime;
+
+/// What a grant may use: narrow on purpose (the code and refresh stores, users and policy
+/// join it with the grants that need them), so no grant reaches the whole server.
+pub struct GrantContext<'a> {
+    pub issuer: &'a Issuer,
+    pub now: UnixTime,
+}
 
 /// A token request, parsed for its grant type.
 #[derive(Debug)]
@@ -21,7 +34,7 @@ impl TokenRequest {
                 client_credentials::Request::parse(params)?,
             )),
             other => Err(OAuthError::new(
-                OAuthErrorCode::UnsupportedGrantType,
+                ErrorCode::UnsupportedGrantType,
                 format!("grant_type {} is not supported", truncate(other, 64)),
             )),
         }
@@ -53,8 +66,8 @@ mod tests {
     #[test]
     fn unknown_and_missing_grant_types() {
         let e = parse("grant_type=urn:foo").unwrap_err();
-        assert_eq!(e.error, OAuthErrorCode::UnsupportedGrantType);
-        assert_eq!(parse("").unwrap_err().error, OAuthErrorCode::InvalidRequest);
+        assert_eq!(e.error, ErrorCode::UnsupportedGrantType);
+        assert_eq!(parse("").unwrap_err().error, ErrorCode::InvalidRequest);
         let long = format!("grant_type={}", "x".repeat(5000));
         assert!(parse(&long).unwrap_err().error_description.unwrap().len() < 120);
     }

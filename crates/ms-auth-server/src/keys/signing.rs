@@ -76,6 +76,38 @@ pub enum KeyError {
     Claims(#[from] serde_json::Error),
 }
 
+/// The kinds of JWT this server signs, each with its own `typ` header so that one kind can never
+/// be taken for another (RFC 8725 §3.11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typ {
+    /// RFC 9068 §2.1: `at+jwt`.
+    AccessToken,
+    /// OpenID Connect Core §2: an ID token; `JWT` is the conventional `typ`.
+    IdToken,
+    /// OpenID Connect Back-Channel Logout 1.0 §2.4: `logout+jwt`.
+    LogoutToken,
+}
+
+impl Typ {
+    pub const ALL: [Typ; 3] = [Typ::AccessToken, Typ::IdToken, Typ::LogoutToken];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessToken => "at+jwt",
+            Self::IdToken => "JWT",
+            Self::LogoutToken => "logout+jwt",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Self::AccessToken => 0,
+            Self::IdToken => 1,
+            Self::LogoutToken => 2,
+        }
+    }
+}
+
 enum Pair {
     Rsa(rsa::KeyPair),
     Ec(EcdsaKeyPair),
@@ -88,7 +120,8 @@ pub struct SigningKey {
     alg: SigningAlgorithm,
     pair: Pair,
     rng: SystemRandom,
-    access_token_header: String,
+    /// The base64url JWS header for each [`Typ`], computed once.
+    headers: [String; 3],
     jwk: Jwk,
 }
 
@@ -223,15 +256,22 @@ impl SigningKey {
             key_id: Some(kid.clone()),
             ..CommonParameters::default()
         };
-        // RFC 9068 §2.1: access tokens carry `typ: at+jwt`.
-        let header = serde_json::json!({ "kid": kid, "alg": alg.as_str(), "typ": "at+jwt" });
-        let access_token_header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
+        let header = |typ: Typ| {
+            let header =
+                serde_json::json!({ "kid": kid, "alg": alg.as_str(), "typ": typ.as_str() });
+            serde_json::to_vec(&header).map(|h| URL_SAFE_NO_PAD.encode(h))
+        };
+        let headers = [
+            header(Typ::ALL[0])?,
+            header(Typ::ALL[1])?,
+            header(Typ::ALL[2])?,
+        ];
         Ok(Self {
             kid,
             alg,
             pair,
             rng: SystemRandom::new(),
-            access_token_header,
+            headers,
             jwk,
         })
     }
@@ -270,12 +310,12 @@ impl SigningKey {
         Ok(pem::encode(&pem::Pem::new("PRIVATE KEY", der)))
     }
 
-    /// Signs `claims` as an RFC 9068 access token (`typ: at+jwt`) in compact serialisation.
-    pub fn sign_access_token(&self, claims: &impl Serialize) -> Result<String, KeyError> {
+    /// Signs `claims` as a JWT of kind `typ` in compact serialisation.
+    pub fn sign(&self, typ: Typ, claims: &impl Serialize) -> Result<String, KeyError> {
+        let header = &self.headers[typ.index()];
         let claims = serde_json::to_vec(claims)?;
-        let mut jwt =
-            String::with_capacity(self.access_token_header.len() + claims.len() * 4 / 3 + 350);
-        jwt.push_str(&self.access_token_header);
+        let mut jwt = String::with_capacity(header.len() + claims.len() * 4 / 3 + 350);
+        jwt.push_str(header);
         jwt.push('.');
         URL_SAFE_NO_PAD.encode_string(&claims, &mut jwt);
         let signature = self.sign_raw(jwt.as_bytes())?;
@@ -318,92 +358,6 @@ fn thumbprint_uuid(jwk: &Jwk) -> Result<String, KeyError> {
         .to_string())
 }
 
-/// The keys this server publishes, and the one it signs with: a snapshot, replaced whole
-/// when the key set changes (see [`KeyRing`]).
-#[derive(Debug)]
-pub struct KeySet {
-    active: SigningKey,
-    jwks_json: String,
-    /// The published keys parsed for verification, as every resource server parses them:
-    /// how this server checks its own tokens (introspection, revocation).
-    verify: auth_middleware::keys::KeySet,
-    /// `kid`s published, for telling snapshots apart.
-    kids: Vec<String>,
-}
-
-impl KeySet {
-    pub fn new(active: SigningKey) -> Result<Self, KeyError> {
-        Self::with_published(active, Vec::new())
-    }
-
-    /// The active key, and `others` (next and retired keys' public JWKs) published beside it.
-    pub fn with_published(active: SigningKey, others: Vec<Jwk>) -> Result<Self, KeyError> {
-        let mut keys = vec![active.jwk().clone()];
-        keys.extend(others);
-        let set = jsonwebtoken::jwk::JwkSet { keys };
-        let kids = set
-            .keys
-            .iter()
-            .filter_map(|k| k.common.key_id.clone())
-            .collect();
-        let jwks_json = serde_json::to_string(&set)?;
-        let verify = auth_middleware::keys::KeySet::from_jwks(&set);
-        Ok(Self {
-            active,
-            jwks_json,
-            verify,
-            kids,
-        })
-    }
-
-    pub fn active(&self) -> &SigningKey {
-        &self.active
-    }
-
-    /// The RFC 7517 JWK set document, serialised once.
-    pub fn jwks_json(&self) -> &str {
-        &self.jwks_json
-    }
-
-    pub fn verify_keys(&self) -> &auth_middleware::keys::KeySet {
-        &self.verify
-    }
-
-    /// The published `kid`s, the active one first.
-    pub fn kids(&self) -> &[String] {
-        &self.kids
-    }
-}
-
-/// The current [`KeySet`], swapped whole by the key lifecycle while requests sign with it.
-#[derive(Debug)]
-pub struct KeyRing {
-    current: std::sync::RwLock<std::sync::Arc<KeySet>>,
-}
-
-impl KeyRing {
-    pub fn new(keys: KeySet) -> Self {
-        Self {
-            current: std::sync::RwLock::new(std::sync::Arc::new(keys)),
-        }
-    }
-
-    pub fn current(&self) -> std::sync::Arc<KeySet> {
-        match self.current.read() {
-            Ok(k) => std::sync::Arc::clone(&k),
-            Err(poisoned) => std::sync::Arc::clone(&poisoned.into_inner()),
-        }
-    }
-
-    pub fn replace(&self, keys: KeySet) {
-        let keys = std::sync::Arc::new(keys);
-        match self.current.write() {
-            Ok(mut k) => *k = keys,
-            Err(poisoned) => *poisoned.into_inner() = keys,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,7 +389,7 @@ mod tests {
         };
         for alg in [SigningAlgorithm::RS256, SigningAlgorithm::ES256] {
             let key = SigningKey::generate(alg).unwrap();
-            let token = key.sign_access_token(&claims).unwrap();
+            let token = key.sign(Typ::AccessToken, &claims).unwrap();
             assert_eq!(verify_with_jwk(&key, &token), claims);
             assert!(uuid::Uuid::parse_str(key.kid()).is_ok());
         }
@@ -474,27 +428,5 @@ mod tests {
             SigningKey::from_pem(cert.as_bytes(), SigningAlgorithm::RS256, None),
             Err(KeyError::UnsupportedKey(tag)) if tag == "CERTIFICATE"
         ));
-    }
-
-    #[test]
-    fn jwks_lists_public_parameters_only() {
-        let set = KeySet::new(SigningKey::generate(SigningAlgorithm::RS256).unwrap()).unwrap();
-        let v: serde_json::Value = serde_json::from_str(set.jwks_json()).unwrap();
-        let k = &v["keys"][0];
-        assert_eq!(k["kty"], "RSA");
-        assert_eq!(k["use"], "sig");
-        assert_eq!(k["alg"], "RS256");
-        assert_eq!(k["e"], "AQAB");
-        assert_eq!(k["kid"], set.active().kid());
-        assert_eq!(
-            URL_SAFE_NO_PAD
-                .decode(k["n"].as_str().unwrap())
-                .unwrap()
-                .len(),
-            256
-        );
-        for private in ["d", "p", "q", "dp", "dq", "qi"] {
-            assert!(k.get(private).is_none(), "{private} leaked");
-        }
     }
 }

@@ -1,0 +1,48 @@
+//! Every endpoint's path, in one place: the HTTP layer routes them (under the context path),
+//! and the core builds their absolute URLs from the issuer — for metadata, and later for
+//! discovery, the assertion `aud` check, `registration_client_uri`, sign-in and logout.
+
+/// Paths relative to the context path (the issuer's path).
+pub const TOKEN: &str = "/oauth2/token";
+pub const INTROSPECT: &str = "/oauth2/introspect";
+pub const REVOKE: &str = "/oauth2/revoke";
+pub const JWKS: &str = "/oauth2/jwks";
+/// RFC 8414 §3: under the context path here; the gateway also answers at the §3.1 inserted
+/// form.
+pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
+pub const ADMIN_KEYS: &str = "/admin/keys";
+pub const ADMIN_KEYS_ROTATE: &str = "/admin/keys/rotate";
+pub const ADMIN_KEY_REVOKE: &str = "/admin/keys/{kid}/revoke";
+
+/// Absolute endpoint URLs under an issuer.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    issuer: String,
+}
+
+impl Endpoints {
+    pub fn new(issuer: &str) -> Self {
+        Self {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The absolute URL of `path` (one of the consts above).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_join_the_issuer_and_the_path() {
+        let e = Endpoints::new("http://localhost:8085/ms-auth-server");
+        assert_eq!(
+            e.url(TOKEN),
+            "http://localhost:8085/ms-auth-server/oauth2/token"
+        );
+    }
+}

@@ -1,0 +1,70 @@
+//! Domain operations: one function per thing an operator, an administrator, a user or the
+//! server itself can do, each checking what it must and writing one audit entry from the
+//! closed [`crate::audit::Event`] vocabulary, naming its [`Actor`]. The admin endpoints, the CLI
+//! and the background tasks call these; none of them reaches a store to change it directly.
+//! Values in, values out: no HTTP here.
+
+pub mod clients;
+pub mod keys;
+
+pub use crate::audit::Actor;
+use crate::{
+    keys::{KeyError, KeyRing, lifecycle::Lifecycle},
+    store::{StoreError, Stores},
+};
+
+/// What the operations act on.
+#[derive(Clone)]
+pub struct Ops {
+    pub(crate) stores: Stores,
+    pub(crate) lifecycle: Lifecycle,
+    /// The signing key comes from `keys.private_key_file`: it neither rotates nor is revoked
+    /// through the store.
+    pub(crate) keys_from_file: bool,
+    /// This replica's signing snapshot, reloaded after a change made here (the CLI has none).
+    pub(crate) ring: Option<KeyRing>,
+}
+
+impl Ops {
+    pub fn new(stores: Stores, lifecycle: Lifecycle, keys_from_file: bool) -> Self {
+        Self {
+            stores,
+            lifecycle,
+            keys_from_file,
+            ring: None,
+        }
+    }
+
+    /// The same, reloading `ring` after a key change made here.
+    pub fn with_ring(mut self, ring: KeyRing) -> Self {
+        self.ring = Some(ring);
+        self
+    }
+}
+
+/// Why an operation did not happen. Closed: each surface (admin API, CLI) maps every variant.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("signing key: {0}")]
+    Key(#[from] KeyError),
+    #[error("the signing key comes from keys.private_key_file, not the store")]
+    KeysFromFile,
+    #[error("no signing key has kid {0:?}")]
+    UnknownKey(String),
+    #[error("the store holds no active signing key")]
+    NoActiveKey,
+}
+
+impl From<crate::keys::lifecycle::LifecycleError> for OpsError {
+    fn from(e: crate::keys::lifecycle::LifecycleError) -> Self {
+        use crate::keys::lifecycle::LifecycleError as L;
+        match e {
+            L::Store(e) => Self::Store(e),
+            L::Key(e) => Self::Key(e),
+            L::NoActiveKey => Self::NoActiveKey,
+            L::UnknownKey(kid) => Self::UnknownKey(kid),
+        }
+    }
+}
