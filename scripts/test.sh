@@ -16,6 +16,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# Every relative link in README.md and docs/ names a file and heading that exist (no build needed).
+echo "==> the docs' links"
+python3 scripts/lib/check-links.py
+
 if [ "${CI:-}" = "true" ]; then
   echo "==> cargo fmt --check"
   cargo fmt --all -- --check
