@@ -8,7 +8,7 @@ use actix_web::{HttpServer, dev::Server, web};
 
 use crate::{
     clock::Clock,
-    http::{self, HttpSettings},
+    http::{self, JwksMaxAge, RequestLimits},
     keys::{KeyError, KeyRing, PublishedKeys, bootstrap::KeyFileError, lifecycle},
     oauth::{secret::SecretHash, server::AuthorizationServer},
     ops::{Ops, OpsError, clients::SeedError},
@@ -44,7 +44,9 @@ pub enum BuildError {
 #[derive(Clone)]
 pub struct AppState {
     pub server: web::Data<AuthorizationServer>,
-    pub http: web::Data<HttpSettings>,
+    pub limits: web::Data<RequestLimits>,
+    pub proxies: web::Data<service_kit::proxies::TrustedProxies>,
+    pub jwks_max_age: web::Data<JwksMaxAge>,
     pub admin: web::Data<http::admin::Admin>,
     pub clock: web::Data<Clock>,
     pub ops: Ops,
@@ -120,16 +122,15 @@ impl AppState {
                 hot: stores.hot.clone(),
                 realm: "admin",
             },
-            trusted_proxies: trusted_proxies.clone(),
         };
         Ok(Self {
             server: web::Data::new(server),
-            http: web::Data::new(HttpSettings {
+            limits: web::Data::new(RequestLimits {
                 max_body_bytes: settings.server.max_body_bytes,
-                jwks_max_age_secs: settings.keys.jwks_max_age_secs,
                 introspection_per_second: settings.introspection.max_requests_per_second,
-                trusted_proxies,
             }),
+            proxies: web::Data::new(trusted_proxies),
+            jwks_max_age: web::Data::new(JwksMaxAge(settings.keys.jwks_max_age_secs)),
             admin: web::Data::new(admin),
             clock: web::Data::new(clock),
             ops,
@@ -142,7 +143,9 @@ impl AppState {
     pub fn configure(&self) -> impl FnOnce(&mut web::ServiceConfig) + Clone + '_ {
         move |cfg| {
             cfg.app_data(self.server.clone())
-                .app_data(self.http.clone())
+                .app_data(self.limits.clone())
+                .app_data(self.proxies.clone())
+                .app_data(self.jwks_max_age.clone())
                 .app_data(self.admin.clone())
                 .app_data(self.clock.clone());
             http::configure(&self.context_path)(cfg);

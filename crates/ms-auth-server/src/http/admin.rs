@@ -25,21 +25,14 @@ pub struct Admin {
     pub ops: Ops,
     /// Failed admin-token checks, counted per source address (RFC 6749 §10.10).
     pub guard: Guard,
-    pub trusted_proxies: service_kit::proxies::TrustedProxies,
 }
 
 impl Admin {
     /// The caller, when the request carries the admin token: a 401, or a 429 once its source
     /// failed too often (the token is then not even checked).
     async fn authorize(&self, req: &HttpRequest, now: UnixTime) -> Result<Actor, ApiError> {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
         let attempt = Attempt {
-            source: self
-                .trusted_proxies
-                .client_ip(req.peer_addr().map(|a| a.ip()), forwarded),
+            source: super::form::source(req),
             client_id: None,
         };
         let checked = self

@@ -6,16 +6,15 @@
 use std::sync::Arc;
 
 use actix_web::{
-    HttpRequest, HttpResponse, ResponseError,
+    FromRequest, HttpRequest, HttpResponse, ResponseError,
+    dev::Payload,
     http::{StatusCode, header},
     web,
 };
 use futures_util::StreamExt;
+use service_kit::proxies::TrustedProxies;
 
-use super::{
-    HttpSettings,
-    error::{oauth_error_response, oauth_error_with_status},
-};
+use super::error::{oauth_error_response, oauth_error_with_status};
 use crate::{
     clock::UnixTime,
     oauth::{
@@ -65,20 +64,44 @@ impl ResponseError for BodyError {
     }
 }
 
-/// What the protocol core needs of a token, introspection or revocation request.
-pub(super) struct FormRequest {
-    body: Vec<u8>,
-    authorization: Option<Vec<u8>>,
+/// The limits on what a client may send (`server.max_body_bytes`, RFC 7662 §4 throttling).
+#[derive(Debug, Clone)]
+pub struct RequestLimits {
+    pub max_body_bytes: usize,
+    /// Introspection requests one client may make per second.
+    pub introspection_per_second: u64,
 }
 
-impl FormRequest {
-    /// Reads the body and the one `Authorization` header allowed.
-    pub(super) async fn read(
-        req: &HttpRequest,
-        payload: web::Payload,
-        limit: usize,
-    ) -> Result<Self, BodyError> {
-        let body = read_form_body(req, payload, limit).await?;
+/// The client's address: the peer, or the client a trusted proxy (the gateway) names in
+/// `X-Forwarded-For`.
+pub(super) fn source(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let peer = req.peer_addr().map(|a| a.ip());
+    match req.app_data::<web::Data<TrustedProxies>>() {
+        Some(trusted) => trusted.client_ip(peer, forwarded),
+        None => peer,
+    }
+}
+
+/// A token, introspection or revocation request taken off the wire: the bounded form body,
+/// the one `Authorization` header allowed, the query, the client's address. An extractor, so
+/// a handler receives it ready.
+pub struct ClientForm {
+    body: Vec<u8>,
+    authorization: Option<Vec<u8>>,
+    query: String,
+    source: Option<std::net::IpAddr>,
+}
+
+impl ClientForm {
+    async fn read(req: HttpRequest, payload: web::Payload) -> Result<Self, BodyError> {
+        let limit = req
+            .app_data::<web::Data<RequestLimits>>()
+            .map_or(64 * 1024, |l| l.max_body_bytes);
+        let body = read_form_body(&req, payload, limit).await?;
         let mut authorization = req.headers().get_all(header::AUTHORIZATION);
         let first = authorization.next().map(|v| v.as_bytes().to_vec());
         if authorization.next().is_some() {
@@ -87,24 +110,35 @@ impl FormRequest {
         Ok(Self {
             body,
             authorization: first,
+            query: req.query_string().to_owned(),
+            source: source(&req),
         })
     }
 
-    pub(super) fn input<'a>(
-        &'a self,
-        req: &'a HttpRequest,
-        trusted: &service_kit::proxies::TrustedProxies,
-    ) -> ClientRequest<'a> {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
+    /// What the protocol core takes.
+    pub fn request(&self) -> ClientRequest<'_> {
         ClientRequest {
-            source: trusted.client_ip(req.peer_addr().map(|a| a.ip()), forwarded),
+            source: self.source,
             authorization: self.authorization.as_deref(),
-            query: req.query_string(),
+            query: &self.query,
             body: &self.body,
         }
+    }
+}
+
+impl FromRequest for ClientForm {
+    type Error = BodyError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, BodyError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let payload = web::Payload::from_request(req, payload).into_inner();
+        let req = req.clone();
+        Box::pin(async move {
+            match payload {
+                Ok(payload) => Self::read(req, payload).await,
+                Err(_) => Err(BodyError::Unreadable),
+            }
+        })
     }
 }
 
@@ -154,24 +188,18 @@ fn is_form(req: &HttpRequest) -> bool {
         })
 }
 
-/// The start of the introspection and revocation endpoints: read the form, authenticate the
-/// caller as at the token endpoint, take the required `token` parameter (from the body: the
-/// query may not carry it).
+/// The start of the introspection and revocation endpoints: authenticate the caller as at the
+/// token endpoint, take the required `token` parameter (from the body: the query may not
+/// carry it).
 pub(super) async fn authenticated_token_param(
-    req: &HttpRequest,
-    payload: web::Payload,
+    form: &ClientForm,
     server: &AuthorizationServer,
-    settings: &HttpSettings,
     now: UnixTime,
-) -> Result<(Arc<Client>, Params, String), actix_web::Error> {
-    let form = FormRequest::read(req, payload, settings.max_body_bytes).await?;
-    let (caller, params) = server
-        .authenticate_caller(form.input(req, &settings.trusted_proxies), now)
-        .await?;
-    let token = params.get("token").map(str::to_owned).ok_or_else(|| {
-        EndpointError::from(OAuthError::invalid_request(
-            "the token parameter is required",
-        ))
-    })?;
+) -> Result<(Arc<Client>, Params, String), EndpointError> {
+    let (caller, params) = server.authenticate_caller(form.request(), now).await?;
+    let token = params
+        .get("token")
+        .map(str::to_owned)
+        .ok_or_else(|| OAuthError::invalid_request("the token parameter is required"))?;
     Ok((caller, params, token))
 }

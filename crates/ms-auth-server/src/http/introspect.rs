@@ -1,25 +1,30 @@
 //! `POST /oauth2/introspect` (RFC 7662): the caller authenticates as a client; the token comes
 //! from the form body only; callers are throttled per client across replicas (§4).
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::{HttpSettings, error::ApiError, form::authenticated_token_param, no_store};
-use crate::{clock::Clock, oauth::error::EndpointError, oauth::server::AuthorizationServer};
+use super::{
+    error::ApiError,
+    form::{ClientForm, RequestLimits, authenticated_token_param},
+    no_store,
+};
+use crate::{
+    clock::Clock,
+    oauth::{error::EndpointError, server::AuthorizationServer},
+};
 
 pub async fn introspect(
-    req: HttpRequest,
-    payload: web::Payload,
+    form: ClientForm,
     server: web::Data<AuthorizationServer>,
-    settings: web::Data<HttpSettings>,
+    limits: web::Data<RequestLimits>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let now = clock.now();
-    let (caller, _, token) =
-        authenticated_token_param(&req, payload, &server, &settings, now).await?;
+    let (caller, _, token) = authenticated_token_param(&form, &server, now).await?;
     let key = format!("introspect:{}", caller.id);
     let allowed = server
         .hot
-        .hit(&key, settings.introspection_per_second, 1, now)
+        .hit(&key, limits.introspection_per_second, 1, now)
         .await
         .map_err(EndpointError::from)?;
     if !allowed {

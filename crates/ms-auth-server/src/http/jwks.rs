@@ -3,19 +3,22 @@
 
 use actix_web::{HttpResponse, http::header, web};
 
-use super::HttpSettings;
 use crate::oauth::server::AuthorizationServer;
+
+/// How long caches may keep the JWKS (`keys.jwks_max_age_secs`).
+#[derive(Debug, Clone, Copy)]
+pub struct JwksMaxAge(pub u64);
 
 /// Caches may keep the set for `keys.jwks_max_age_secs`: a new key is published longer than
 /// that before it signs, so every cache that honours it knows the key first.
 pub async fn jwks(
     server: web::Data<AuthorizationServer>,
-    settings: web::Data<HttpSettings>,
+    max_age: web::Data<JwksMaxAge>,
 ) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((
             header::CACHE_CONTROL,
-            format!("public, max-age={}", settings.jwks_max_age_secs),
+            format!("public, max-age={}", max_age.0),
         ))
         .content_type("application/json")
         .body(server.issuer.keys.current().jwks_json().to_owned())

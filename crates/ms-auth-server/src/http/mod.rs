@@ -16,7 +16,8 @@ use service_kit::http::{method_not_allowed, not_found};
 use crate::oauth::endpoints;
 
 pub use error::{ApiError, oauth_error_response};
-pub use form::BodyError;
+pub use form::{BodyError, ClientForm, RequestLimits};
+pub use jwks::JwksMaxAge;
 
 /// `Cache-Control: no-store` and `Pragma: no-cache` on a response that carries token data
 /// (RFC 6749 §5.1).
@@ -27,18 +28,6 @@ pub(crate) fn no_store(
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .insert_header((actix_web::http::header::PRAGMA, "no-cache"));
     builder
-}
-
-/// HTTP settings the handlers need besides the protocol core.
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    pub max_body_bytes: usize,
-    /// `Cache-Control: max-age` of the JWKS.
-    pub jwks_max_age_secs: u64,
-    /// RFC 7662 §4: introspection requests one client may make per second.
-    pub introspection_per_second: u64,
-    /// Proxies whose `X-Forwarded-For` names the client (the gateway).
-    pub trusted_proxies: service_kit::proxies::TrustedProxies,
 }
 
 /// One resource at `path` answering `method` with `handler`, and a JSON 405 naming the

@@ -1,21 +1,24 @@
 //! `POST /oauth2/revoke` (RFC 7009): the caller authenticates as at the token endpoint; 200
 //! with an empty body whether or not the token was one it could revoke (§2.2).
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::{HttpSettings, form::authenticated_token_param, no_store};
-use crate::{clock::Clock, oauth::server::AuthorizationServer};
+use super::{
+    form::{ClientForm, authenticated_token_param},
+    no_store,
+};
+use crate::{
+    clock::Clock,
+    oauth::{error::EndpointError, server::AuthorizationServer},
+};
 
 pub async fn revoke(
-    req: HttpRequest,
-    payload: web::Payload,
+    form: ClientForm,
     server: web::Data<AuthorizationServer>,
-    settings: web::Data<HttpSettings>,
     clock: web::Data<Clock>,
-) -> Result<HttpResponse, actix_web::Error> {
+) -> Result<HttpResponse, EndpointError> {
     let now = clock.now();
-    let (caller, params, token) =
-        authenticated_token_param(&req, payload, &server, &settings, now).await?;
+    let (caller, params, token) = authenticated_token_param(&form, &server, now).await?;
     let hint = params.get("token_type_hint");
     server.revoke(&caller, &token, hint, now).await?;
     Ok(no_store(HttpResponse::Ok()).finish())

@@ -1,20 +1,16 @@
 //! `POST /oauth2/token` (RFC 6749 §3.2).
 
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, ResponseError, web};
 use tracing::{Instrument, field::Empty};
 
-use super::{HttpSettings, form::FormRequest, no_store};
+use super::{form::ClientForm, no_store};
 use crate::{clock::Clock, oauth::server::AuthorizationServer};
 
 pub async fn token(
-    req: HttpRequest,
-    payload: web::Payload,
+    form: ClientForm,
     server: web::Data<AuthorizationServer>,
-    settings: web::Data<HttpSettings>,
     clock: web::Data<Clock>,
-) -> Result<HttpResponse, actix_web::Error> {
-    let form = FormRequest::read(&req, payload, settings.max_body_bytes).await?;
-    let input = form.input(&req, &settings.trusted_proxies);
+) -> HttpResponse {
     // Client id and grant type once the client authenticated; the error code otherwise. Never
     // the request's credentials or the token.
     let span = tracing::info_span!(
@@ -24,7 +20,7 @@ pub async fn token(
         error = Empty
     );
     match server
-        .token(input, clock.now())
+        .token(form.request(), clock.now())
         .instrument(span.clone())
         .await
     {
@@ -36,13 +32,13 @@ pub async fn token(
             // figures belong in the store, not in a series per client).
             metrics::counter!("tokens_issued_total", "grant_type" => issued.grant_type)
                 .increment(1);
-            Ok(no_store(HttpResponse::Ok()).json(issued.response))
+            no_store(HttpResponse::Ok()).json(issued.response)
         }
         Err(e) => {
             let code = e.to_oauth().error.as_str();
             span.record("error", code);
             metrics::counter!("token_errors_total", "error" => code).increment(1);
-            Ok(e.error_response())
+            e.error_response()
         }
     }
 }

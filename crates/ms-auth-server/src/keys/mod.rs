@@ -2,6 +2,7 @@
 //! that signs ([`published`]), their lifecycle next → active → retired ([`lifecycle`]), and the
 //! first key at start-up ([`bootstrap`]). Values in, values out: no HTTP here.
 
+pub mod algorithm;
 pub mod bootstrap;
 pub mod lifecycle;
 pub mod published;

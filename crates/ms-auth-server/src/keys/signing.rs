@@ -19,39 +19,9 @@ use jsonwebtoken::jwk::{
     EllipticCurveKeyType, Jwk, KeyAlgorithm, OctetKeyPairParameters, OctetKeyPairType,
     PublicKeyUse, RSAKeyParameters, RSAKeyType, ThumbprintHash,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// JWS algorithms this server signs with (RFC 7518 §3.1 names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SigningAlgorithm {
-    RS256,
-    ES256,
-    /// Ed25519 (RFC 8037).
-    EdDSA,
-}
-
-impl SigningAlgorithm {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RS256 => "RS256",
-            Self::ES256 => "ES256",
-            Self::EdDSA => "EdDSA",
-        }
-    }
-
-    /// The inverse of [`Self::as_str`].
-    pub fn parse(name: &str) -> Option<Self> {
-        [Self::RS256, Self::ES256, Self::EdDSA]
-            .into_iter()
-            .find(|a| a.as_str() == name)
-    }
-}
-
-impl fmt::Display for SigningAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use super::algorithm::{SigningAlgorithm, Typ};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -74,38 +44,6 @@ pub enum KeyError {
     Sign,
     #[error("claims could not be serialised: {0}")]
     Claims(#[from] serde_json::Error),
-}
-
-/// The kinds of JWT this server signs, each with its own `typ` header so that one kind can never
-/// be taken for another (RFC 8725 §3.11).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Typ {
-    /// RFC 9068 §2.1: `at+jwt`.
-    AccessToken,
-    /// OpenID Connect Core §2: an ID token; `JWT` is the conventional `typ`.
-    IdToken,
-    /// OpenID Connect Back-Channel Logout 1.0 §2.4: `logout+jwt`.
-    LogoutToken,
-}
-
-impl Typ {
-    pub const ALL: [Typ; 3] = [Typ::AccessToken, Typ::IdToken, Typ::LogoutToken];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AccessToken => "at+jwt",
-            Self::IdToken => "JWT",
-            Self::LogoutToken => "logout+jwt",
-        }
-    }
-
-    fn index(self) -> usize {
-        match self {
-            Self::AccessToken => 0,
-            Self::IdToken => 1,
-            Self::LogoutToken => 2,
-        }
-    }
 }
 
 enum Pair {
@@ -362,6 +300,7 @@ fn thumbprint_uuid(jwk: &Jwk) -> Result<String, KeyError> {
 mod tests {
     use super::*;
     use jsonwebtoken::{DecodingKey, Validation};
+    use serde::Deserialize;
 
     #[derive(Serialize, Deserialize, PartialEq, Debug)]
     struct Claims {
