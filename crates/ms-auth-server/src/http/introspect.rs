@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     clock::Clock,
-    oauth::{error::EndpointError, server::AuthorizationServer},
+    oauth::{error::EndpointError, introspection, server::AuthorizationServer},
 };
 
 pub async fn introspect(
@@ -35,6 +35,8 @@ pub async fn introspect(
         }
         .into());
     }
-    let answer = server.introspect(&caller, &token, now).await?;
+    let answer =
+        introspection::introspect(&server.issuer, server.hot.as_ref(), &caller, &token, now)
+            .await?;
     Ok(no_store(HttpResponse::Ok()).json(answer))
 }

@@ -30,9 +30,30 @@ pub struct Issuer {
     pub scope_claim: ScopeClaimFormat,
     /// Every scope this server grants and the resource it belongs to (`aud`).
     pub scopes: Arc<ScopeRegistry>,
+    /// How this server checks its own access tokens (introspection, revocation): the same
+    /// rules as every resource server, against its own published keys, no leeway.
+    pub own_tokens: auth_middleware::VerifierSettings,
 }
 
 impl Issuer {
+    /// `token` if it is an access token of this server's, valid at `now` — checked by the same
+    /// rules every resource server applies, against the keys this server publishes.
+    pub fn verify_own(&self, token: &str, now: UnixTime) -> Option<auth_middleware::Principal> {
+        auth_middleware::verify_any_audience(
+            &self.own_tokens,
+            self.keys.current().verify_keys(),
+            token,
+            now.numeric_date(),
+        )
+        .ok()
+    }
+
+    /// Signs `claims` as a JWT of kind `typ` with the active key: the one signing path of
+    /// every token this server issues.
+    pub fn sign(&self, typ: Typ, claims: &impl serde::Serialize) -> Result<String, KeyError> {
+        self.keys.current().active().sign(typ, claims)
+    }
+
     /// Signs an RFC 9068 access token for `subject`, issued to `client` with `scope`, at `now`.
     pub fn access_token(
         &self,
@@ -56,11 +77,7 @@ impl Issuer {
             client_id: client.id.as_str(),
             jti: &jti,
         };
-        let token = self
-            .keys
-            .current()
-            .active()
-            .sign(Typ::AccessToken, &claims)?;
+        let token = self.sign(Typ::AccessToken, &claims)?;
         Ok(SignedAccessToken {
             token,
             jti,

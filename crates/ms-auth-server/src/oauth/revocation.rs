@@ -46,7 +46,7 @@ impl AuthorizationServer {
         token: &str,
         now: UnixTime,
     ) -> Result<bool, EndpointError> {
-        let Some(principal) = self.own_token(token, now) else {
+        let Some(principal) = self.issuer.verify_own(token, now) else {
             return Ok(false);
         };
         if principal.client_id.as_deref() != Some(caller.id.as_str()) {

@@ -31,9 +31,6 @@ pub struct AuthorizationServer {
     pub metadata: Arc<Metadata>,
     /// Failed client authentications, counted per source and client id (RFC 6749 §2.3.1).
     pub client_guard: Guard,
-    /// How this server checks its own access tokens (introspection, revocation): the same
-    /// rules as every resource server, against its own published keys, no leeway.
-    pub own_tokens: auth_middleware::VerifierSettings,
 }
 
 impl AuthorizationServer {
@@ -57,17 +54,17 @@ impl AuthorizationServer {
                 keys,
                 scope_claim: settings.tokens.scope_claim,
                 scopes: Arc::new(scopes),
+                own_tokens: auth_middleware::VerifierSettings {
+                    issuer: settings.issuer.clone(),
+                    leeway_secs: 0,
+                    token_cache_size: 0,
+                    ..auth_middleware::VerifierSettings::default()
+                },
             },
             clients: stores.clients.clone(),
             grants: stores.grants.clone(),
             audit: stores.audit.clone(),
             hot: stores.hot.clone(),
-            own_tokens: auth_middleware::VerifierSettings {
-                issuer: settings.issuer.clone(),
-                leeway_secs: 0,
-                token_cache_size: 0,
-                ..auth_middleware::VerifierSettings::default()
-            },
             issuance_per_second: settings.tokens.max_per_client_per_second,
         })
     }
