@@ -3,6 +3,8 @@
 //! - [`EndpointError`] (token, introspection, revocation): RFC 6749 §5.2 JSON with its status,
 //!   as an actix [`ResponseError`] so handlers use `?`;
 //! - [`ApiError`] (the admin API): the same JSON shape, from a closed set of answers;
+//! - [`BearerError`] (endpoints a bearer token opens, userinfo with OpenID Connect): the RFC
+//!   6750 §3 challenge, written by the same code every resource server uses;
 //! - plain HTTP errors (404, 405, 413) in the same shape.
 
 use actix_web::{
@@ -157,6 +159,24 @@ impl ResponseError for ApiError {
     }
 }
 
+/// An RFC 6750 bearer-token refusal at an endpoint of this server, with this server's realm.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct BearerError(#[from] pub auth_middleware::AuthError);
+
+impl ResponseError for BearerError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.response(&auth_middleware::Challenge {
+            realm: REALM.to_owned(),
+            resource_metadata: None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +187,13 @@ mod tests {
         assert_eq!(status(ErrorCode::InvalidScope), 400);
         assert_eq!(status(ErrorCode::UnsupportedGrantType), 400);
         assert_eq!(status(ErrorCode::SlowDown), 429);
+    }
+
+    #[test]
+    fn a_bearer_refusal_carries_the_rfc6750_challenge_with_this_realm() {
+        let res = BearerError(auth_middleware::AuthError::Missing).error_response();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let challenge = res.headers().get(header::WWW_AUTHENTICATE).unwrap();
+        assert_eq!(challenge, "Bearer realm=\"ms-auth-server\"");
     }
 }

@@ -15,7 +15,7 @@ use service_kit::http::{method_not_allowed, not_found};
 
 use crate::oauth::endpoints;
 
-pub use error::{ApiError, oauth_error_response};
+pub use error::{ApiError, BearerError, oauth_error_response};
 pub use form::{BodyError, ClientForm, RequestLimits};
 pub use jwks::JwksMaxAge;
 
