@@ -201,7 +201,11 @@ fn keys(config: Option<PathBuf>, action: KeysAction) -> ExitCode {
                 }
             }
         }
-        for k in ops.list_keys().await.map_err(|e| e.to_string())? {
+        for k in ops
+            .list_keys(&Actor::Cli)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             println!(
                 "{}  {:<5}  {:<7}  created {}{}{}",
                 k.kid,

@@ -91,6 +91,7 @@ fn refused(e: OpsError, from_file: &'static str) -> ApiError {
     match e {
         OpsError::KeysFromFile => ApiError::Conflict("keys_from_file", from_file),
         OpsError::UnknownKey(_) => ApiError::NotFound("no signing key has this kid"),
+        OpsError::Forbidden => ApiError::Forbidden,
         e @ (OpsError::Store(_) | OpsError::Key(_) | OpsError::NoActiveKey) => unavailable(e),
     }
 }
@@ -106,8 +107,12 @@ pub async fn keys(
     admin: web::Data<Admin>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
-    admin.authorize(&req, clock.now()).await?;
-    let keys = admin.ops.list_keys().await.map_err(unavailable)?;
+    let actor = admin.authorize(&req, clock.now()).await?;
+    let keys = admin
+        .ops
+        .list_keys(&actor)
+        .await
+        .map_err(|e| refused(e, "the signing key comes from keys.private_key_file"))?;
     Ok(no_store(
         HttpResponse::Ok(),
         json!({ "keys": keys.iter().map(describe).collect::<Vec<_>>() }),

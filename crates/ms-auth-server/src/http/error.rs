@@ -91,6 +91,8 @@ pub enum ApiError {
     Off,
     #[error("an admin bearer token is required")]
     Unauthorized,
+    #[error("not allowed for this caller")]
+    Forbidden,
     #[error("too many failed admin authentications; retry after {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
     #[error("{0}")]
@@ -112,6 +114,7 @@ impl ApiError {
         match self {
             Self::Off | Self::NotFound(_) => "not_found",
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
             Self::Throttled { .. } => "slow_down",
             Self::Conflict(code, _) => code,
             Self::Unavailable => "temporarily_unavailable",
@@ -125,6 +128,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Off | Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Throttled { .. } | Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict(..) => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -153,7 +157,7 @@ impl ResponseError for ApiError {
             Self::Unavailable => {
                 headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             }
-            Self::Off | Self::NotFound(_) | Self::Conflict(..) => {}
+            Self::Off | Self::NotFound(_) | Self::Conflict(..) | Self::Forbidden => {}
         }
         res
     }

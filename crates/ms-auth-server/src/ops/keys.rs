@@ -3,7 +3,7 @@
 //! so of several replicas exactly one performs each step (the store decides in its
 //! transaction), and every replica reloads its snapshot on the notice or at its next poll.
 
-use super::{Actor, Ops, OpsError};
+use super::{Actor, Ops, OpsError, Right, require};
 use crate::{
     audit::{self, Event},
     clock::UnixTime,
@@ -16,13 +16,15 @@ use crate::{
 
 impl Ops {
     /// Every stored key.
-    pub async fn list_keys(&self) -> Result<Vec<StoredKey>, OpsError> {
+    pub async fn list_keys(&self, actor: &Actor) -> Result<Vec<StoredKey>, OpsError> {
+        require(actor, Right::ManageKeys)?;
         Ok(self.stores.keys.keys().await?)
     }
 
     /// Starts a rotation: a new key of the configured algorithm, stored as next and active
     /// after the publish delay — or the next key already there (one rotation at a time).
     pub async fn rotate_key(&self, actor: &Actor, now: UnixTime) -> Result<StoredKey, OpsError> {
+        require(actor, Right::ManageKeys)?;
         if self.keys_from_file {
             return Err(OpsError::KeysFromFile);
         }
@@ -57,6 +59,7 @@ impl Ops {
         kid: &str,
         now: UnixTime,
     ) -> Result<Revoked, OpsError> {
+        require(actor, Right::ManageKeys)?;
         if self.keys_from_file {
             return Err(OpsError::KeysFromFile);
         }
@@ -170,5 +173,77 @@ impl Ops {
                 tracing::warn!(error = %e, "key lifecycle step failed; not ready until one succeeds");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{keys::lifecycle::Lifecycle, store::Stores};
+
+    fn ops() -> Ops {
+        let lifecycle = Lifecycle {
+            algorithm: SigningAlgorithm::ES256,
+            jwks_max_age_secs: 60,
+            poll: Duration::from_secs(5),
+            rotate_after_secs: None,
+            retire_for: Duration::from_secs(120),
+        };
+        Ops::new(Stores::memory(), lifecycle, false)
+    }
+
+    #[tokio::test]
+    async fn a_client_may_not_touch_the_keys_and_each_change_is_audited_with_its_actor() {
+        let ops = ops();
+        let now = UnixTime::from_secs(1_000);
+        ops.ensure_active_key(SigningAlgorithm::ES256, now)
+            .await
+            .unwrap();
+        let client = Actor::Client("c".to_owned());
+        assert!(matches!(
+            ops.rotate_key(&client, now).await,
+            Err(OpsError::Forbidden)
+        ));
+        assert!(matches!(
+            ops.list_keys(&client).await,
+            Err(OpsError::Forbidden)
+        ));
+        let next = ops.rotate_key(&Actor::Cli, now).await.unwrap();
+        assert_eq!(next.activates_at, Some(now.plus_secs(65)));
+        let revoked = ops
+            .revoke_key(&Actor::AdminToken, &next.kid, now)
+            .await
+            .unwrap();
+        assert!(!revoked.already);
+        let log = ops.stores.audit.recent(10).await.unwrap();
+        let kinds: Vec<_> = log
+            .iter()
+            .map(|e| (e.event.as_str(), e.actor.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("signing_key_revoked", "admin_token"),
+                ("signing_key_rotation_started", "cli")
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_scheduled_rotation_is_due_only_once_the_active_key_is_old_enough() {
+        let mut ops = ops();
+        ops.lifecycle.rotate_after_secs = Some(3_600);
+        let start = UnixTime::from_secs(10_000);
+        ops.ensure_active_key(SigningAlgorithm::ES256, start)
+            .await
+            .unwrap();
+        let next_count =
+            |keys: Vec<StoredKey>| keys.iter().filter(|k| k.state == KeyState::Next).count();
+        ops.key_tick(start.plus_secs(3_599)).await.unwrap();
+        assert_eq!(next_count(ops.list_keys(&Actor::System).await.unwrap()), 0);
+        ops.key_tick(start.plus_secs(3_600)).await.unwrap();
+        assert_eq!(next_count(ops.list_keys(&Actor::System).await.unwrap()), 1);
     }
 }

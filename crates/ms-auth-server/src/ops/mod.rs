@@ -42,6 +42,38 @@ impl Ops {
     }
 }
 
+/// What an operation asks of its actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Right {
+    /// Rotate, revoke and list signing keys.
+    ManageKeys,
+    /// Create, change and disable client registrations.
+    ManageClients,
+}
+
+impl Actor {
+    /// Whether this actor holds `right`. The server, the operator at the command line and the
+    /// holder of the break-glass admin token hold every right; a client holds none of these
+    /// (it acts on its own tokens only, through the protocol endpoints). Users and
+    /// administrators with roles join with the control panel.
+    pub fn holds(&self, right: Right) -> bool {
+        match (self, right) {
+            (Actor::System | Actor::Cli | Actor::AdminToken, _) => true,
+            (Actor::Client(_), Right::ManageKeys | Right::ManageClients) => false,
+        }
+    }
+}
+
+/// Refuses unless `actor` holds `right`.
+pub(crate) fn require(actor: &Actor, right: Right) -> Result<(), OpsError> {
+    if actor.holds(right) {
+        Ok(())
+    } else {
+        tracing::info!(actor = %actor.stored(), ?right, "operation refused");
+        Err(OpsError::Forbidden)
+    }
+}
+
 /// Why an operation did not happen. Closed: each surface (admin API, CLI) maps every variant.
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {
@@ -55,6 +87,8 @@ pub enum OpsError {
     UnknownKey(String),
     #[error("the store holds no active signing key")]
     NoActiveKey,
+    #[error("the actor may not do this")]
+    Forbidden,
 }
 
 impl From<crate::keys::lifecycle::LifecycleError> for OpsError {
