@@ -19,10 +19,8 @@ use redis::{
 };
 use tokio::sync::broadcast;
 
-use super::{
-    StoreError,
-    hot::{HotState, Notice},
-};
+use super::{HotState, Notice};
+use crate::store::StoreError;
 
 const CHANNEL: &str = "ms-auth-server:notices";
 
@@ -217,7 +215,7 @@ impl HotState for RedisHot {
 }
 
 #[async_trait::async_trait]
-impl super::Probe for RedisHot {
+impl crate::store::Probe for RedisHot {
     async fn ping(&self) -> Result<(), StoreError> {
         HotState::ping(self).await
     }

@@ -1,0 +1,60 @@
+//! [`ClientStore`] in memory.
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+
+use super::poisoned;
+use crate::{
+    oauth::client::Client,
+    store::{ClientStore, StoreError},
+};
+
+#[derive(Debug, Default)]
+pub struct MemoryClientStore {
+    clients: RwLock<HashMap<String, Arc<Client>>>,
+}
+
+impl MemoryClientStore {
+    pub fn new(clients: impl IntoIterator<Item = Client>) -> Self {
+        let clients = clients
+            .into_iter()
+            .map(|c| (c.id.as_str().to_owned(), Arc::new(c)))
+            .collect();
+        Self {
+            clients: RwLock::new(clients),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ClientStore for MemoryClientStore {
+    async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
+        Ok(self
+            .clients
+            .read()
+            .map_err(poisoned)?
+            .get(client_id)
+            .cloned())
+    }
+
+    async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
+        let mut all: Vec<_> = self
+            .clients
+            .read()
+            .map_err(poisoned)?
+            .values()
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(all)
+    }
+
+    async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
+        self.clients
+            .write()
+            .map_err(poisoned)?
+            .insert(client.id.as_str().to_owned(), Arc::new(client.clone()));
+        Ok(())
+    }
+}
