@@ -26,8 +26,6 @@ pub use memory::{MemoryClientStore, MemoryGrantStore, MemoryKeyStore};
 pub use settings::{RedisSettings, StoreSettings};
 pub use sql::{SqlStore, sealing};
 
-use crate::oauth::client::Client;
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The backend cannot be reached; callers answer `temporarily_unavailable`.
@@ -57,7 +55,7 @@ impl Stores {
     pub fn memory() -> Self {
         let grants = Arc::new(MemoryGrantStore::default());
         Self {
-            clients: Arc::new(MeasuredClientStore(MemoryClientStore::default())),
+            clients: Arc::new(MemoryClientStore::default()),
             keys: Arc::new(MemoryKeyStore::default()),
             grants: grants.clone(),
             audit: grants,
@@ -74,7 +72,6 @@ impl Stores {
         store: &StoreSettings,
         redis: &RedisSettings,
     ) -> Result<Self, settings::OpenError> {
-        let limit = Duration::from_millis(store.connect_timeout_ms.max(1));
         let (hot, mut probes): (hot::Hot, Vec<Probed>) = match &redis.url {
             Some(url) => {
                 let redis_hot = Arc::new(RedisHot::open(
@@ -95,13 +92,13 @@ impl Stores {
         let sql = Arc::new(SqlStore::open(store).await?);
         probes.insert(0, ("store", sql.clone() as Arc<dyn Probe>));
         let cached = client_cache::CachedClientStore::new(
-            Bounded(Arc::clone(&sql), limit),
+            Arc::clone(&sql),
             Arc::clone(&hot),
             Duration::from_secs(store.client_cache_secs),
             UNKNOWN_CAPACITY,
         );
         Ok(Self {
-            clients: Arc::new(MeasuredClientStore(cached)),
+            clients: Arc::new(cached),
             keys: sql.clone(),
             grants: sql.clone(),
             audit: sql,
@@ -135,54 +132,23 @@ impl Stores {
     }
 }
 
-/// A client store whose operations fail as `Unavailable` after a bound instead of waiting
-/// on a backend that does not answer.
-pub struct Bounded<S>(pub S, pub Duration);
-
-impl<S> Bounded<S> {
-    async fn run<T>(
-        &self,
-        op: impl Future<Output = Result<T, StoreError>>,
-    ) -> Result<T, StoreError> {
-        tokio::time::timeout(self.1, op).await.unwrap_or_else(|_| {
+/// `call` timed and counted as `store`/`op` (`store_operation_duration_seconds`,
+/// `store_errors_total` in `/metrics`), failing as `Unavailable` after `limit` instead of
+/// waiting on a backend that does not answer. Every SQL and Redis operation goes through here
+/// once ([`SqlStore`], [`RedisHot`]), so no store needs a decorator per trait.
+pub(crate) async fn bounded_and_timed<T>(
+    store: &'static str,
+    op: &'static str,
+    limit: Duration,
+    call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    let bounded = async {
+        tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
             Err(StoreError::Unavailable(format!(
                 "no answer within {} ms",
-                self.1.as_millis()
+                limit.as_millis()
             )))
         })
-    }
-}
-
-#[async_trait::async_trait]
-impl<S: ClientStore> ClientStore for Bounded<S> {
-    async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
-        self.run(self.0.client(client_id)).await
-    }
-
-    async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
-        self.run(self.0.all()).await
-    }
-
-    async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
-        self.run(self.0.upsert(client)).await
-    }
-}
-
-/// A client store whose every operation is timed and counted (`store="clients"` in
-/// `/metrics`).
-pub struct MeasuredClientStore<S>(pub S);
-
-#[async_trait::async_trait]
-impl<S: ClientStore> ClientStore for MeasuredClientStore<S> {
-    async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
-        service_kit::metrics::time_store("clients", "get", self.0.client(client_id)).await
-    }
-
-    async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
-        service_kit::metrics::time_store("clients", "all", self.0.all()).await
-    }
-
-    async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
-        service_kit::metrics::time_store("clients", "upsert", self.0.upsert(client)).await
-    }
+    };
+    service_kit::metrics::time_store(store, op, bounded).await
 }

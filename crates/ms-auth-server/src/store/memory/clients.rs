@@ -4,7 +4,7 @@ use std::{
     sync::{Arc, RwLock},
 };
 
-use super::poisoned;
+use super::{poisoned, timed};
 use crate::{
     oauth::client::Client,
     store::{ClientStore, StoreError},
@@ -30,31 +30,40 @@ impl MemoryClientStore {
 #[async_trait::async_trait]
 impl ClientStore for MemoryClientStore {
     async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
-        Ok(self
-            .clients
-            .read()
-            .map_err(poisoned)?
-            .get(client_id)
-            .cloned())
+        timed("clients", "get", || {
+            Ok(self
+                .clients
+                .read()
+                .map_err(poisoned)?
+                .get(client_id)
+                .cloned())
+        })
+        .await
     }
 
     async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
-        let mut all: Vec<_> = self
-            .clients
-            .read()
-            .map_err(poisoned)?
-            .values()
-            .cloned()
-            .collect();
-        all.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(all)
+        timed("clients", "all", || {
+            let mut all: Vec<_> = self
+                .clients
+                .read()
+                .map_err(poisoned)?
+                .values()
+                .cloned()
+                .collect();
+            all.sort_by(|a, b| a.id.cmp(&b.id));
+            Ok(all)
+        })
+        .await
     }
 
     async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
-        self.clients
-            .write()
-            .map_err(poisoned)?
-            .insert(client.id.as_str().to_owned(), Arc::new(client.clone()));
-        Ok(())
+        timed("clients", "upsert", || {
+            self.clients
+                .write()
+                .map_err(poisoned)?
+                .insert(client.id.as_str().to_owned(), Arc::new(client.clone()));
+            Ok(())
+        })
+        .await
     }
 }

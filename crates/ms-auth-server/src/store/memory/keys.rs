@@ -1,7 +1,7 @@
 //! [`KeyStore`] in memory: one lock over every key, so each operation is atomic.
 use std::{sync::RwLock, time::Duration};
 
-use super::poisoned;
+use super::{poisoned, timed};
 use crate::{
     clock::UnixTime,
     store::{KeyState, KeyStore, Revoked, StoreError, StoredKey},
@@ -15,59 +15,74 @@ pub struct MemoryKeyStore {
 #[async_trait::async_trait]
 impl KeyStore for MemoryKeyStore {
     async fn activate_if_none(&self, candidate: StoredKey) -> Result<StoredKey, StoreError> {
-        let mut keys = self.keys.write().map_err(poisoned)?;
-        if let Some(active) = keys.iter().find(|k| k.state == KeyState::Active) {
-            return Ok(active.clone());
-        }
-        keys.push(candidate.clone());
-        Ok(candidate)
+        timed("keys", "activate_if_none", || {
+            let mut keys = self.keys.write().map_err(poisoned)?;
+            if let Some(active) = keys.iter().find(|k| k.state == KeyState::Active) {
+                return Ok(active.clone());
+            }
+            keys.push(candidate.clone());
+            Ok(candidate)
+        })
+        .await
     }
 
     async fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        Ok(self.keys.read().map_err(poisoned)?.clone())
+        timed("keys", "list", || {
+            Ok(self.keys.read().map_err(poisoned)?.clone())
+        })
+        .await
     }
 
     async fn add_next(&self, candidate: StoredKey) -> Result<StoredKey, StoreError> {
-        let mut keys = self.keys.write().map_err(poisoned)?;
-        if let Some(next) = keys.iter().find(|k| k.state == KeyState::Next) {
-            return Ok(next.clone());
-        }
-        let next = StoredKey {
-            state: KeyState::Next,
-            ..candidate
-        };
-        keys.push(next.clone());
-        Ok(next)
+        timed("keys", "add_next", || {
+            let mut keys = self.keys.write().map_err(poisoned)?;
+            if let Some(next) = keys.iter().find(|k| k.state == KeyState::Next) {
+                return Ok(next.clone());
+            }
+            let next = StoredKey {
+                state: KeyState::Next,
+                ..candidate
+            };
+            keys.push(next.clone());
+            Ok(next)
+        })
+        .await
     }
 
     async fn promote_due(&self, now: UnixTime, retire_for: Duration) -> Result<bool, StoreError> {
-        let mut keys = self.keys.write().map_err(poisoned)?;
-        let due = keys
-            .iter()
-            .any(|k| k.state == KeyState::Next && k.activates_at.is_some_and(|t| t <= now));
-        if !due {
-            return Ok(false);
-        }
-        for k in keys.iter_mut() {
-            match k.state {
-                KeyState::Active => {
-                    k.state = KeyState::Retired;
-                    k.publish_until = Some(now.plus(retire_for));
-                }
-                KeyState::Next => k.state = KeyState::Active,
-                KeyState::Retired | KeyState::Revoked => {}
+        timed("keys", "promote_due", || {
+            let mut keys = self.keys.write().map_err(poisoned)?;
+            let due = keys
+                .iter()
+                .any(|k| k.state == KeyState::Next && k.activates_at.is_some_and(|t| t <= now));
+            if !due {
+                return Ok(false);
             }
-        }
-        Ok(true)
+            for k in keys.iter_mut() {
+                match k.state {
+                    KeyState::Active => {
+                        k.state = KeyState::Retired;
+                        k.publish_until = Some(now.plus(retire_for));
+                    }
+                    KeyState::Next => k.state = KeyState::Active,
+                    KeyState::Retired | KeyState::Revoked => {}
+                }
+            }
+            Ok(true)
+        })
+        .await
     }
 
     async fn remove_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
-        let mut keys = self.keys.write().map_err(poisoned)?;
-        let before = keys.len();
-        keys.retain(|k| {
-            !(k.state == KeyState::Retired && k.publish_until.is_some_and(|t| t <= now))
-        });
-        Ok((before - keys.len()) as u64)
+        timed("keys", "remove_expired", || {
+            let mut keys = self.keys.write().map_err(poisoned)?;
+            let before = keys.len();
+            keys.retain(|k| {
+                !(k.state == KeyState::Retired && k.publish_until.is_some_and(|t| t <= now))
+            });
+            Ok((before - keys.len()) as u64)
+        })
+        .await
     }
 
     async fn revoke(
@@ -76,45 +91,48 @@ impl KeyStore for MemoryKeyStore {
         now: UnixTime,
         fallback: StoredKey,
     ) -> Result<Option<Revoked>, StoreError> {
-        let mut keys = self.keys.write().map_err(poisoned)?;
-        let Some(target) = keys.iter_mut().find(|k| k.kid == kid) else {
-            return Ok(None);
-        };
-        if target.state == KeyState::Revoked {
-            return Ok(Some(Revoked {
-                key: target.clone(),
-                activated: None,
-                already: true,
-            }));
-        }
-        let was_active = target.state == KeyState::Active;
-        target.state = KeyState::Revoked;
-        target.private_key_pem.clear();
-        target.publish_until = Some(now);
-        let key = target.clone();
-        let next = keys.iter().position(|k| k.state == KeyState::Next);
-        let activated = match (was_active, next) {
-            (false, _) => None,
-            (true, Some(i)) => {
-                keys[i].state = KeyState::Active;
-                keys[i].activates_at = Some(now);
-                Some(keys[i].clone())
+        timed("keys", "revoke", || {
+            let mut keys = self.keys.write().map_err(poisoned)?;
+            let Some(target) = keys.iter_mut().find(|k| k.kid == kid) else {
+                return Ok(None);
+            };
+            if target.state == KeyState::Revoked {
+                return Ok(Some(Revoked {
+                    key: target.clone(),
+                    activated: None,
+                    already: true,
+                }));
             }
-            (true, None) => {
-                let fresh = StoredKey {
-                    state: KeyState::Active,
-                    activates_at: Some(now),
-                    publish_until: None,
-                    ..fallback
-                };
-                keys.push(fresh.clone());
-                Some(fresh)
-            }
-        };
-        Ok(Some(Revoked {
-            key,
-            activated,
-            already: false,
-        }))
+            let was_active = target.state == KeyState::Active;
+            target.state = KeyState::Revoked;
+            target.private_key_pem.clear();
+            target.publish_until = Some(now);
+            let key = target.clone();
+            let next = keys.iter().position(|k| k.state == KeyState::Next);
+            let activated = match (was_active, next) {
+                (false, _) => None,
+                (true, Some(i)) => {
+                    keys[i].state = KeyState::Active;
+                    keys[i].activates_at = Some(now);
+                    Some(keys[i].clone())
+                }
+                (true, None) => {
+                    let fresh = StoredKey {
+                        state: KeyState::Active,
+                        activates_at: Some(now),
+                        publish_until: None,
+                        ..fallback
+                    };
+                    keys.push(fresh.clone());
+                    Some(fresh)
+                }
+            };
+            Ok(Some(Revoked {
+                key,
+                activated,
+                already: false,
+            }))
+        })
+        .await
     }
 }

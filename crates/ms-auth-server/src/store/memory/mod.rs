@@ -14,3 +14,13 @@ pub use keys::MemoryKeyStore;
 fn poisoned<T>(_: T) -> StoreError {
     StoreError::Unavailable("an in-memory store's lock is poisoned".to_owned())
 }
+
+/// Runs one operation of `store`, timed like every other backend's so `/metrics` reads the
+/// same on any store; memory answers at once, so nothing bounds it.
+async fn timed<T>(
+    store: &'static str,
+    op: &'static str,
+    call: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    service_kit::metrics::time_store(store, op, async { call() }).await
+}

@@ -64,9 +64,9 @@ fn client_from_row(row: &sqlx::any::AnyRow) -> Result<Client, StoreError> {
     })
 }
 
-#[async_trait::async_trait]
-impl ClientStore for SqlStore {
-    async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
+/// The client rows; [`ClientStore`] below bounds and times each call.
+impl SqlStore {
+    async fn client_row(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
         let row = sqlx::query(
             "SELECT client_id, secret_hash, metadata FROM clients WHERE client_id = $1",
         )
@@ -77,7 +77,7 @@ impl ClientStore for SqlStore {
         row.map(|r| client_from_row(&r).map(Arc::new)).transpose()
     }
 
-    async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
+    async fn all_rows(&self) -> Result<Vec<Arc<Client>>, StoreError> {
         let rows =
             sqlx::query("SELECT client_id, secret_hash, metadata FROM clients ORDER BY client_id")
                 .fetch_all(&self.pool)
@@ -88,7 +88,7 @@ impl ClientStore for SqlStore {
             .collect()
     }
 
-    async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
+    async fn upsert_row(&self, client: &Client) -> Result<(), StoreError> {
         let metadata = serde_json::to_string(&ClientMetadata {
             grant_types: client.grant_types.clone(),
             token_endpoint_auth_methods: client.auth_methods.clone(),
@@ -115,5 +115,20 @@ impl ClientStore for SqlStore {
         .await
         .map_err(unavailable)?;
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl ClientStore for SqlStore {
+    async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
+        self.run("clients", "get", self.client_row(client_id)).await
+    }
+
+    async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
+        self.run("clients", "all", self.all_rows()).await
+    }
+
+    async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
+        self.run("clients", "upsert", self.upsert_row(client)).await
     }
 }

@@ -70,69 +70,78 @@ const REVOKE_FAMILY: &str =
 #[async_trait::async_trait]
 impl GrantStore for SqlStore {
     async fn put_code(&self, code_hash: &str, g: &CodeGrant) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO authorization_codes (code_hash, {CODE_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ))
-        .bind(code_hash)
-        .bind(&g.family_id)
-        .bind(&g.client_id)
-        .bind(&g.subject)
-        .bind(&g.scope)
-        .bind(&g.redirect_uri)
-        .bind(g.code_challenge.clone())
-        .bind(g.nonce.clone())
-        .bind(g.auth_time)
-        .bind(g.expires_at)
-        .execute(&self.pool)
+        self.run("grants", "put_code", async {
+            sqlx::query(&format!(
+                "INSERT INTO authorization_codes (code_hash, {CODE_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            ))
+            .bind(code_hash)
+            .bind(&g.family_id)
+            .bind(&g.client_id)
+            .bind(&g.subject)
+            .bind(&g.scope)
+            .bind(&g.redirect_uri)
+            .bind(g.code_challenge.clone())
+            .bind(g.nonce.clone())
+            .bind(g.auth_time)
+            .bind(g.expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            Ok(())
+        })
         .await
-        .map_err(unavailable)?;
-        Ok(())
     }
 
     async fn consume_code(&self, code_hash: &str, now: UnixTime) -> Result<CodeUse, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let fresh = sqlx::query(&format!(
-            "UPDATE authorization_codes SET consumed_at = $2 \
-             WHERE code_hash = $1 AND consumed_at IS NULL AND expires_at > $2 \
-             RETURNING {CODE_COLUMNS}"
-        ))
-        .bind(code_hash)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        let outcome = match fresh {
-            Some(row) => CodeUse::Fresh(code_from_row(&row)?),
-            None => {
-                let spent = "SELECT family_id FROM authorization_codes \
-                             WHERE code_hash = $1 AND consumed_at IS NOT NULL";
-                match revoke_if_spent(&mut tx, spent, code_hash, now).await? {
-                    Some(family_id) => CodeUse::Replayed { family_id },
-                    None => CodeUse::Invalid,
+        self.run("grants", "consume_code", async {
+            let mut tx = self.pool.begin().await.map_err(unavailable)?;
+            let fresh = sqlx::query(&format!(
+                "UPDATE authorization_codes SET consumed_at = $2 \
+                 WHERE code_hash = $1 AND consumed_at IS NULL AND expires_at > $2 \
+                 RETURNING {CODE_COLUMNS}"
+            ))
+            .bind(code_hash)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+            let outcome = match fresh {
+                Some(row) => CodeUse::Fresh(code_from_row(&row)?),
+                None => {
+                    let spent = "SELECT family_id FROM authorization_codes \
+                                 WHERE code_hash = $1 AND consumed_at IS NOT NULL";
+                    match revoke_if_spent(&mut tx, spent, code_hash, now).await? {
+                        Some(family_id) => CodeUse::Replayed { family_id },
+                        None => CodeUse::Invalid,
+                    }
                 }
-            }
-        };
-        tx.commit().await.map_err(unavailable)?;
-        Ok(outcome)
+            };
+            tx.commit().await.map_err(unavailable)?;
+            Ok(outcome)
+        })
+        .await
     }
 
     async fn put_refresh(&self, token_hash: &str, g: &RefreshGrant) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO refresh_tokens (token_hash, {REFRESH_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        ))
-        .bind(token_hash)
-        .bind(&g.family_id)
-        .bind(&g.client_id)
-        .bind(&g.subject)
-        .bind(&g.scope)
-        .bind(g.issued_at)
-        .bind(g.expires_at)
-        .execute(&self.pool)
+        self.run("grants", "put_refresh", async {
+            sqlx::query(&format!(
+                "INSERT INTO refresh_tokens (token_hash, {REFRESH_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            ))
+            .bind(token_hash)
+            .bind(&g.family_id)
+            .bind(&g.client_id)
+            .bind(&g.subject)
+            .bind(&g.scope)
+            .bind(g.issued_at)
+            .bind(g.expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            Ok(())
+        })
         .await
-        .map_err(unavailable)?;
-        Ok(())
     }
 
     async fn rotate_refresh(
@@ -142,61 +151,67 @@ impl GrantStore for SqlStore {
         new_expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<Rotation, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let spent = sqlx::query(&format!(
-            "UPDATE refresh_tokens SET rotated_at = $2 \
-             WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
-             RETURNING {REFRESH_COLUMNS}"
-        ))
-        .bind(old_hash)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        let outcome = match spent {
-            Some(row) => {
-                let grant = RefreshGrant {
-                    issued_at: now,
-                    expires_at: new_expires_at,
-                    ..refresh_from_row(&row)?
-                };
-                sqlx::query(&format!(
-                    "INSERT INTO refresh_tokens (token_hash, {REFRESH_COLUMNS}) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                ))
-                .bind(new_hash)
-                .bind(&grant.family_id)
-                .bind(&grant.client_id)
-                .bind(&grant.subject)
-                .bind(&grant.scope)
-                .bind(grant.issued_at)
-                .bind(grant.expires_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(unavailable)?;
-                Rotation::Rotated(grant)
-            }
-            None => {
-                let spent = "SELECT family_id FROM refresh_tokens \
-                             WHERE token_hash = $1 AND rotated_at IS NOT NULL";
-                match revoke_if_spent(&mut tx, spent, old_hash, now).await? {
-                    Some(family_id) => Rotation::Reused { family_id },
-                    None => Rotation::Invalid,
+        self.run("grants", "rotate_refresh", async {
+            let mut tx = self.pool.begin().await.map_err(unavailable)?;
+            let spent = sqlx::query(&format!(
+                "UPDATE refresh_tokens SET rotated_at = $2 \
+                 WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
+                 RETURNING {REFRESH_COLUMNS}"
+            ))
+            .bind(old_hash)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+            let outcome = match spent {
+                Some(row) => {
+                    let grant = RefreshGrant {
+                        issued_at: now,
+                        expires_at: new_expires_at,
+                        ..refresh_from_row(&row)?
+                    };
+                    sqlx::query(&format!(
+                        "INSERT INTO refresh_tokens (token_hash, {REFRESH_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                    ))
+                    .bind(new_hash)
+                    .bind(&grant.family_id)
+                    .bind(&grant.client_id)
+                    .bind(&grant.subject)
+                    .bind(&grant.scope)
+                    .bind(grant.issued_at)
+                    .bind(grant.expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unavailable)?;
+                    Rotation::Rotated(grant)
                 }
-            }
-        };
-        tx.commit().await.map_err(unavailable)?;
-        Ok(outcome)
+                None => {
+                    let spent = "SELECT family_id FROM refresh_tokens \
+                                 WHERE token_hash = $1 AND rotated_at IS NOT NULL";
+                    match revoke_if_spent(&mut tx, spent, old_hash, now).await? {
+                        Some(family_id) => Rotation::Reused { family_id },
+                        None => Rotation::Invalid,
+                    }
+                }
+            };
+            tx.commit().await.map_err(unavailable)?;
+            Ok(outcome)
+        })
+        .await
     }
 
     async fn revoke_family(&self, family_id: &str, now: UnixTime) -> Result<u64, StoreError> {
-        let done = sqlx::query(REVOKE_FAMILY)
-            .bind(family_id)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(done.rows_affected())
+        self.run("grants", "revoke_family", async {
+            let done = sqlx::query(REVOKE_FAMILY)
+                .bind(family_id)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            Ok(done.rows_affected())
+        })
+        .await
     }
 
     async fn refresh(
@@ -204,15 +219,18 @@ impl GrantStore for SqlStore {
         token_hash: &str,
         now: UnixTime,
     ) -> Result<Option<RefreshGrant>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1 \
-             AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2"
-        ))
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
+        self.run("grants", "refresh", async {
+            let row = sqlx::query(&format!(
+                "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1 \
+                 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2"
+            ))
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            row.map(|r| refresh_from_row(&r)).transpose()
+        })
         .await
-        .map_err(unavailable)?;
-        row.map(|r| refresh_from_row(&r)).transpose()
     }
 }

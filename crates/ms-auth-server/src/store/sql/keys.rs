@@ -239,64 +239,80 @@ const REVOKE_ATTEMPTS: usize = 5;
 #[async_trait::async_trait]
 impl KeyStore for SqlStore {
     async fn activate_if_none(&self, candidate: StoredKey) -> Result<StoredKey, StoreError> {
-        self.insert_unique(&candidate, KeyState::Active).await
+        self.run("keys", "activate_if_none", async {
+            self.insert_unique(&candidate, KeyState::Active).await
+        })
+        .await
     }
 
     async fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY created_at, kid"
-        ))
-        .fetch_all(&self.pool)
+        self.run("keys", "list", async {
+            let rows = sqlx::query(&format!(
+                "SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY created_at, kid"
+            ))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            rows.iter().map(|r| self.key_from_row(r)).collect()
+        })
         .await
-        .map_err(unavailable)?;
-        rows.iter().map(|r| self.key_from_row(r)).collect()
     }
 
     async fn add_next(&self, candidate: StoredKey) -> Result<StoredKey, StoreError> {
-        self.insert_unique(&candidate, KeyState::Next).await
+        self.run("keys", "add_next", async {
+            self.insert_unique(&candidate, KeyState::Next).await
+        })
+        .await
     }
 
     async fn promote_due(&self, now: UnixTime, retire_for: Duration) -> Result<bool, StoreError> {
-        let keys = self
-            .sealed_keys("state = 'active' OR state = $1", KeyState::Next.as_str())
-            .await?;
-        let Some(next) = keys.iter().find(|k| {
-            k.key.state == KeyState::Next && k.key.activates_at.is_some_and(|t| t <= now)
-        }) else {
-            return Ok(false);
-        };
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        // Retire first: the index admits one active key at a time. Each rewrite holds only if
-        // its row is as read, so a second replica finds nothing left to do (and rolls back).
-        if let Some(active) = keys.iter().find(|k| k.key.state == KeyState::Active) {
-            let retired = StoredKey {
-                state: KeyState::Retired,
-                publish_until: Some(now.plus(retire_for)),
-                ..active.key.clone()
+        self.run("keys", "promote_due", async {
+            let keys = self
+                .sealed_keys("state = 'active' OR state = $1", KeyState::Next.as_str())
+                .await?;
+            let Some(next) = keys.iter().find(|k| {
+                k.key.state == KeyState::Next && k.key.activates_at.is_some_and(|t| t <= now)
+            }) else {
+                return Ok(false);
             };
-            if !self.reseal(&mut *tx, active, &retired).await? {
+            let mut tx = self.pool.begin().await.map_err(unavailable)?;
+            // Retire first: the index admits one active key at a time. Each rewrite holds only if
+            // its row is as read, so a second replica finds nothing left to do (and rolls back).
+            if let Some(active) = keys.iter().find(|k| k.key.state == KeyState::Active) {
+                let retired = StoredKey {
+                    state: KeyState::Retired,
+                    publish_until: Some(now.plus(retire_for)),
+                    ..active.key.clone()
+                };
+                if !self.reseal(&mut *tx, active, &retired).await? {
+                    return Ok(false);
+                }
+            }
+            let activated = StoredKey {
+                state: KeyState::Active,
+                ..next.key.clone()
+            };
+            if !self.reseal(&mut *tx, next, &activated).await? {
                 return Ok(false);
             }
-        }
-        let activated = StoredKey {
-            state: KeyState::Active,
-            ..next.key.clone()
-        };
-        if !self.reseal(&mut *tx, next, &activated).await? {
-            return Ok(false);
-        }
-        tx.commit().await.map_err(unavailable)?;
-        Ok(true)
+            tx.commit().await.map_err(unavailable)?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn remove_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
-        let done =
-            sqlx::query("DELETE FROM signing_keys WHERE state = 'retired' AND publish_until <= $1")
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err(unavailable)?;
-        Ok(done.rows_affected())
+        self.run("keys", "remove_expired", async {
+            let done = sqlx::query(
+                "DELETE FROM signing_keys WHERE state = 'retired' AND publish_until <= $1",
+            )
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            Ok(done.rows_affected())
+        })
+        .await
     }
 
     async fn revoke(
@@ -305,67 +321,70 @@ impl KeyStore for SqlStore {
         now: UnixTime,
         fallback: StoredKey,
     ) -> Result<Option<Revoked>, StoreError> {
-        for _ in 0..REVOKE_ATTEMPTS {
-            // Only the key and the next one are read: another unreadable row must not stand in
-            // the way of an emergency revocation.
-            let keys = self.sealed_keys("kid = $1 OR state = 'next'", kid).await?;
-            let Some(target) = keys.iter().find(|k| k.key.kid == kid) else {
-                return Ok(None);
-            };
-            if target.key.state == KeyState::Revoked {
-                return Ok(Some(Revoked {
-                    key: target.key.clone(),
-                    activated: None,
-                    already: true,
-                }));
-            }
-            let revoked = StoredKey {
-                state: KeyState::Revoked,
-                private_key_pem: String::new(),
-                publish_until: Some(now),
-                ..target.key.clone()
-            };
-            let mut tx = self.pool.begin().await.map_err(unavailable)?;
-            // Revoke first: the index admits one active key at a time. Any rewrite that finds
-            // its row changed meanwhile (another replica's revocation or promotion) rolls the
-            // whole step back, and it starts again from what is stored then.
-            if !self.reseal(&mut *tx, target, &revoked).await? {
-                continue;
-            }
-            let mut activated = None;
-            if target.key.state == KeyState::Active {
-                let next = keys.iter().find(|k| k.key.state == KeyState::Next);
-                let fresh = match next {
-                    Some(next) => StoredKey {
-                        state: KeyState::Active,
-                        activates_at: Some(now),
-                        ..next.key.clone()
-                    },
-                    None => StoredKey {
-                        state: KeyState::Active,
-                        activates_at: Some(now),
-                        publish_until: None,
-                        ..fallback.clone()
-                    },
+        self.run("keys", "revoke", async {
+            for _ in 0..REVOKE_ATTEMPTS {
+                // Only the key and the next one are read: another unreadable row must not stand in
+                // the way of an emergency revocation.
+                let keys = self.sealed_keys("kid = $1 OR state = 'next'", kid).await?;
+                let Some(target) = keys.iter().find(|k| k.key.kid == kid) else {
+                    return Ok(None);
                 };
-                let done = match next {
-                    Some(next) => self.reseal(&mut *tx, next, &fresh).await?,
-                    None => self.insert(&mut *tx, &fresh).await?,
+                if target.key.state == KeyState::Revoked {
+                    return Ok(Some(Revoked {
+                        key: target.key.clone(),
+                        activated: None,
+                        already: true,
+                    }));
+                }
+                let revoked = StoredKey {
+                    state: KeyState::Revoked,
+                    private_key_pem: String::new(),
+                    publish_until: Some(now),
+                    ..target.key.clone()
                 };
-                if !done {
+                let mut tx = self.pool.begin().await.map_err(unavailable)?;
+                // Revoke first: the index admits one active key at a time. Any rewrite that finds
+                // its row changed meanwhile (another replica's revocation or promotion) rolls the
+                // whole step back, and it starts again from what is stored then.
+                if !self.reseal(&mut *tx, target, &revoked).await? {
                     continue;
                 }
-                activated = Some(fresh);
+                let mut activated = None;
+                if target.key.state == KeyState::Active {
+                    let next = keys.iter().find(|k| k.key.state == KeyState::Next);
+                    let fresh = match next {
+                        Some(next) => StoredKey {
+                            state: KeyState::Active,
+                            activates_at: Some(now),
+                            ..next.key.clone()
+                        },
+                        None => StoredKey {
+                            state: KeyState::Active,
+                            activates_at: Some(now),
+                            publish_until: None,
+                            ..fallback.clone()
+                        },
+                    };
+                    let done = match next {
+                        Some(next) => self.reseal(&mut *tx, next, &fresh).await?,
+                        None => self.insert(&mut *tx, &fresh).await?,
+                    };
+                    if !done {
+                        continue;
+                    }
+                    activated = Some(fresh);
+                }
+                tx.commit().await.map_err(unavailable)?;
+                return Ok(Some(Revoked {
+                    key: revoked,
+                    activated,
+                    already: false,
+                }));
             }
-            tx.commit().await.map_err(unavailable)?;
-            return Ok(Some(Revoked {
-                key: revoked,
-                activated,
-                already: false,
-            }));
-        }
-        Err(StoreError::Unavailable(
-            "the signing keys kept changing during the revocation: retry".to_owned(),
-        ))
+            Err(StoreError::Unavailable(
+                "the signing keys kept changing during the revocation: retry".to_owned(),
+            ))
+        })
+        .await
     }
 }

@@ -8,7 +8,7 @@ mod grants;
 mod keys;
 pub mod sealing;
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
 use sqlx::{AnyPool, Row};
 
@@ -50,6 +50,9 @@ const STEPS: &[service_kit::sql::Step] = &[
 pub struct SqlStore {
     pool: AnyPool,
     sealer: Sealer,
+    /// How long one operation may take before the store counts as unavailable
+    /// (`store.connect_timeout_ms`).
+    limit: Duration,
 }
 
 fn unavailable(e: sqlx::Error) -> StoreError {
@@ -106,14 +109,14 @@ impl SqlStore {
             .as_ref()
             .ok_or(OpenError::MissingEncryptionKey)?;
         let sealer = Sealer::from_base64(&key.0)?;
-        let pool = service_kit::sql::open(
-            &settings.url,
-            settings.max_connections,
-            Duration::from_millis(settings.connect_timeout_ms.max(1)),
-            STEPS,
-        )
-        .await?;
-        let store = Self { pool, sealer };
+        let limit = Duration::from_millis(settings.connect_timeout_ms.max(1));
+        let pool =
+            service_kit::sql::open(&settings.url, settings.max_connections, limit, STEPS).await?;
+        let store = Self {
+            pool,
+            sealer,
+            limit,
+        };
         let upgraded = store.upgrade_seals().await.map_err(OpenError::Keys)?;
         if upgraded > 0 {
             tracing::info!(
@@ -133,6 +136,16 @@ impl SqlStore {
             .map_err(unavailable)?;
         row.map(|r| r.try_get::<String, _>(0).map_err(corrupt))
             .transpose()
+    }
+
+    /// Runs one operation of `store` (the trait: `clients`, `keys`, …), bounded and timed.
+    async fn run<T>(
+        &self,
+        store: &'static str,
+        op: &'static str,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        super::bounded_and_timed(store, op, self.limit, call).await
     }
 
     pub async fn close(&self) {
