@@ -2,7 +2,7 @@
 //! every entry the log holds was written from one of these variants and can be filtered by
 //! kind and by actor. The stored strings are the serde names; changing one is a migration.
 
-use crate::{clock::UnixTime, store::grants::AuditEvent};
+use crate::{clock::UnixTime, store::AuditEvent};
 
 /// Who did it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -108,7 +108,7 @@ pub enum OpenError {
     #[error(transparent)]
     Seal(#[from] SealError),
     #[error(transparent)]
-    Redis(#[from] super::redis_hot::RedisOpenError),
+    Redis(#[from] super::hot::RedisOpenError),
     #[error(transparent)]
     Sql(#[from] service_kit::sql::SqlError),
     /// The signing keys could not be re-sealed to the current seal version.

@@ -11,7 +11,7 @@ use aws_lc_rs::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use super::StoredKey;
+use crate::store::StoredKey;
 
 const PREFIX: &str = "v1.";
 

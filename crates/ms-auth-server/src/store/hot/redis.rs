@@ -19,10 +19,8 @@ use redis::{
 };
 use tokio::sync::broadcast;
 
-use super::{
-    StoreError,
-    hot::{HotState, Notice},
-};
+use super::{HotState, Notice};
+use crate::store::StoreError;
 
 const CHANNEL: &str = "ms-auth-server:notices";
 
@@ -36,6 +34,8 @@ fn unavailable(e: redis::RedisError) -> StoreError {
 
 pub struct RedisHot {
     conn: ConnectionManager,
+    /// How long one operation may take (`redis.timeout_ms`).
+    limit: Duration,
     notices: broadcast::Sender<Notice>,
     /// 0 while not subscribed, else the subscription's number.
     live: Arc<AtomicU64>,
@@ -70,9 +70,21 @@ impl RedisHot {
         tokio::spawn(listen(client, notices.clone(), Arc::clone(&live)));
         Ok(Self {
             conn,
+            limit: timeout,
             notices,
             live,
         })
+    }
+}
+
+impl RedisHot {
+    /// Runs one command (or transaction), bounded and timed (`store="hot"`).
+    async fn run<T>(
+        &self,
+        op: &'static str,
+        call: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        crate::store::bounded_and_timed("hot", op, self.limit, call).await
     }
 }
 
@@ -114,18 +126,24 @@ fn ttl(until: UnixTime, now: UnixTime) -> u64 {
 #[async_trait::async_trait]
 impl HotState for RedisHot {
     async fn deny(&self, jti: &str, until: UnixTime, now: UnixTime) -> Result<(), StoreError> {
-        if until <= now {
-            return Ok(());
-        }
-        let mut c = self.conn.clone();
-        c.set_ex::<_, _, ()>(key("deny", jti), 1, ttl(until, now))
-            .await
-            .map_err(unavailable)
+        self.run("deny", async {
+            if until <= now {
+                return Ok(());
+            }
+            let mut c = self.conn.clone();
+            c.set_ex::<_, _, ()>(key("deny", jti), 1, ttl(until, now))
+                .await
+                .map_err(unavailable)
+        })
+        .await
     }
 
     async fn is_denied(&self, jti: &str, _now: UnixTime) -> Result<bool, StoreError> {
-        let mut c = self.conn.clone();
-        c.exists(key("deny", jti)).await.map_err(unavailable)
+        self.run("is_denied", async {
+            let mut c = self.conn.clone();
+            c.exists(key("deny", jti)).await.map_err(unavailable)
+        })
+        .await
     }
 
     async fn first_use(
@@ -134,36 +152,42 @@ impl HotState for RedisHot {
         until: UnixTime,
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        let mut c = self.conn.clone();
-        let set: Option<String> = redis::cmd("SET")
-            .arg(key("jti", id))
-            .arg(1)
-            .arg("NX")
-            .arg("EX")
-            .arg(ttl(until, now))
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)?;
-        Ok(set.is_some())
+        self.run("first_use", async {
+            let mut c = self.conn.clone();
+            let set: Option<String> = redis::cmd("SET")
+                .arg(key("jti", id))
+                .arg(1)
+                .arg("NX")
+                .arg("EX")
+                .arg(ttl(until, now))
+                .query_async(&mut c)
+                .await
+                .map_err(unavailable)?;
+            Ok(set.is_some())
+        })
+        .await
     }
 
     async fn count(&self, id: &str, window_secs: u64, now: UnixTime) -> Result<u64, StoreError> {
-        let k = key("rate", &format!("{id}:{}", now.window(window_secs).0));
-        let mut c = self.conn.clone();
-        let (n,): (u64,) = redis::pipe()
-            .atomic()
-            .incr(&k, 1u64)
-            .expire(
-                &k,
-                i64::try_from(window_secs.max(1))
-                    .unwrap_or(i64::MAX)
-                    .saturating_add(1),
-            )
-            .ignore()
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)?;
-        Ok(n)
+        self.run("count", async {
+            let k = key("rate", &format!("{id}:{}", now.window(window_secs).0));
+            let mut c = self.conn.clone();
+            let (n,): (u64,) = redis::pipe()
+                .atomic()
+                .incr(&k, 1u64)
+                .expire(
+                    &k,
+                    i64::try_from(window_secs.max(1))
+                        .unwrap_or(i64::MAX)
+                        .saturating_add(1),
+                )
+                .ignore()
+                .query_async(&mut c)
+                .await
+                .map_err(unavailable)?;
+            Ok(n)
+        })
+        .await
     }
 
     async fn counts(
@@ -172,30 +196,36 @@ impl HotState for RedisHot {
         window_secs: u64,
         now: UnixTime,
     ) -> Result<Vec<u64>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let window = now.window(window_secs).0;
-        let keys: Vec<String> = ids
-            .iter()
-            .map(|id| key("rate", &format!("{id}:{window}")))
-            .collect();
-        let mut c = self.conn.clone();
-        let values: Vec<Option<u64>> = redis::cmd("MGET")
-            .arg(&keys)
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)?;
-        Ok(values.into_iter().map(Option::unwrap_or_default).collect())
+        self.run("counts", async {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let window = now.window(window_secs).0;
+            let keys: Vec<String> = ids
+                .iter()
+                .map(|id| key("rate", &format!("{id}:{window}")))
+                .collect();
+            let mut c = self.conn.clone();
+            let values: Vec<Option<u64>> = redis::cmd("MGET")
+                .arg(&keys)
+                .query_async(&mut c)
+                .await
+                .map_err(unavailable)?;
+            Ok(values.into_iter().map(Option::unwrap_or_default).collect())
+        })
+        .await
     }
 
     async fn publish(&self, notice: &Notice) -> Result<(), StoreError> {
-        let payload =
-            serde_json::to_string(notice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut c = self.conn.clone();
-        c.publish::<_, _, ()>(CHANNEL, payload)
-            .await
-            .map_err(unavailable)
+        self.run("publish", async {
+            let payload =
+                serde_json::to_string(notice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let mut c = self.conn.clone();
+            c.publish::<_, _, ()>(CHANNEL, payload)
+                .await
+                .map_err(unavailable)
+        })
+        .await
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Notice> {
@@ -217,7 +247,7 @@ impl HotState for RedisHot {
 }
 
 #[async_trait::async_trait]
-impl super::Probe for RedisHot {
+impl crate::store::Probe for RedisHot {
     async fn ping(&self) -> Result<(), StoreError> {
         HotState::ping(self).await
     }

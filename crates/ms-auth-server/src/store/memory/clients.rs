@@ -1,0 +1,69 @@
+//! [`ClientStore`] in memory.
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+
+use super::{poisoned, timed};
+use crate::{
+    oauth::client::Client,
+    store::{ClientStore, StoreError},
+};
+
+#[derive(Debug, Default)]
+pub struct MemoryClientStore {
+    clients: RwLock<HashMap<String, Arc<Client>>>,
+}
+
+impl MemoryClientStore {
+    pub fn new(clients: impl IntoIterator<Item = Client>) -> Self {
+        let clients = clients
+            .into_iter()
+            .map(|c| (c.id.as_str().to_owned(), Arc::new(c)))
+            .collect();
+        Self {
+            clients: RwLock::new(clients),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ClientStore for MemoryClientStore {
+    async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
+        timed("clients", "get", || {
+            Ok(self
+                .clients
+                .read()
+                .map_err(poisoned)?
+                .get(client_id)
+                .cloned())
+        })
+        .await
+    }
+
+    async fn all(&self) -> Result<Vec<Arc<Client>>, StoreError> {
+        timed("clients", "all", || {
+            let mut all: Vec<_> = self
+                .clients
+                .read()
+                .map_err(poisoned)?
+                .values()
+                .cloned()
+                .collect();
+            all.sort_by(|a, b| a.id.cmp(&b.id));
+            Ok(all)
+        })
+        .await
+    }
+
+    async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
+        timed("clients", "upsert", || {
+            self.clients
+                .write()
+                .map_err(poisoned)?
+                .insert(client.id.as_str().to_owned(), Arc::new(client.clone()));
+            Ok(())
+        })
+        .await
+    }
+}
