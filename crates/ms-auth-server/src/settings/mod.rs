@@ -27,7 +27,7 @@ pub use tokens::{IntrospectionSettings, MAX_ACCESS_TOKEN_TTL_SECS, TokenSettings
 
 pub use crate::oauth::uri::is_loopback;
 use crate::oauth::{
-    client::Client,
+    client::{Client, RegistrationPolicy},
     resources::{ScopeDefinition, ScopeRegistry},
 };
 use crate::store::{RedisSettings, StoreSettings};
@@ -135,7 +135,11 @@ impl Settings {
             ));
         }
         let registry = scopes::validate("scopes", &self.scopes, self.playground)?;
-        clients::validate("clients", &self.clients, &registry, self.playground)
+        clients::validate(
+            "clients",
+            &self.clients,
+            &self.registration_policy(&registry),
+        )
     }
 
     /// `[store]` with `[cluster]` and `[redis]`: replicas share both tiers, and a SQL store
@@ -173,6 +177,15 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// What the config's clients are checked against (and, later, dynamic registration).
+    pub fn registration_policy<'a>(&self, scopes: &'a ScopeRegistry) -> RegistrationPolicy<'a> {
+        RegistrationPolicy {
+            playground: self.playground,
+            max_access_token_ttl_secs: MAX_ACCESS_TOKEN_TTL_SECS,
+            scopes,
+        }
     }
 
     /// The registry every token's `aud` is derived from (`[[scopes]]`, as validated).
@@ -235,7 +248,7 @@ mod tests {
                 d.resource = d.resource.as_ref().map(|r| r.replace(from, to));
             }
             for c in &mut s.clients {
-                let r = &mut c.resource_server;
+                let r = &mut c.metadata.resource_server;
                 *r = r.as_ref().map(|r| r.replace(from, to));
             }
         };

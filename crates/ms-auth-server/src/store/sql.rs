@@ -4,7 +4,6 @@ use crate::clock::UnixTime;
 
 use std::{sync::Arc, time::Duration};
 
-use serde::{Deserialize, Serialize};
 use sqlx::{AnyPool, Row};
 
 use super::{
@@ -13,11 +12,7 @@ use super::{
     settings::{OpenError, StoreSettings},
 };
 use crate::keys::SigningAlgorithm;
-use crate::oauth::{
-    client::{AuthMethod, Client, ClientId, ClientOrigin, GrantType},
-    scope::ScopeSet,
-    secret::SecretHash,
-};
+use crate::oauth::client::Client;
 
 /// The schema's versions, in order; each runs once.
 const STEPS: &[service_kit::sql::Step] = &[
@@ -159,49 +154,14 @@ impl super::Probe for SqlStore {
     }
 }
 
-/// A client's registration as stored in `clients.metadata`. Fields added later have
-/// defaults, so rows written before them read as they were meant.
-#[derive(Serialize, Deserialize)]
-struct ClientMetadata {
-    grant_types: Vec<GrantType>,
-    token_endpoint_auth_methods: Vec<AuthMethod>,
-    scope: ScopeSet,
-    /// Before default scopes existed, a request without `scope` got every registered scope.
-    #[serde(default)]
-    default_scope: Option<ScopeSet>,
-    audience: Vec<String>,
-    access_token_ttl_secs: u64,
-    #[serde(default)]
-    resource_server: Option<String>,
-    #[serde(default)]
-    origin: ClientOrigin,
-    #[serde(default = "enabled")]
-    enabled: bool,
-}
-
-fn enabled() -> bool {
-    true
-}
-
+/// A client from its row: the `secret_hash` column holds its credential (see
+/// [`Client::from_row`]).
 fn client_from_row(row: &sqlx::any::AnyRow) -> Result<Client, StoreError> {
     let id: String = row.try_get("client_id").map_err(corrupt)?;
-    let hash: String = row.try_get("secret_hash").map_err(corrupt)?;
+    let credential: String = row.try_get("secret_hash").map_err(corrupt)?;
     let metadata: String = row.try_get("metadata").map_err(corrupt)?;
-    let m: ClientMetadata =
-        serde_json::from_str(&metadata).map_err(|e| corrupt(format!("client {id}: {e}")))?;
-    Ok(Client {
-        secret: SecretHash::parse(&hash).map_err(|e| corrupt(format!("client {id}: {e}")))?,
-        id: ClientId::new(id),
-        grant_types: m.grant_types,
-        auth_methods: m.token_endpoint_auth_methods,
-        default_scopes: m.default_scope,
-        scopes: m.scope,
-        audience: m.audience,
-        access_token_ttl: Duration::from_secs(m.access_token_ttl_secs),
-        resource_server: m.resource_server,
-        origin: m.origin,
-        enabled: m.enabled,
-    })
+    Client::from_row(id.as_str(), &credential, &metadata)
+        .map_err(|e| corrupt(format!("client {id}: {e}")))
 }
 
 #[async_trait::async_trait]
@@ -229,18 +189,7 @@ impl ClientStore for SqlStore {
     }
 
     async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
-        let metadata = serde_json::to_string(&ClientMetadata {
-            grant_types: client.grant_types.clone(),
-            token_endpoint_auth_methods: client.auth_methods.clone(),
-            scope: client.scopes.clone(),
-            default_scope: client.default_scopes.clone(),
-            audience: client.audience.clone(),
-            access_token_ttl_secs: client.access_token_ttl.as_secs(),
-            resource_server: client.resource_server.clone(),
-            origin: client.origin,
-            enabled: client.enabled,
-        })
-        .map_err(corrupt)?;
+        let row = client.to_row().map_err(corrupt)?;
         sqlx::query(
             "INSERT INTO clients (client_id, secret_hash, metadata, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $4) \
@@ -248,8 +197,8 @@ impl ClientStore for SqlStore {
              metadata = excluded.metadata, updated_at = excluded.updated_at",
         )
         .bind(client.id.as_str())
-        .bind(client.secret.to_phc())
-        .bind(metadata)
+        .bind(row.credential)
+        .bind(row.metadata)
         .bind(now())
         .execute(&self.pool)
         .await
