@@ -57,13 +57,13 @@ pub struct AppState {
 
 impl AppState {
     /// Opens the store `settings.store` names (migrating it), then as [`Self::with_stores`].
+    /// `settings` are as [`Settings::load`] returns them: validated there, once.
     pub async fn build(settings: &Settings) -> Result<Self, BuildError> {
         Self::build_with(settings, Clock::system()).await
     }
 
     /// [`Self::build`] reading time from `clock`.
     pub async fn build_with(settings: &Settings, clock: Clock) -> Result<Self, BuildError> {
-        settings.validate()?;
         let stores = Stores::open(&settings.store, &settings.redis).await?;
         Self::with_stores(settings, stores, clock).await
     }

@@ -55,7 +55,7 @@ async fn introspection_credentials_are_form_urlencoded_before_basic_encoding() {
         client.client_id = ID.to_owned();
         client.client_secret = Some(ms_auth_server::oauth::secret::ClientSecret::new(ODD_SECRET));
         client.client_secret_hash = None;
-        client.resource_server = Some(RESOURCE.to_owned());
+        client.metadata.resource_server = Some(RESOURCE.to_owned());
         s.clients.push(client);
     })
     .await;

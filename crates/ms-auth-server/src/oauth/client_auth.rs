@@ -21,6 +21,15 @@ pub struct PresentedCredentials {
     pub secret: ClientSecret,
 }
 
+/// Whether this server authenticates clients by `method`: what metadata advertises and what
+/// a registration may name. Exhaustive, so that a new method is decided here.
+pub const fn implements(method: AuthMethod) -> bool {
+    match method {
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => true,
+        AuthMethod::None | AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt => false,
+    }
+}
+
 /// Reads the client's credentials from the `Authorization` header value and the parameters.
 ///
 /// `Ok(None)` when the request carries none at all.
@@ -112,7 +121,7 @@ pub async fn authenticate(
     let found = store
         .client(&presented.client_id)
         .await?
-        .filter(|c| c.enabled);
+        .filter(|c| c.enabled());
     let Some(client) = found else {
         if let Some(dummy) = DUMMY_HASH.as_ref() {
             let _ = dummy.verify(secret);
@@ -120,7 +129,17 @@ pub async fn authenticate(
         tracing::info!(reason = "unknown_client", "client authentication failed");
         return Err(rejected("unknown_client"));
     };
-    let secret_ok = client.secret.verify(secret);
+    // A client without a secret hash (public, or one authenticating otherwise) never
+    // authenticates with a secret; checking the dummy costs it the same time.
+    let secret_ok = match client.credential.secret_hash() {
+        Some(hash) => hash.verify(secret),
+        None => {
+            if let Some(dummy) = DUMMY_HASH.as_ref() {
+                let _ = dummy.verify(secret);
+            }
+            false
+        }
+    };
     if !secret_ok {
         tracing::info!(client_id = %client.id, reason = "bad_secret", "client authentication failed");
         return Err(rejected("bad_secret"));
@@ -227,6 +246,58 @@ mod tests {
                 .is_some()
         );
         assert!(extract_with(Some(&basic("a:b")), "client_id=c").is_err());
+    }
+
+    /// Every method `extract` recognises is implemented, and nothing else is.
+    #[test]
+    fn implemented_methods_are_the_ones_extracted() {
+        let basic = extract_with(Some(&basic("a:b")), "")
+            .unwrap()
+            .unwrap()
+            .method;
+        let post = extract_with(None, "client_id=a&client_secret=b")
+            .unwrap()
+            .unwrap()
+            .method;
+        let implemented: Vec<_> = AuthMethod::ALL
+            .iter()
+            .copied()
+            .filter(|m| implements(*m))
+            .collect();
+        assert_eq!(implemented, [basic, post]);
+    }
+
+    #[tokio::test]
+    async fn a_client_without_a_secret_hash_never_authenticates_with_a_secret() {
+        use crate::oauth::client::{ClientCredential, ClientId, ClientMetadata};
+        let metadata = ClientMetadata::new()
+            .grant(crate::oauth::client::GrantType::ClientCredentials)
+            .methods(AuthMethod::ALL.iter().copied());
+        let store = crate::store::MemoryClientStore::new([
+            Client::new(
+                ClientId::new("public"),
+                ClientCredential::None,
+                metadata.clone(),
+            ),
+            Client::new(
+                ClientId::new("sealed"),
+                ClientCredential::SealedSecret("v1.sealed".to_owned()),
+                metadata,
+            ),
+        ]);
+        for body in [
+            "client_id=public&client_secret=x",
+            "client_id=sealed&client_secret=v1.sealed",
+            "client_id=sealed&client_secret=sealed:v1.sealed",
+        ] {
+            let presented = extract_with(None, body).unwrap();
+            match authenticate(&store, presented).await {
+                Err(AuthenticateError::Rejected(e)) => {
+                    assert_eq!(e.error, ErrorCode::InvalidClient, "{body}");
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
     }
 
     #[test]

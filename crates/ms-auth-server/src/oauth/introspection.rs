@@ -14,7 +14,7 @@ pub fn may_introspect(caller: &Client, token: &auth_middleware::Principal) -> bo
     if token.client_id.as_deref() == Some(caller.id.as_str()) {
         return true;
     }
-    let Some(resource) = caller.resource_server.as_deref() else {
+    let Some(resource) = caller.resource_server() else {
         return false;
     };
     match token.claims.get("aud") {

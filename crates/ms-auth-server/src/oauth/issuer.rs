@@ -62,9 +62,9 @@ impl Issuer {
         scope: &ScopeSet,
         now: UnixTime,
     ) -> Result<SignedAccessToken, KeyError> {
-        let ttl = client.access_token_ttl;
+        let ttl = client.access_token_ttl();
         let expires_at = now.plus(ttl);
-        let resources = self.scopes.audience(scope, &client.audience);
+        let resources = self.scopes.audience(scope, client.audience());
         let jti = uuid::Uuid::new_v4().to_string();
         let claims = AccessTokenClaims {
             iss: &self.iss,

@@ -3,9 +3,10 @@
 use serde::Serialize;
 
 use super::{
-    client::AuthMethod,
+    client::{AuthMethod, ResponseType},
+    client_auth,
     endpoints::{self, Endpoints},
-    grants::TokenRequest,
+    grants,
     resources::ScopeRegistry,
     scope::Scope,
 };
@@ -31,23 +32,39 @@ impl Metadata {
     /// The document for `issuer` granting the scopes of `registry`. It reads no store: the
     /// metadata endpoint is public, and costs nothing per request.
     pub fn new(issuer: &str, registry: &ScopeRegistry) -> Self {
-        let methods = || AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
+        let methods = || {
+            AuthMethod::ALL
+                .iter()
+                .filter(|m| client_auth::implements(**m))
+                .map(|m| m.as_str())
+                .collect()
+        };
         let at = Endpoints::new(issuer);
         Self {
             token_endpoint: at.url(endpoints::TOKEN),
             jwks_uri: at.url(endpoints::JWKS),
             issuer: issuer.to_owned(),
             scopes_supported: registry.names(),
-            response_types_supported: Vec::new(),
-            grant_types_supported: TokenRequest::IMPLEMENTED
+            response_types_supported: ResponseType::ALL
                 .iter()
-                .map(|g| g.as_str())
+                .filter(|r| authorization_endpoint_implements(**r))
+                .map(|r| r.as_str())
                 .collect(),
+            grant_types_supported: grants::implemented().map(|g| g.as_str()).collect(),
             token_endpoint_auth_methods_supported: methods(),
             introspection_endpoint: at.url(endpoints::INTROSPECT),
             introspection_endpoint_auth_methods_supported: methods(),
             revocation_endpoint: at.url(endpoints::REVOKE),
             revocation_endpoint_auth_methods_supported: methods(),
         }
+    }
+}
+
+/// Whether the authorization endpoint answers `response_type`: none yet, as there is no
+/// authorization endpoint. Exhaustive, so that a new response type is decided here (and moves
+/// beside the endpoint when it comes).
+const fn authorization_endpoint_implements(response_type: ResponseType) -> bool {
+    match response_type {
+        ResponseType::Code | ResponseType::Token => false,
     }
 }

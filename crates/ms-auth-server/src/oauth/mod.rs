@@ -17,3 +17,4 @@ pub mod scope;
 pub mod secret;
 pub mod server;
 pub mod token_response;
+pub mod uri;

@@ -6,7 +6,7 @@ use super::{Actor, Ops};
 use crate::{
     audit::Event,
     clock::UnixTime,
-    oauth::client::{Client, ClientOrigin},
+    oauth::client::{Client, ClientOrigin, ClientStatus},
     store::StoreError,
 };
 
@@ -48,11 +48,11 @@ impl Ops {
         }
         for stored in store.all().await? {
             let listed = clients.iter().any(|c| c.id == stored.id);
-            if stored.origin != ClientOrigin::Config || !stored.enabled || listed {
+            if stored.origin != ClientOrigin::Config || !stored.enabled() || listed {
                 continue;
             }
             let mut disabled = Arc::unwrap_or_clone(stored);
-            disabled.enabled = false;
+            disabled.status = ClientStatus::Disabled;
             store.upsert(&disabled).await?;
             tracing::warn!(client_id = %disabled.id, "client removed from the config: disabled");
             let event = Event::ClientDisabled {

@@ -34,18 +34,17 @@ pub fn playground_settings() -> Settings {
 
 /// A client registered for client_credentials, with the given methods, scopes and secret.
 pub fn client(id: &str, secret: &str, methods: &[AuthMethod], scopes: &str) -> ClientSettings {
-    ClientSettings {
-        client_id: id.to_owned(),
-        client_secret: Some(ClientSecret::new(secret)),
-        client_secret_hash: None,
-        grant_types: vec![GrantType::ClientCredentials],
-        token_endpoint_auth_methods: methods.to_vec(),
-        scopes: ScopeSet::parse_param(scopes).unwrap(),
-        default_scopes: Some(ScopeSet::parse_param(scopes).unwrap()),
-        audience: Vec::new(),
-        access_token_ttl_secs: 3600,
-        resource_server: None,
-    }
+    let scopes = ScopeSet::parse_param(scopes).unwrap();
+    ClientSettings::confidential(
+        id,
+        ClientSecret::new(secret),
+        ms_auth_server::oauth::client::ClientMetadata::new()
+            .grant(GrantType::ClientCredentials)
+            .methods(methods.iter().copied())
+            .scope(scopes.clone())
+            .default_scopes(scopes)
+            .access_token_ttl_secs(3600),
+    )
 }
 
 /// The playground config plus `extra` clients.

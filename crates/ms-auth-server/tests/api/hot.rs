@@ -189,10 +189,12 @@ async fn a_client_changed_through_one_replica_is_current_at_the_others_at_once()
         .unwrap()
         .as_ref()
         .clone();
-    changed.secret = ms_auth_server::oauth::secret::SecretHash::generate(
-        &ms_auth_server::oauth::secret::ClientSecret::new("rotated-secret"),
-    )
-    .unwrap();
+    changed.credential = ms_auth_server::oauth::client::ClientCredential::SecretHash(
+        ms_auth_server::oauth::secret::SecretHash::generate(
+            &ms_auth_server::oauth::secret::ClientSecret::new("rotated-secret"),
+        )
+        .unwrap(),
+    );
     admin.clients.upsert(&changed).await.unwrap();
     let rotated = format!("{PLAYGROUND_CLIENT}:rotated-secret");
     let deadline = Instant::now() + Duration::from_millis(500);

@@ -22,7 +22,7 @@ fn other_client() -> ms_auth_server::settings::ClientSettings {
         &[AuthMethod::ClientSecretBasic],
         "country.read",
     );
-    c.resource_server = Some(COUNTRIES.to_owned());
+    c.metadata.resource_server = Some(COUNTRIES.to_owned());
     c
 }
 
@@ -135,7 +135,7 @@ async fn an_active_token_is_introspected_with_its_claims() {
 #[tokio::test]
 async fn bad_expired_and_foreign_tokens_are_inactive() {
     let mut short = other_client();
-    short.access_token_ttl_secs = 1;
+    short.metadata.access_token_ttl_secs = 1;
     let app = TestApp::spawn(playground_with([short])).await;
     let token = app.access_token(&own()).await;
     let expiring = app.access_token(OTHER).await;
@@ -288,7 +288,7 @@ async fn only_the_tokens_audience_or_its_client_may_introspect_it() {
         &[AuthMethod::ClientSecretBasic],
         "country.read",
     );
-    customers.resource_server = Some("http://localhost:8085/customer-service".to_owned());
+    customers.metadata.resource_server = Some("http://localhost:8085/customer-service".to_owned());
     let app = TestApp::spawn(playground_with([other_client(), customers])).await;
     let customers = "customers-rs:customers-rs-secret";
     let both = app.access_token(&own()).await;
@@ -333,7 +333,7 @@ async fn a_revocation_at_one_replica_holds_at_the_other_until_the_token_expires(
     let at = location(Backend::Postgres).await;
     let mut settings = playground_with([{
         let mut c = other_client();
-        c.access_token_ttl_secs = 3;
+        c.metadata.access_token_ttl_secs = 3;
         c
     }]);
     settings.store = at.settings.clone();

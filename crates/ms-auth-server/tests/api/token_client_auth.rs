@@ -233,7 +233,7 @@ async fn a_client_without_the_grant_is_unauthorized_client() {
         &[AuthMethod::ClientSecretBasic],
         "customer.read",
     );
-    c.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
+    c.metadata.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
     let app = TestApp::spawn(playground_with([c])).await;
     let d = assert_oauth_error(
         app.token_basic("web:web-secret", CC).await,

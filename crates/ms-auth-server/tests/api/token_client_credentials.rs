@@ -217,7 +217,7 @@ async fn configured_audiences_join_the_resources_of_the_scopes() {
         &[AuthMethod::ClientSecretBasic],
         "country.read",
     );
-    c.audience = vec!["https://api.example".into(), "https://other.example".into()];
+    c.metadata.audience = vec!["https://api.example".into(), "https://other.example".into()];
     let app = TestApp::spawn(playground_with([c])).await;
     let (status, _, body) = parts(
         app.token_basic("aud-client:aud-secret", "grant_type=client_credentials")

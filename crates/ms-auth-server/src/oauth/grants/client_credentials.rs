@@ -33,8 +33,8 @@ pub fn grant(
     request: &Request,
 ) -> Result<TokenResponse, EndpointError> {
     let scope = ScopeSet::allowed(
-        &client.scopes,
-        client.default_scopes.as_ref(),
+        client.scopes(),
+        client.default_scopes(),
         request.scope.as_ref(),
     )?;
     let signed = cx

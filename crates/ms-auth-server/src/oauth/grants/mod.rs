@@ -24,10 +24,21 @@ pub enum TokenRequest {
     ClientCredentials(client_credentials::Request),
 }
 
-impl TokenRequest {
-    /// The grant types the token endpoint implements, for metadata.
-    pub const IMPLEMENTED: &[GrantType] = &[GrantType::ClientCredentials];
+/// Whether the token endpoint implements `grant`: what metadata advertises. Exhaustive, so
+/// that a new grant type is decided here; registrable is not implemented.
+pub const fn implements(grant: GrantType) -> bool {
+    match grant {
+        GrantType::ClientCredentials => true,
+        GrantType::AuthorizationCode | GrantType::RefreshToken => false,
+    }
+}
 
+/// The grant types the token endpoint implements, in [`GrantType::ALL`]'s order.
+pub fn implemented() -> impl Iterator<Item = GrantType> {
+    GrantType::ALL.iter().copied().filter(|g| implements(*g))
+}
+
+impl TokenRequest {
     pub fn parse(params: &Params) -> Result<Self, OAuthError> {
         match params.require("grant_type")? {
             "client_credentials" => Ok(Self::ClientCredentials(
@@ -70,6 +81,19 @@ mod tests {
         assert_eq!(parse("").unwrap_err().error, ErrorCode::InvalidRequest);
         let long = format!("grant_type={}", "x".repeat(5000));
         assert!(parse(&long).unwrap_err().error_description.unwrap().len() < 120);
+    }
+
+    /// What metadata advertises is what `parse` dispatches, and nothing working is missing.
+    #[test]
+    fn implemented_grants_are_the_parsed_ones() {
+        for &g in GrantType::ALL {
+            let parsed = parse(&format!("grant_type={}", g.as_str()));
+            let dispatched = match &parsed {
+                Ok(request) => request.grant_type() == g,
+                Err(e) => e.error != ErrorCode::UnsupportedGrantType,
+            };
+            assert_eq!(implements(g), dispatched, "{g:?}: {parsed:?}");
+        }
     }
 
     #[test]

@@ -1,67 +1,23 @@
 //! [`ClientStore`] on SQL: one row per client, its registration as JSON in `metadata`.
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{SqlStore, corrupt, unavailable};
-use crate::oauth::{
-    client::{AuthMethod, Client, ClientId, ClientOrigin, GrantType},
-    scope::ScopeSet,
-    secret::SecretHash,
+use crate::{
+    clock::Clock,
+    oauth::client::Client,
+    store::{ClientStore, StoreError},
 };
-use crate::store::{ClientStore, StoreError};
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// A client's registration as stored in `clients.metadata`. Fields added later have
-/// defaults, so rows written before them read as they were meant.
-#[derive(Serialize, Deserialize)]
-struct ClientMetadata {
-    grant_types: Vec<GrantType>,
-    token_endpoint_auth_methods: Vec<AuthMethod>,
-    scope: ScopeSet,
-    /// Before default scopes existed, a request without `scope` got every registered scope.
-    #[serde(default)]
-    default_scope: Option<ScopeSet>,
-    audience: Vec<String>,
-    access_token_ttl_secs: u64,
-    #[serde(default)]
-    resource_server: Option<String>,
-    #[serde(default)]
-    origin: ClientOrigin,
-    #[serde(default = "enabled")]
-    enabled: bool,
-}
-
-fn enabled() -> bool {
-    true
-}
-
+/// A client from its row: the `secret_hash` column holds its credential (see
+/// [`Client::from_row`]).
 fn client_from_row(row: &sqlx::any::AnyRow) -> Result<Client, StoreError> {
     let id: String = row.try_get("client_id").map_err(corrupt)?;
-    let hash: String = row.try_get("secret_hash").map_err(corrupt)?;
+    let credential: String = row.try_get("secret_hash").map_err(corrupt)?;
     let metadata: String = row.try_get("metadata").map_err(corrupt)?;
-    let m: ClientMetadata =
-        serde_json::from_str(&metadata).map_err(|e| corrupt(format!("client {id}: {e}")))?;
-    Ok(Client {
-        secret: SecretHash::parse(&hash).map_err(|e| corrupt(format!("client {id}: {e}")))?,
-        id: ClientId::new(id),
-        grant_types: m.grant_types,
-        auth_methods: m.token_endpoint_auth_methods,
-        default_scopes: m.default_scope,
-        scopes: m.scope,
-        audience: m.audience,
-        access_token_ttl: Duration::from_secs(m.access_token_ttl_secs),
-        resource_server: m.resource_server,
-        origin: m.origin,
-        enabled: m.enabled,
-    })
+    Client::from_row(id.as_str(), &credential, &metadata)
+        .map_err(|e| corrupt(format!("client {id}: {e}")))
 }
 
 /// The client rows; [`ClientStore`] below bounds and times each call.
@@ -89,18 +45,7 @@ impl SqlStore {
     }
 
     async fn upsert_row(&self, client: &Client) -> Result<(), StoreError> {
-        let metadata = serde_json::to_string(&ClientMetadata {
-            grant_types: client.grant_types.clone(),
-            token_endpoint_auth_methods: client.auth_methods.clone(),
-            scope: client.scopes.clone(),
-            default_scope: client.default_scopes.clone(),
-            audience: client.audience.clone(),
-            access_token_ttl_secs: client.access_token_ttl.as_secs(),
-            resource_server: client.resource_server.clone(),
-            origin: client.origin,
-            enabled: client.enabled,
-        })
-        .map_err(corrupt)?;
+        let row = client.to_row().map_err(corrupt)?;
         sqlx::query(
             "INSERT INTO clients (client_id, secret_hash, metadata, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $4) \
@@ -108,9 +53,10 @@ impl SqlStore {
              metadata = excluded.metadata, updated_at = excluded.updated_at",
         )
         .bind(client.id.as_str())
-        .bind(client.secret.to_phc())
-        .bind(metadata)
-        .bind(now())
+        .bind(row.credential)
+        .bind(row.metadata)
+        // Row bookkeeping, not protocol time.
+        .bind(Clock::system().now())
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;

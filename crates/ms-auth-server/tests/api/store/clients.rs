@@ -3,29 +3,30 @@
 use std::time::Duration;
 
 use ms_auth_server::oauth::{
-    client::{AuthMethod, Client, ClientId, ClientOrigin, GrantType},
+    client::{
+        AuthMethod, Client, ClientCredential, ClientId, ClientMetadata, ClientOrigin, GrantType,
+    },
     scope::ScopeSet,
     secret::{ClientSecret, SecretHash},
 };
 
-use super::{Backend, location, open};
+use super::{Backend, location, open, raw};
 
 per_backend!(clients_round_trip_and_upsert_replaces);
 
+per_sql_backend!(a_client_row_written_before_client_metadata_still_reads);
+
 pub fn client(id: &str, secret: &str, scopes: &str) -> Client {
-    Client {
-        id: ClientId::new(id),
-        secret: SecretHash::generate(&ClientSecret::new(secret)).unwrap(),
-        grant_types: vec![GrantType::ClientCredentials],
-        auth_methods: vec![AuthMethod::ClientSecretBasic],
-        scopes: ScopeSet::parse_param(scopes).unwrap(),
-        default_scopes: None,
-        audience: vec!["api://x".to_owned()],
-        access_token_ttl: Duration::from_secs(600),
-        resource_server: None,
-        origin: ClientOrigin::Config,
-        enabled: true,
-    }
+    Client::new(
+        ClientId::new(id),
+        ClientCredential::SecretHash(SecretHash::generate(&ClientSecret::new(secret)).unwrap()),
+        ClientMetadata::new()
+            .grant(GrantType::ClientCredentials)
+            .method(AuthMethod::ClientSecretBasic)
+            .scope(ScopeSet::parse_param(scopes).unwrap())
+            .audience("api://x")
+            .access_token_ttl_secs(600),
+    )
 }
 
 async fn clients_round_trip_and_upsert_replaces(backend: Backend) {
@@ -43,12 +44,16 @@ async fn clients_round_trip_and_upsert_replaces(backend: Backend) {
         .await
         .unwrap();
     let a = stores.clients.client("a").await.unwrap().unwrap();
-    assert!(a.secret.verify(b"sa") && !a.secret.verify(b"sb"));
-    assert_eq!(a.scopes.to_param(), "z");
-    assert_eq!(a.audience, ["api://x"]);
-    assert_eq!(a.access_token_ttl, Duration::from_secs(600));
-    assert_eq!(a.grant_types, [GrantType::ClientCredentials]);
-    assert_eq!(a.auth_methods, [AuthMethod::ClientSecretBasic]);
+    let secret = a.credential.secret_hash().unwrap();
+    assert!(secret.verify(b"sa") && !secret.verify(b"sb"));
+    assert_eq!(a.scopes().to_param(), "z");
+    assert_eq!(a.audience(), ["api://x"]);
+    assert_eq!(a.access_token_ttl(), Duration::from_secs(600));
+    assert_eq!(a.metadata.grant_types, [GrantType::ClientCredentials]);
+    assert_eq!(
+        a.metadata.token_endpoint_auth_methods,
+        [AuthMethod::ClientSecretBasic]
+    );
     // Replaced, not duplicated; order of scopes kept.
     stores
         .clients
@@ -56,8 +61,9 @@ async fn clients_round_trip_and_upsert_replaces(backend: Backend) {
         .await
         .unwrap();
     let a = stores.clients.client("a").await.unwrap().unwrap();
-    assert!(a.secret.verify(b"sa2") && !a.secret.verify(b"sa"));
-    assert_eq!(a.scopes.to_param(), "q p");
+    let secret = a.credential.secret_hash().unwrap();
+    assert!(secret.verify(b"sa2") && !secret.verify(b"sa"));
+    assert_eq!(a.scopes().to_param(), "q p");
     let all: Vec<String> = stores
         .clients
         .all()
@@ -67,4 +73,30 @@ async fn clients_round_trip_and_upsert_replaces(backend: Backend) {
         .map(|c| c.id.as_str().to_owned())
         .collect();
     assert_eq!(all, ["a", "b"]);
+}
+
+/// A row as the store wrote it before `ClientMetadata` (its private struct of migrations
+/// 0001–0005) reads as it was meant, and authenticates.
+async fn a_client_row_written_before_client_metadata_still_reads(backend: Backend) {
+    let at = location(backend).await;
+    let stores = open(&at.settings).await.unwrap();
+    // HMAC-SHA256 of "secret" under the salt "saltsalt".
+    let hash = "$hmac-sha256$v=1$c2FsdHNhbHQ$6qAgNDB0yN5SJra59JsHPTs/CUf8ixHpZYUbky1VKGg";
+    let metadata = r#"{"grant_types":["client_credentials"],"token_endpoint_auth_methods":["client_secret_basic","client_secret_post"],"scope":["customer.read","country.read"],"default_scope":["country.read"],"audience":["api://x"],"access_token_ttl_secs":14400,"resource_server":null,"origin":"config","enabled":true}"#;
+    raw(
+        &at,
+        &format!(
+            "INSERT INTO clients (client_id, secret_hash, metadata, created_at, updated_at) \
+             VALUES ('old', '{hash}', '{metadata}', 0, 0)"
+        ),
+    )
+    .await;
+    let old = stores.clients.client("old").await.unwrap().unwrap();
+    assert!(old.credential.secret_hash().unwrap().verify(b"secret"));
+    assert_eq!(old.scopes().to_param(), "customer.read country.read");
+    assert_eq!(old.default_scopes().unwrap().to_param(), "country.read");
+    assert_eq!(old.audience(), ["api://x"]);
+    assert_eq!(old.access_token_ttl(), Duration::from_secs(14_400));
+    assert!(old.enabled() && old.may_use_method(AuthMethod::ClientSecretPost));
+    assert_eq!(old.origin, ClientOrigin::Config);
 }

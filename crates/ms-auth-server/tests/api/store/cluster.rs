@@ -124,8 +124,8 @@ async fn two_replicas_share_keys_and_clients_over_postgres() {
     }
     assert_eq!(b.token("late-client:late-secret").await.status(), 401);
     let mut late = client("late-client", "late-secret", "country.read");
-    late.audience.clear();
-    late.default_scopes = Some(late.scopes.clone());
+    late.metadata.audience.clear();
+    late.metadata.default_scopes = Some(late.scopes().clone());
     stores.clients.upsert(&late).await.unwrap();
     // The notice crosses Redis in milliseconds.
     let deadline = std::time::Instant::now() + Duration::from_millis(500);
@@ -302,7 +302,7 @@ async fn a_client_removed_from_the_config_is_disabled_everywhere_at_once() {
     let stores = open(&at.settings).await.unwrap();
     let mut registered = client("registered", "registered-secret", "country.read");
     registered.origin = ClientOrigin::Registration;
-    registered.default_scopes = Some(registered.scopes.clone());
+    registered.metadata.default_scopes = Some(registered.scopes().clone());
     stores.clients.upsert(&registered).await.unwrap();
 
     let mut without = with_gone.clone();
@@ -323,7 +323,7 @@ async fn a_client_removed_from_the_config_is_disabled_everywhere_at_once() {
         "{audit:?}"
     );
     let kept = stores.clients.client("registered").await.unwrap().unwrap();
-    assert!(kept.enabled, "another origin's client is not touched");
+    assert!(kept.enabled(), "another origin's client is not touched");
     assert_eq!(b.token("registered:registered-secret").await.status(), 200);
 
     let mut takeover = without.clone();

@@ -1,0 +1,348 @@
+//! What a registration must satisfy, whoever registers it: the config now, later dynamic
+//! registration (RFC 7591 §2, §3.2.2) and the admin API, under one policy.
+
+use super::{AuthMethod, ClientMetadata, RedirectUri};
+use crate::oauth::{client_auth, resources::ScopeRegistry, uri};
+
+/// The rules a registration is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct RegistrationPolicy<'a> {
+    /// The local playground: plain http beyond loopback is accepted.
+    pub playground: bool,
+    /// The longest access-token lifetime a client may have.
+    pub max_access_token_ttl_secs: u64,
+    /// Every scope a client may register.
+    pub scopes: &'a ScopeRegistry,
+}
+
+/// A metadata value refused, by its field's name (the config's key where it differs from
+/// RFC 7591's: `scopes`, `default_scopes`, `token_endpoint_auth_methods`).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("`{field}`: {message}")]
+pub struct MetadataError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn refuse(field: &'static str, message: impl Into<String>) -> Result<(), MetadataError> {
+    Err(MetadataError {
+        field,
+        message: message.into(),
+    })
+}
+
+impl ClientMetadata {
+    /// Checks what types alone cannot; the first problem found is the answer.
+    pub fn validate(&self, policy: &RegistrationPolicy<'_>) -> Result<(), MetadataError> {
+        // A resource server's client may exist only to introspect.
+        let introspects_only = self.resource_server.is_some();
+        if self.grant_types.is_empty() && !introspects_only {
+            return refuse("grant_types", "must list at least one grant type");
+        }
+        if self.token_endpoint_auth_methods.is_empty() {
+            return refuse(
+                "token_endpoint_auth_methods",
+                "must list at least one method",
+            );
+        }
+        if let Some(m) = self
+            .token_endpoint_auth_methods
+            .iter()
+            .find(|m| !client_auth::implements(**m))
+        {
+            let supported: Vec<_> = AuthMethod::ALL
+                .iter()
+                .filter(|m| client_auth::implements(**m))
+                .map(|m| m.as_str())
+                .collect();
+            return refuse(
+                "token_endpoint_auth_methods",
+                format!(
+                    "{} is not implemented (supported: {})",
+                    m.as_str(),
+                    supported.join(", ")
+                ),
+            );
+        }
+        if self.scope.is_empty() && !introspects_only {
+            return refuse("scopes", "must list at least one scope");
+        }
+        let max = policy.max_access_token_ttl_secs;
+        if self.access_token_ttl_secs == 0 || self.access_token_ttl_secs > max {
+            return refuse(
+                "access_token_ttl_secs",
+                format!("must be between 1 and {max} ({} hours)", max / 3600),
+            );
+        }
+        if let Some(unknown) = self.scope.iter().find(|s| !policy.scopes.contains(s)) {
+            return refuse(
+                "scopes",
+                format!("{unknown} is not in the scope registry: add a [[scopes]] entry for it"),
+            );
+        }
+        if let Some(defaults) = &self.default_scopes
+            && let Some(extra) = defaults.iter().find(|s| !self.scope.contains(s))
+        {
+            return refuse(
+                "default_scopes",
+                format!("{extra} is not among the client's scopes"),
+            );
+        }
+        if let Some(r) = &self.resource_server {
+            uri::validate_resource(r, policy.playground)
+                .or_else(|m| refuse("resource_server", m))?;
+        }
+        if self.audience.iter().any(String::is_empty) {
+            return refuse("audience", "must not hold an empty value");
+        }
+        for r in &self.redirect_uris {
+            redirect_uri_allowed(r, policy.playground).or_else(|m| refuse("redirect_uris", m))?;
+        }
+        for r in &self.post_logout_redirect_uris {
+            redirect_uri_allowed(r, policy.playground)
+                .or_else(|m| refuse("post_logout_redirect_uris", m))?;
+        }
+        if let Some(u) = &self.backchannel_logout_uri {
+            https_url(u, policy.playground).or_else(|m| refuse("backchannel_logout_uri", m))?;
+        }
+        self.validate_keys(policy)
+    }
+
+    fn validate_keys(&self, policy: &RegistrationPolicy<'_>) -> Result<(), MetadataError> {
+        if self.jwks.is_some() && self.jwks_uri.is_some() {
+            // RFC 7591 §2: "The "jwks_uri" and "jwks" parameters MUST NOT both be present".
+            return refuse("jwks", "give jwks or jwks_uri, not both (RFC 7591 §2)");
+        }
+        if let Some(jwks) = &self.jwks
+            && !jwks.get("keys").is_some_and(serde_json::Value::is_array)
+        {
+            return refuse("jwks", "must be a JWK set: an object with a `keys` array");
+        }
+        if let Some(u) = &self.jwks_uri {
+            https_url(u, policy.playground).or_else(|m| refuse("jwks_uri", m))?;
+        }
+        if self
+            .token_endpoint_auth_signing_alg
+            .as_deref()
+            .is_some_and(|alg| alg.eq_ignore_ascii_case("none"))
+        {
+            // RFC 7591 §2: "The value "none" MUST NOT be used."
+            return refuse("token_endpoint_auth_signing_alg", "must not be \"none\"");
+        }
+        Ok(())
+    }
+}
+
+/// https; http only on a loopback host (RFC 8252 §7.3, §8.3) or in the playground; or a
+/// private-use scheme in reverse-domain form (RFC 8252 §7.1), which rules out `javascript:`,
+/// `data:` and the like.
+fn redirect_uri_allowed(uri: &RedirectUri, playground: bool) -> Result<(), String> {
+    let url = uri.url();
+    match url.scheme() {
+        "https" | "http" if uri::is_https_or_local(url, playground) => Ok(()),
+        "https" | "http" => Err(format!(
+            "{uri}: must be https (http only on a loopback host, or with playground = true)"
+        )),
+        scheme if scheme.contains('.') => Ok(()),
+        _ => Err(format!(
+            "{uri}: a private-use scheme must be a reverse domain name (RFC 8252 §7.1)"
+        )),
+    }
+}
+
+/// An absolute https URL without a fragment (http only on loopback or in the playground).
+fn https_url(value: &str, playground: bool) -> Result<(), String> {
+    let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not a URL: {e}"))?;
+    if url.fragment().is_some() || url.host().is_none() {
+        return Err(format!(
+            "{value:?} must be absolute, with a host and no fragment"
+        ));
+    }
+    if !uri::is_https_or_local(&url, playground) {
+        return Err(format!(
+            "{value:?} must be https (http only on a loopback host, or with playground = true)"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::{
+        client::{GrantType, ResponseType},
+        resources::ScopeDefinition,
+        scope::ScopeSet,
+    };
+
+    fn registry() -> ScopeRegistry {
+        ScopeRegistry::new(vec![ScopeDefinition {
+            name: crate::oauth::scope::Scope::parse("country.read").unwrap(),
+            description: "Read countries".to_owned(),
+            resource: Some("http://localhost:8085/country-service".to_owned()),
+        }])
+    }
+
+    fn valid() -> ClientMetadata {
+        ClientMetadata::new()
+            .grant(GrantType::ClientCredentials)
+            .method(AuthMethod::ClientSecretBasic)
+            .scope(ScopeSet::parse_param("country.read").unwrap())
+    }
+
+    fn refused(m: &ClientMetadata, playground: bool) -> Option<&'static str> {
+        let scopes = registry();
+        let policy = RegistrationPolicy {
+            playground,
+            max_access_token_ttl_secs: 86_400,
+            scopes: &scopes,
+        };
+        m.validate(&policy).err().map(|e| e.field)
+    }
+
+    fn uri(s: &str) -> RedirectUri {
+        RedirectUri::parse(s).unwrap()
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        assert_eq!(refused(&valid(), false), None);
+        let cases: Vec<(ClientMetadata, &str)> = vec![
+            (
+                ClientMetadata {
+                    grant_types: vec![],
+                    ..valid()
+                },
+                "grant_types",
+            ),
+            (
+                ClientMetadata {
+                    token_endpoint_auth_methods: vec![],
+                    ..valid()
+                },
+                "token_endpoint_auth_methods",
+            ),
+            (
+                valid().method(AuthMethod::PrivateKeyJwt),
+                "token_endpoint_auth_methods",
+            ),
+            (valid().scope(ScopeSet::default()), "scopes"),
+            (
+                valid().scope(ScopeSet::parse_param("admin").unwrap()),
+                "scopes",
+            ),
+            (valid().access_token_ttl_secs(0), "access_token_ttl_secs"),
+            (
+                valid().access_token_ttl_secs(86_401),
+                "access_token_ttl_secs",
+            ),
+            (
+                valid().default_scopes(ScopeSet::parse_param("other").unwrap()),
+                "default_scopes",
+            ),
+            (
+                valid().resource_server("https://rs.example/#x"),
+                "resource_server",
+            ),
+            (valid().audience(""), "audience"),
+            (
+                valid().redirect_uri(uri("http://app.example/cb")),
+                "redirect_uris",
+            ),
+            (
+                valid().redirect_uri(uri("javascript:alert(1)")),
+                "redirect_uris",
+            ),
+            (
+                valid().post_logout_redirect_uri(uri("http://app.example/")),
+                "post_logout_redirect_uris",
+            ),
+            (
+                ClientMetadata {
+                    backchannel_logout_uri: Some("http://app.example/logout".to_owned()),
+                    ..valid()
+                },
+                "backchannel_logout_uri",
+            ),
+            (
+                ClientMetadata {
+                    jwks: Some(serde_json::json!({"keys": []})),
+                    jwks_uri: Some("https://app.example/jwks".to_owned()),
+                    ..valid()
+                },
+                "jwks",
+            ),
+            (
+                ClientMetadata {
+                    jwks: Some(serde_json::json!([])),
+                    ..valid()
+                },
+                "jwks",
+            ),
+            (
+                ClientMetadata {
+                    token_endpoint_auth_signing_alg: Some("none".to_owned()),
+                    ..valid()
+                },
+                "token_endpoint_auth_signing_alg",
+            ),
+        ];
+        for (m, field) in &cases {
+            assert_eq!(refused(m, false), Some(*field), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn a_resource_servers_client_may_only_introspect() {
+        let m = ClientMetadata::new()
+            .method(AuthMethod::ClientSecretBasic)
+            .resource_server("http://localhost:8085/country-service");
+        assert_eq!(refused(&m, false), None);
+    }
+
+    #[test]
+    fn redirect_uris_https_loopback_or_private_use() {
+        // RFC 8252 §7.1 (reverse-domain private-use schemes), §7.3 (loopback IP), §8.3
+        // (localhost: NOT RECOMMENDED, but loopback all the same).
+        for ok in [
+            "https://app.example/cb",
+            "http://127.0.0.1:8080/login/oauth2/code/playground-web",
+            "http://[::1]/cb",
+            "http://localhost:3000/cb",
+            "com.example.app:/oauth2redirect",
+        ] {
+            let m = valid()
+                .grant(GrantType::AuthorizationCode)
+                .response_type(ResponseType::Code)
+                .redirect_uri(uri(ok));
+            assert_eq!(refused(&m, false), None, "{ok}");
+        }
+        // Containers talk plain http inside their network, in the playground only.
+        let m = valid().redirect_uri(uri("http://sample-client:8080/cb"));
+        assert_eq!(refused(&m, false), Some("redirect_uris"));
+        assert_eq!(refused(&m, true), None);
+    }
+
+    #[test]
+    fn messages_are_the_configs() {
+        let scopes = registry();
+        let policy = RegistrationPolicy {
+            playground: false,
+            max_access_token_ttl_secs: 86_400,
+            scopes: &scopes,
+        };
+        let e = valid()
+            .access_token_ttl_secs(0)
+            .validate(&policy)
+            .unwrap_err();
+        assert_eq!(e.message, "must be between 1 and 86400 (24 hours)");
+        let e = valid()
+            .method(AuthMethod::None)
+            .validate(&policy)
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "none is not implemented (supported: client_secret_basic, client_secret_post)"
+        );
+    }
+}
