@@ -1,16 +1,19 @@
 //! [`AuditLog`] in memory.
-use super::{MemoryGrantStore, poisoned, timed};
+use std::sync::Mutex;
+
+use super::{poisoned, timed};
 use crate::store::{AuditEvent, AuditLog, StoreError};
 
+#[derive(Debug, Default)]
+pub struct MemoryAuditLog {
+    entries: Mutex<Vec<AuditEvent>>,
+}
+
 #[async_trait::async_trait]
-impl AuditLog for MemoryGrantStore {
+impl AuditLog for MemoryAuditLog {
     async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
         timed("audit", "append", || {
-            self.state
-                .lock()
-                .map_err(poisoned)?
-                .audit
-                .push(event.clone());
+            self.entries.lock().map_err(poisoned)?.push(event.clone());
             Ok(())
         })
         .await
@@ -18,8 +21,8 @@ impl AuditLog for MemoryGrantStore {
 
     async fn recent(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
         timed("audit", "recent", || {
-            let s = self.state.lock().map_err(poisoned)?;
-            Ok(s.audit.iter().rev().take(limit as usize).cloned().collect())
+            let entries = self.entries.lock().map_err(poisoned)?;
+            Ok(entries.iter().rev().take(limit as usize).cloned().collect())
         })
         .await
     }

@@ -4,8 +4,9 @@ use crate::clock::UnixTime;
 
 mod audit;
 mod clients;
-mod grants;
+mod codes;
 mod keys;
+mod refresh;
 pub mod sealing;
 
 use std::{future::Future, time::Duration};
@@ -44,6 +45,11 @@ const STEPS: &[service_kit::sql::Step] = &[
         5,
         "audit actor",
         include_str!("migrations/0005_audit_actor.sql"),
+    ),
+    (
+        6,
+        "grant details, rotation grace and access tokens per family",
+        include_str!("migrations/0006_grant_details.sql"),
     ),
 ];
 

@@ -42,8 +42,9 @@ macro_rules! per_sql_backend {
 mod audit;
 mod clients;
 mod cluster;
-mod grants;
+mod codes;
 mod keys;
+mod refresh;
 
 pub use clients::client;
 
