@@ -56,4 +56,9 @@ pub trait CodeStore: Send + Sync {
 
     /// Consumes the code atomically: of concurrent callers exactly one gets `Fresh`.
     async fn consume_code(&self, code_hash: &str, now: UnixTime) -> Result<CodeUse, StoreError>;
+
+    /// Removes the codes that can change no outcome any more: unused ones past their expiry,
+    /// and used ones once nothing of their family is live (until then a replay still revokes
+    /// it). How many.
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
 }

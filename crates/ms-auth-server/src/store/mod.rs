@@ -19,6 +19,8 @@ mod sql;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
+use crate::clock::UnixTime;
+
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
@@ -103,6 +105,7 @@ impl Stores {
             return Ok(Self {
                 hot,
                 probes,
+                audit: Arc::new(MemoryAuditLog::new(store.audit_retention())),
                 ..Self::memory()
             });
         }
@@ -123,6 +126,34 @@ impl Stores {
             hot,
             probes,
             durable: true,
+        })
+    }
+}
+
+/// What one pruning round removed, per store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub codes: u64,
+    pub refresh: u64,
+    pub audit: u64,
+    pub hot: u64,
+}
+
+impl Stores {
+    /// Removes from every store what can change no outcome any more at `now`: expired codes,
+    /// dead refresh families and their access records, audit entries past their retention,
+    /// expired hot entries (each store's `prune_expired` says what it keeps). Every store is
+    /// pruned even when another fails; the first failure is returned.
+    pub async fn prune_expired(&self, now: UnixTime) -> Result<Pruned, StoreError> {
+        let codes = self.codes.prune_expired(now).await;
+        let refresh = self.refresh.prune_expired(now).await;
+        let audit = self.audit.prune_expired(now).await;
+        let hot = self.hot.prune_expired(now).await;
+        Ok(Pruned {
+            codes: codes?,
+            refresh: refresh?,
+            audit: audit?,
+            hot: hot?,
         })
     }
 }

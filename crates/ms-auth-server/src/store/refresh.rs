@@ -112,4 +112,10 @@ pub trait RefreshTokenStore: Send + Sync {
     /// kept until its `exp`.
     async fn record_access(&self, family_id: &str, access: &IssuedAccess)
     -> Result<(), StoreError>;
+
+    /// Removes what can change no outcome any more: access records past their `exp`, and
+    /// every token of a family with nothing live left (no live refresh token, no live access
+    /// token: until then a reuse must still be detected); drops sealed successors once their
+    /// grace window has passed. How many rows went.
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
 }

@@ -35,4 +35,11 @@ impl CodeStore for MemoryGrants {
         })
         .await
     }
+
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        timed("codes", "prune", || {
+            Ok(self.state.lock().map_err(poisoned)?.prune_codes(now))
+        })
+        .await
+    }
 }

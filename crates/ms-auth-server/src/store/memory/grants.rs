@@ -1,6 +1,9 @@
 //! Codes, refresh-token families and the access tokens issued from them, in memory, behind one
 //! lock: every operation is atomic, and a code's replay revokes its family in the same step.
-use std::{collections::HashMap, sync::Mutex};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Mutex,
+};
 
 use crate::{
     clock::UnixTime,
@@ -81,6 +84,21 @@ impl GrantState {
         live
     }
 
+    /// The families with something live: a refresh token or an access token.
+    fn live_families(&self, now: UnixTime) -> HashSet<String> {
+        let tokens = self
+            .refresh
+            .values()
+            .filter(|r| r.is_live(now))
+            .map(|r| r.grant.family_id.clone());
+        let access = self
+            .access
+            .iter()
+            .filter(|(_, issued)| issued.iter().any(|a| a.expires_at > now))
+            .map(|(family, _)| family.clone());
+        tokens.chain(access).collect()
+    }
+
     /// [`crate::store::RefreshTokenStore::rotate_refresh`], under the lock.
     pub fn rotate(
         &mut self,
@@ -138,6 +156,41 @@ impl GrantState {
         self.refresh
             .insert(successor.hash.to_owned(), RefreshRow::new(grant.clone()));
         Rotation::Rotated(grant)
+    }
+
+    /// Removes codes that can change no outcome any more; how many.
+    pub fn prune_codes(&mut self, now: UnixTime) -> u64 {
+        let live = self.live_families(now);
+        let before = self.codes.len();
+        self.codes.retain(|_, (grant, consumed)| {
+            grant.expires_at > now || (*consumed && live.contains(&grant.family_id))
+        });
+        (before - self.codes.len()) as u64
+    }
+
+    /// Removes expired access records and the tokens of families with nothing live; drops
+    /// sealed successors past their grace window. How many rows went.
+    pub fn prune_refresh(&mut self, now: UnixTime) -> u64 {
+        let mut gone = 0;
+        for issued in self.access.values_mut() {
+            let before = issued.len();
+            issued.retain(|a| a.expires_at > now);
+            gone += before - issued.len();
+        }
+        self.access.retain(|_, issued| !issued.is_empty());
+        let live = self.live_families(now);
+        let before = self.refresh.len();
+        self.refresh
+            .retain(|_, row| live.contains(&row.grant.family_id));
+        gone += before - self.refresh.len();
+        for row in self.refresh.values_mut() {
+            if let Some(to) = &mut row.rotated
+                && to.grace_until <= now
+            {
+                to.successor_sealed = None;
+            }
+        }
+        gone as u64
     }
 }
 

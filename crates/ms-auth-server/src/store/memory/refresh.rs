@@ -82,4 +82,11 @@ impl RefreshTokenStore for MemoryGrants {
         })
         .await
     }
+
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        timed("refresh", "prune", || {
+            Ok(self.state.lock().map_err(poisoned)?.prune_refresh(now))
+        })
+        .await
+    }
 }

@@ -3,7 +3,11 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{Row, any::AnyRow};
 
-use super::{SqlStore, corrupt, refresh::revoke_family, unavailable};
+use super::{
+    SqlStore, corrupt,
+    refresh::{family_is_live, revoke_family},
+    unavailable,
+};
 use crate::{
     clock::UnixTime,
     store::{CodeGrant, CodeStore, CodeUse, StoreError},
@@ -118,6 +122,22 @@ impl CodeStore for SqlStore {
             };
             tx.commit().await.map_err(unavailable)?;
             Ok(outcome)
+        })
+        .await
+    }
+
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        self.run("codes", "prune", async {
+            let done = sqlx::query(&format!(
+                "DELETE FROM authorization_codes WHERE expires_at <= $1 \
+                 AND (consumed_at IS NULL OR NOT {})",
+                family_is_live("authorization_codes.family_id")
+            ))
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            Ok(done.rows_affected())
         })
         .await
     }

@@ -59,6 +59,8 @@ pub struct SqlStore {
     /// How long one operation may take before the store counts as unavailable
     /// (`store.connect_timeout_ms`).
     limit: Duration,
+    /// How long audit entries are kept (`store.audit_retention_days`); `None`: forever.
+    audit_retention: Option<Duration>,
 }
 
 fn unavailable(e: sqlx::Error) -> StoreError {
@@ -122,6 +124,7 @@ impl SqlStore {
             pool,
             sealer,
             limit,
+            audit_retention: settings.audit_retention(),
         };
         let upgraded = store.upgrade_seals().await.map_err(OpenError::Keys)?;
         if upgraded > 0 {

@@ -119,6 +119,18 @@ pub(super) async fn revoke_family(
     })
 }
 
+/// An SQL condition: the family named by `column` has something live at `$1` — a refresh
+/// token, or an access token issued from it.
+pub(super) fn family_is_live(column: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM refresh_tokens l WHERE l.family_id = {column} \
+         AND l.rotated_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > $1 \
+         AND l.family_expires_at > $1) \
+         OR EXISTS (SELECT 1 FROM family_access_tokens a WHERE a.family_id = {column} \
+         AND a.expires_at > $1))"
+    )
+}
+
 impl SqlStore {
     /// The spend of `old_hash` at `now` if it is current: its grant, with the successor
     /// stored in its place.
@@ -291,6 +303,33 @@ impl RefreshTokenStore for SqlStore {
             .await
             .map_err(unavailable)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        self.run("refresh", "prune", async {
+            let mut gone = 0;
+            for statement in [
+                "DELETE FROM family_access_tokens WHERE expires_at <= $1".to_owned(),
+                format!(
+                    "DELETE FROM refresh_tokens WHERE NOT {}",
+                    family_is_live("refresh_tokens.family_id")
+                ),
+                "UPDATE refresh_tokens SET successor_sealed = NULL \
+                 WHERE successor_sealed IS NOT NULL AND grace_until <= $1"
+                    .to_owned(),
+            ] {
+                let done = sqlx::query(&statement)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(unavailable)?;
+                if statement.starts_with("DELETE") {
+                    gone += done.rows_affected();
+                }
+            }
+            Ok(gone)
         })
         .await
     }

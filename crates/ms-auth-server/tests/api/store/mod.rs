@@ -136,6 +136,17 @@ pub async fn raw(at: &Location, sql: &str) -> u64 {
     done.rows_affected()
 }
 
+/// The one number `sql` selects from `at`'s database (a `COUNT(*)`).
+pub async fn count(at: &Location, sql: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&at.settings.url)
+        .await
+        .unwrap();
+    let n = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    n
+}
+
 /// A running ms-auth-server on `store`, stoppable.
 pub struct Replica {
     pub base: String,

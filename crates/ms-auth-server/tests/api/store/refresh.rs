@@ -8,7 +8,7 @@ use ms_auth_server::store::{
     credential_hash,
 };
 
-use super::{Backend, codes::access, location, open, raw, replicas, t};
+use super::{Backend, codes::access, count, location, open, raw, replicas, t};
 
 per_backend!(
     a_refresh_token_rotates_once_and_reuse_revokes_the_family,
@@ -16,6 +16,7 @@ per_backend!(
     of_concurrent_presentations_within_the_grace_window_one_rotates_and_one_retries,
     a_family_ends_at_its_absolute_expiry,
     a_reuse_or_a_revocation_names_the_live_access_tokens_of_the_family,
+    pruning_removes_dead_families_and_keeps_what_reuse_detection_needs,
 );
 
 per_sql_backend!(a_refresh_row_reads_whatever_its_details_hold);
@@ -393,4 +394,77 @@ async fn a_refresh_row_reads_whatever_its_details_hold(backend: Backend) {
         Err(StoreError::Corrupt(why)) => assert!(why.contains("fam-broken"), "{why}"),
         other => panic!("{other:?}"),
     }
+}
+
+/// A family goes, all its rows at once, when nothing of it is live: no live refresh token
+/// (idle, revoked, past its absolute end) and no live access token. Until then even its spent
+/// tokens stay, so a reuse is still detected. Access records go at their `exp`; a sealed
+/// successor goes when its grace window ends.
+async fn pruning_removes_dead_families_and_keeps_what_reuse_detection_needs(backend: Backend) {
+    let at = location(backend).await;
+    let stores = open(&at.settings).await.unwrap();
+    let g = stores.refresh.as_ref();
+    let put = |token: &'static str, grant: RefreshGrant| async move {
+        g.put_refresh(&credential_hash(token), &grant)
+            .await
+            .unwrap()
+    };
+    put("l0", refresh("live", 5_000)).await;
+    assert!(matches!(
+        rotate(g, "l0", "l1", 5_000, 1_500, 100).await,
+        Rotation::Rotated(_)
+    ));
+    g.record_access("live", &access("at-old", 1_500))
+        .await
+        .unwrap();
+    put("i0", refresh("idle", 1_000)).await;
+    put("v0", refresh("revoked", 5_000)).await;
+    g.revoke_family("revoked", t(100)).await.unwrap();
+    put(
+        "a0",
+        RefreshGrant {
+            family_expires_at: t(1_500),
+            ..refresh("absolute", 5_000)
+        },
+    )
+    .await;
+    put("x0", refresh("access", 5_000)).await;
+    assert!(matches!(
+        rotate(g, "x0", "x1", 1_000, 100, 100).await,
+        Rotation::Rotated(_)
+    ));
+    g.record_access("access", &access("at-x", 2_500))
+        .await
+        .unwrap();
+
+    // The idle, revoked and absolute families (a row each) and the expired access record.
+    assert_eq!(g.prune_expired(t(2_000)).await.unwrap(), 4);
+    if backend != Backend::Memory {
+        let sealed = "SELECT COUNT(*) FROM refresh_tokens WHERE successor_sealed IS NOT NULL";
+        assert_eq!(count(&at, sealed).await, 0, "past their grace windows");
+        let rows = count(&at, "SELECT COUNT(*) FROM refresh_tokens").await;
+        assert_eq!(rows, 4, "l0, l1, x0, x1");
+    }
+    assert!(live(g, "l1", 2_000).await.is_some());
+    assert_eq!(
+        rotate(g, "x0", "x2", 6_000, 2_000, 2_000).await,
+        Rotation::Reused {
+            family_id: "access".to_owned(),
+            access: vec![access("at-x", 2_500)],
+        },
+        "its tokens are dead, but an access token issued from it lives: reuse is still seen"
+    );
+    assert!(matches!(
+        rotate(g, "l0", "l2", 6_000, 2_000, 2_000).await,
+        Rotation::Reused { .. }
+    ));
+    // Both families are revoked now; `access` lives until 2 500. One round over every store.
+    let pruned = stores.prune_expired(t(2_000)).await.unwrap();
+    assert_eq!(pruned.refresh, 2, "{pruned:?}");
+    let pruned = stores.prune_expired(t(2_500)).await.unwrap();
+    assert_eq!(pruned.refresh, 3, "x0, x1 and at-x: {pruned:?}");
+    assert_eq!(
+        rotate(g, "x0", "x3", 6_000, 2_500, 2_500).await,
+        Rotation::Invalid
+    );
 }
