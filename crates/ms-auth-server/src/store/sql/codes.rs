@@ -5,7 +5,7 @@ use sqlx::{Row, any::AnyRow};
 
 use super::{
     SqlStore, corrupt,
-    refresh::{family_is_live, revoke_family},
+    refresh::{family_is_live, revoke_if_spent},
     unavailable,
 };
 use crate::{
@@ -102,20 +102,10 @@ impl CodeStore for SqlStore {
             let outcome = match fresh {
                 Some(row) => CodeUse::Fresh(from_row(&row)?),
                 None => {
-                    let spent = sqlx::query(
-                        "SELECT family_id FROM authorization_codes \
-                         WHERE code_hash = $1 AND consumed_at IS NOT NULL",
-                    )
-                    .bind(code_hash)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(unavailable)?;
-                    match spent {
-                        Some(row) => {
-                            let family_id: String = row.try_get(0).map_err(corrupt)?;
-                            let access = revoke_family(&mut tx, &family_id, now).await?.access;
-                            CodeUse::Replayed { family_id, access }
-                        }
+                    let spent = "SELECT family_id FROM authorization_codes \
+                                 WHERE code_hash = $1 AND consumed_at IS NOT NULL";
+                    match revoke_if_spent(&mut tx, spent, code_hash, now).await? {
+                        Some((family_id, access)) => CodeUse::Replayed { family_id, access },
                         None => CodeUse::Invalid,
                     }
                 }

@@ -82,7 +82,7 @@ where
 
 /// Revokes every token of `family_id` within `tx` and names the access tokens issued from it
 /// that are still live at `now`.
-pub(super) async fn revoke_family(
+async fn revoke_family(
     tx: &mut Transaction<'_, Any>,
     family_id: &str,
     now: UnixTime,
@@ -117,6 +117,28 @@ pub(super) async fn revoke_family(
         revoked: done.rows_affected(),
         access,
     })
+}
+
+/// When `spent` (a query by hash) finds the credential already used, revokes its family
+/// within `tx` and names it, with the live access tokens issued from it: a second use means a
+/// copy is in other hands.
+pub(super) async fn revoke_if_spent(
+    tx: &mut Transaction<'_, Any>,
+    spent: &str,
+    hash: &str,
+    now: UnixTime,
+) -> Result<Option<(String, Vec<IssuedAccess>)>, StoreError> {
+    let Some(row) = sqlx::query(spent)
+        .bind(hash)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(unavailable)?
+    else {
+        return Ok(None);
+    };
+    let family_id: String = row.try_get(0).map_err(corrupt)?;
+    let access = revoke_family(tx, &family_id, now).await?.access;
+    Ok(Some((family_id, access)))
 }
 
 /// An SQL condition: the family named by `column` has something live at `$1` — a refresh
@@ -230,20 +252,10 @@ impl RefreshTokenStore for SqlStore {
                     successor_sealed,
                 }
             } else {
-                let spent = sqlx::query(
-                    "SELECT family_id FROM refresh_tokens \
-                     WHERE token_hash = $1 AND rotated_at IS NOT NULL",
-                )
-                .bind(old_hash)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(unavailable)?;
-                match spent {
-                    Some(row) => {
-                        let family_id: String = row.try_get(0).map_err(corrupt)?;
-                        let access = revoke_family(&mut tx, &family_id, now).await?.access;
-                        Rotation::Reused { family_id, access }
-                    }
+                let spent = "SELECT family_id FROM refresh_tokens \
+                             WHERE token_hash = $1 AND rotated_at IS NOT NULL";
+                match revoke_if_spent(&mut tx, spent, old_hash, now).await? {
+                    Some((family_id, access)) => Rotation::Reused { family_id, access },
                     None => Rotation::Invalid,
                 }
             };

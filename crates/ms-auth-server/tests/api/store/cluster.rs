@@ -3,15 +3,11 @@
 
 use std::time::Duration;
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ms_auth_server::{
     App,
-    clock::{Clock, UnixTime},
+    clock::Clock,
     oauth::client::{AuthMethod, ClientOrigin},
-    store::{
-        CodeUse, IssuedAccess, RefreshGrant, SqlStore, StoreSettings, Stores, credential_hash,
-        settings::EncryptionKey,
-    },
+    store::{CodeUse, SqlStore, StoreSettings, Stores, credential_hash, settings::EncryptionKey},
 };
 use sqlx::Connection;
 
@@ -19,7 +15,7 @@ use super::{
     Backend, ENCRYPTION_KEY, Replica, access_token, client, codes::code, kid_of, location, open,
     refresh::refresh, t,
 };
-use crate::helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET, basic, playground_settings};
+use crate::helpers::{PLAYGROUND_SECRET, playground_settings};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_keeps_clients_keys_and_grants_sqlite() {
@@ -340,87 +336,4 @@ async fn a_client_removed_from_the_config_is_disabled_everywhere_at_once() {
     assert!(err.to_string().contains("registered"), "{err}");
     a.stop().await;
     b.stop().await;
-}
-
-/// RFC 7009 §2.1: revoking a refresh token revokes its family and "SHOULD also invalidate all
-/// access tokens based on the same authorization grant": those recorded for the family are
-/// denied at once; the caller's other tokens stay good.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_a_refresh_token_denies_the_access_tokens_of_its_family() {
-    let at = location(Backend::Sqlite).await;
-    let replica = Replica::start(&at.settings).await;
-    let own = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
-    let post = |path: &'static str, body: String| {
-        let url = format!("{}{path}", replica.base);
-        let own = own.clone();
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .header("Authorization", basic(&own))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let active = |token: String| {
-        let sent = post("/oauth2/introspect", format!("token={token}"));
-        async move {
-            let res = sent.await;
-            assert_eq!(res.status(), 200);
-            res.json::<serde_json::Value>().await.unwrap()["active"].clone()
-        }
-    };
-    let (issued, other) = (access_token(&replica).await, access_token(&replica).await);
-    let claims: serde_json::Value = serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(issued.split('.').nth(1).unwrap())
-            .unwrap(),
-    )
-    .unwrap();
-    // The family as the refresh grant will leave it: its token, and the access token issued
-    // from it.
-    let stores = open(&at.settings).await.unwrap();
-    stores
-        .refresh
-        .put_refresh(
-            &credential_hash("family-rt"),
-            &RefreshGrant {
-                client_id: PLAYGROUND_CLIENT.to_owned(),
-                ..refresh("e2e-family", i64::MAX)
-            },
-        )
-        .await
-        .unwrap();
-    stores
-        .refresh
-        .record_access(
-            "e2e-family",
-            &IssuedAccess {
-                jti: claims["jti"].as_str().unwrap().to_owned(),
-                expires_at: UnixTime::from_secs(claims["exp"].as_i64().unwrap()),
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(active(issued.clone()).await, true);
-    let res = post(
-        "/oauth2/revoke",
-        "token=family-rt&token_type_hint=refresh_token".to_owned(),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    assert_eq!(active(issued).await, false, "denied with its family");
-    assert_eq!(active(other).await, true, "not of the family");
-    let now = Clock::system().now();
-    assert_eq!(
-        stores
-            .refresh
-            .refresh(&credential_hash("family-rt"), now)
-            .await
-            .unwrap(),
-        None
-    );
-    replica.stop().await;
 }

@@ -9,7 +9,6 @@ use super::{Backend, location, open, raw, refresh::refresh, replicas, t};
 per_backend!(
     a_code_is_consumed_once_and_a_replay_revokes_its_family,
     a_replay_names_the_live_access_tokens_of_the_family,
-    pruning_removes_the_codes_that_can_no_longer_matter,
 );
 
 per_sql_backend!(a_code_row_reads_whatever_its_details_hold);
@@ -205,70 +204,4 @@ async fn a_code_row_reads_whatever_its_details_hold(backend: Backend) {
         Err(StoreError::Corrupt(why)) => assert!(why.contains("fam-broken"), "{why}"),
         other => panic!("{other:?}"),
     }
-}
-
-/// An unused code goes once expired; a used one stays while anything of its family is live,
-/// so that a replay still revokes it, and goes after.
-async fn pruning_removes_the_codes_that_can_no_longer_matter(backend: Backend) {
-    let at = location(backend).await;
-    let stores = open(&at.settings).await.unwrap();
-    let (codes, refresh_tokens) = (&stores.codes, &stores.refresh);
-    for (name, family, expires_at) in [
-        ("unused-expired", "fam-e", 1_000),
-        ("unused-live", "fam-u", 3_000),
-        ("used-dead", "fam-d", 1_000),
-        ("used-refresh-live", "fam-r", 1_000),
-        ("used-access-live", "fam-a", 1_000),
-        ("used-access-expired", "fam-x", 1_000),
-    ] {
-        let h = credential_hash(name);
-        codes.put_code(&h, &code(family, expires_at)).await.unwrap();
-        if name.starts_with("used") {
-            assert!(matches!(
-                codes.consume_code(&h, t(500)).await.unwrap(),
-                CodeUse::Fresh(_)
-            ));
-        }
-    }
-    refresh_tokens
-        .put_refresh(&credential_hash("rt-r"), &refresh("fam-r", 5_000))
-        .await
-        .unwrap();
-    refresh_tokens
-        .record_access("fam-a", &access("at-a", 2_500))
-        .await
-        .unwrap();
-    refresh_tokens
-        .record_access("fam-x", &access("at-x", 1_500))
-        .await
-        .unwrap();
-    assert_eq!(codes.prune_expired(t(2_000)).await.unwrap(), 3);
-    let consume = |name: &'static str| {
-        let codes = codes.clone();
-        async move {
-            codes
-                .consume_code(&credential_hash(name), t(2_000))
-                .await
-                .unwrap()
-        }
-    };
-    assert_eq!(consume("unused-expired").await, CodeUse::Invalid);
-    assert_eq!(consume("used-dead").await, CodeUse::Invalid, "gone");
-    assert!(matches!(consume("unused-live").await, CodeUse::Fresh(_)));
-    assert!(matches!(
-        consume("used-refresh-live").await,
-        CodeUse::Replayed { .. }
-    ));
-    assert_eq!(
-        consume("used-access-live").await,
-        CodeUse::Replayed {
-            family_id: "fam-a".to_owned(),
-            access: vec![access("at-a", 2_500)],
-        }
-    );
-    // The replay revoked fam-r: nothing of it is live now, so its code goes at the next round;
-    // fam-a's access token is live until 2 500.
-    assert_eq!(codes.prune_expired(t(2_000)).await.unwrap(), 1);
-    assert_eq!(codes.prune_expired(t(2_500)).await.unwrap(), 1);
-    assert_eq!(consume("used-access-live").await, CodeUse::Invalid);
 }

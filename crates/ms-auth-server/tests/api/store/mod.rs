@@ -44,7 +44,9 @@ mod clients;
 mod cluster;
 mod codes;
 mod keys;
+mod pruning;
 mod refresh;
+mod refresh_grace;
 
 pub use clients::client;
 

@@ -1,22 +1,24 @@
 //! [`RefreshTokenStore`](ms_auth_server::store::RefreshTokenStore) on every backend: a token
-//! rotates once, a reuse revokes its family (RFC 9700 §4.14.2), one retry within the grace
-//! window gets the same successor, a family ends at its absolute expiry, and what revokes a
-//! family names the access tokens issued from it.
+//! rotates once, a reuse revokes its family (RFC 9700 §4.14.2), a family ends at its absolute
+//! expiry, and what revokes a family names the access tokens issued from it — which the
+//! revocation endpoint then denies. The grace window is in `refresh_grace`.
 
-use ms_auth_server::store::{
-    FamilyRevoked, RefreshGrant, RefreshTokenStore, Rotation, StoreError, Successor,
-    credential_hash,
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use ms_auth_server::{
+    clock::{Clock, UnixTime},
+    store::{
+        FamilyRevoked, IssuedAccess, RefreshGrant, RefreshTokenStore, Rotation, StoreError, Stores,
+        Successor, credential_hash,
+    },
 };
 
-use super::{Backend, codes::access, count, location, open, raw, replicas, t};
+use super::{Backend, Replica, access_token, codes::access, location, open, raw, replicas, t};
+use crate::helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET, basic};
 
 per_backend!(
     a_refresh_token_rotates_once_and_reuse_revokes_the_family,
-    a_retry_within_the_grace_window_gets_the_same_successor_once,
-    of_concurrent_presentations_within_the_grace_window_one_rotates_and_one_retries,
     a_family_ends_at_its_absolute_expiry,
     a_reuse_or_a_revocation_names_the_live_access_tokens_of_the_family,
-    pruning_removes_dead_families_and_keeps_what_reuse_detection_needs,
 );
 
 per_sql_backend!(a_refresh_row_reads_whatever_its_details_hold);
@@ -39,13 +41,13 @@ pub fn refresh(family: &str, expires_at: i64) -> RefreshGrant {
 }
 
 /// What the caller would hand the store as a token's sealed value: opaque to it.
-fn sealed(token: &str) -> String {
+pub fn sealed(token: &str) -> String {
     format!("sealed:{token}")
 }
 
 /// Presents `old` at `now`, offering `new` (expiring at `expires_at`) as its successor, with
 /// a grace window until `grace_until`.
-async fn rotate(
+pub async fn rotate(
     store: &dyn RefreshTokenStore,
     old: &str,
     new: &str,
@@ -69,7 +71,39 @@ async fn rotate(
         .unwrap()
 }
 
-async fn live(store: &dyn RefreshTokenStore, token: &str, now: i64) -> Option<RefreshGrant> {
+/// 16 presentations of `old` at once, spread over `stores`, each offering its own successor
+/// `{new}-{i}`: their outcomes, in the order of `i`.
+pub async fn race(
+    stores: &[Stores],
+    old: &'static str,
+    new: &'static str,
+    grace_until: i64,
+    now: i64,
+) -> Vec<Rotation> {
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let g = stores[i % stores.len()].refresh.clone();
+            tokio::spawn(async move {
+                rotate(
+                    g.as_ref(),
+                    old,
+                    &format!("{new}-{i}"),
+                    6_000,
+                    grace_until,
+                    now,
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    outcomes
+}
+
+pub async fn live(store: &dyn RefreshTokenStore, token: &str, now: i64) -> Option<RefreshGrant> {
     store
         .refresh(&credential_hash(token), t(now))
         .await
@@ -119,17 +153,9 @@ async fn a_refresh_token_rotates_once_and_reuse_revokes_the_family(backend: Back
     g.put_refresh(&hash("s0"), &refresh("race", 5_000))
         .await
         .unwrap();
-    let tasks: Vec<_> = (0..16)
-        .map(|i| {
-            let g = stores[i % stores.len()].refresh.clone();
-            tokio::spawn(async move {
-                rotate(g.as_ref(), "s0", &format!("s1-{i}"), 6_000, 200, 200).await
-            })
-        })
-        .collect();
     let mut rotated = 0;
-    for t in tasks {
-        match t.await.unwrap() {
+    for outcome in race(&stores, "s0", "s1", 200, 200).await {
+        match outcome {
             Rotation::Rotated(_) => rotated += 1,
             Rotation::Reused { family_id, .. } => assert_eq!(family_id, "race"),
             other => panic!("the token was current, with no grace window: {other:?}"),
@@ -155,121 +181,6 @@ async fn a_refresh_token_rotates_once_and_reuse_revokes_the_family(backend: Back
         .unwrap();
     assert_eq!(g.revoke_family("f2", t(10)).await.unwrap().revoked, 2);
     assert_eq!(g.revoke_family("f2", t(10)).await.unwrap().revoked, 0);
-}
-
-/// A client that lost the response to a rotation presents the old token again: within the
-/// grace window, while the successor is unused, it is given the same successor — once. A
-/// second retry, a retry after the window, or one after the successor was used is reuse.
-async fn a_retry_within_the_grace_window_gets_the_same_successor_once(backend: Backend) {
-    let at = location(backend).await;
-    let stores = replicas(&at, backend, 2).await;
-    let (g, other) = (
-        stores[0].refresh.as_ref(),
-        stores[stores.len() - 1].refresh.as_ref(),
-    );
-    g.put_refresh(&credential_hash("g0"), &refresh("grace", 5_000))
-        .await
-        .unwrap();
-    let Rotation::Rotated(grant) = rotate(g, "g0", "g1", 6_000, 230, 200).await else {
-        panic!("current")
-    };
-    assert_eq!(
-        rotate(other, "g0", "g1-bis", 6_000, 240, 210).await,
-        Rotation::Retried {
-            grant: grant.clone(),
-            successor_sealed: sealed("g1"),
-        },
-        "the same successor, not a new one"
-    );
-    assert_eq!(live(g, "g1", 210).await, Some(grant));
-    assert!(live(g, "g1-bis", 210).await.is_none(), "nothing new stored");
-    assert_eq!(
-        rotate(g, "g0", "g1-ter", 6_000, 250, 220).await,
-        Rotation::Reused {
-            family_id: "grace".to_owned(),
-            access: vec![],
-        },
-        "once"
-    );
-    assert!(live(g, "g1", 220).await.is_none(), "family revoked");
-
-    // After the window: reuse.
-    g.put_refresh(&credential_hash("w0"), &refresh("window", 5_000))
-        .await
-        .unwrap();
-    assert!(matches!(
-        rotate(g, "w0", "w1", 6_000, 230, 200).await,
-        Rotation::Rotated(_)
-    ));
-    assert!(matches!(
-        rotate(g, "w0", "w1-bis", 6_000, 260, 230).await,
-        Rotation::Reused { .. }
-    ));
-    assert!(live(g, "w1", 230).await.is_none());
-
-    // The successor was used already: the old token again is reuse, even within the window.
-    g.put_refresh(&credential_hash("u0"), &refresh("used", 5_000))
-        .await
-        .unwrap();
-    assert!(matches!(
-        rotate(g, "u0", "u1", 6_000, 300, 200).await,
-        Rotation::Rotated(_)
-    ));
-    assert!(matches!(
-        rotate(g, "u1", "u2", 6_000, 210, 210).await,
-        Rotation::Rotated(_)
-    ));
-    assert!(matches!(
-        rotate(g, "u0", "u1-bis", 6_000, 300, 220).await,
-        Rotation::Reused { .. }
-    ));
-    assert!(live(g, "u2", 220).await.is_none());
-}
-
-/// 16 presentations of one token at once, with a grace window: one rotates, one is the retry,
-/// the rest are reuse (so the family ends revoked) — on replicas of one store.
-async fn of_concurrent_presentations_within_the_grace_window_one_rotates_and_one_retries(
-    backend: Backend,
-) {
-    let at = location(backend).await;
-    let stores = replicas(&at, backend, 4).await;
-    stores[0]
-        .refresh
-        .put_refresh(&credential_hash("c0"), &refresh("concurrent", 5_000))
-        .await
-        .unwrap();
-    let tasks: Vec<_> = (0..16)
-        .map(|i| {
-            let g = stores[i % stores.len()].refresh.clone();
-            tokio::spawn(async move {
-                rotate(g.as_ref(), "c0", &format!("c1-{i}"), 6_000, 260, 200).await
-            })
-        })
-        .collect();
-    let (mut rotated, mut retried, mut reused) = (Vec::new(), Vec::new(), 0);
-    for (i, task) in tasks.into_iter().enumerate() {
-        match task.await.unwrap() {
-            Rotation::Rotated(grant) => rotated.push((i, grant)),
-            Rotation::Retried {
-                grant,
-                successor_sealed,
-            } => retried.push((grant, successor_sealed)),
-            Rotation::Reused { family_id, .. } => {
-                assert_eq!(family_id, "concurrent");
-                reused += 1;
-            }
-            Rotation::Invalid => panic!("the token was current"),
-        }
-    }
-    assert_eq!((rotated.len(), retried.len(), reused), (1, 1, 14));
-    let (winner, grant) = rotated.remove(0);
-    assert_eq!(
-        retried[0],
-        (grant, sealed(&format!("c1-{winner}"))),
-        "the retry got the winner's successor"
-    );
-    let g = stores[0].refresh.as_ref();
-    assert!(live(g, &format!("c1-{winner}"), 200).await.is_none());
 }
 
 /// However often a family rotates, no token of it outlives `family_expires_at`.
@@ -396,75 +307,85 @@ async fn a_refresh_row_reads_whatever_its_details_hold(backend: Backend) {
     }
 }
 
-/// A family goes, all its rows at once, when nothing of it is live: no live refresh token
-/// (idle, revoked, past its absolute end) and no live access token. Until then even its spent
-/// tokens stay, so a reuse is still detected. Access records go at their `exp`; a sealed
-/// successor goes when its grace window ends.
-async fn pruning_removes_dead_families_and_keeps_what_reuse_detection_needs(backend: Backend) {
-    let at = location(backend).await;
-    let stores = open(&at.settings).await.unwrap();
-    let g = stores.refresh.as_ref();
-    let put = |token: &'static str, grant: RefreshGrant| async move {
-        g.put_refresh(&credential_hash(token), &grant)
-            .await
-            .unwrap()
+/// RFC 7009 §2.1: revoking a refresh token revokes its family and "SHOULD also invalidate all
+/// access tokens based on the same authorization grant": those recorded for the family are
+/// denied at once; the caller's other tokens stay good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_refresh_token_denies_the_access_tokens_of_its_family() {
+    let at = location(Backend::Sqlite).await;
+    let replica = Replica::start(&at.settings).await;
+    let own = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
+    let post = |path: &'static str, body: String| {
+        let url = format!("{}{path}", replica.base);
+        let own = own.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("Authorization", basic(&own))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
     };
-    put("l0", refresh("live", 5_000)).await;
-    assert!(matches!(
-        rotate(g, "l0", "l1", 5_000, 1_500, 100).await,
-        Rotation::Rotated(_)
-    ));
-    g.record_access("live", &access("at-old", 1_500))
+    let active = |token: String| {
+        let sent = post("/oauth2/introspect", format!("token={token}"));
+        async move {
+            let res = sent.await;
+            assert_eq!(res.status(), 200);
+            res.json::<serde_json::Value>().await.unwrap()["active"].clone()
+        }
+    };
+    let (issued, other) = (access_token(&replica).await, access_token(&replica).await);
+    let claims: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(issued.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    // The family as the refresh grant will leave it: its token, and the access token issued
+    // from it.
+    let stores = open(&at.settings).await.unwrap();
+    stores
+        .refresh
+        .put_refresh(
+            &credential_hash("family-rt"),
+            &RefreshGrant {
+                client_id: PLAYGROUND_CLIENT.to_owned(),
+                ..refresh("e2e-family", i64::MAX)
+            },
+        )
         .await
         .unwrap();
-    put("i0", refresh("idle", 1_000)).await;
-    put("v0", refresh("revoked", 5_000)).await;
-    g.revoke_family("revoked", t(100)).await.unwrap();
-    put(
-        "a0",
-        RefreshGrant {
-            family_expires_at: t(1_500),
-            ..refresh("absolute", 5_000)
-        },
+    stores
+        .refresh
+        .record_access(
+            "e2e-family",
+            &IssuedAccess {
+                jti: claims["jti"].as_str().unwrap().to_owned(),
+                expires_at: UnixTime::from_secs(claims["exp"].as_i64().unwrap()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(active(issued.clone()).await, true);
+    let res = post(
+        "/oauth2/revoke",
+        "token=family-rt&token_type_hint=refresh_token".to_owned(),
     )
     .await;
-    put("x0", refresh("access", 5_000)).await;
-    assert!(matches!(
-        rotate(g, "x0", "x1", 1_000, 100, 100).await,
-        Rotation::Rotated(_)
-    ));
-    g.record_access("access", &access("at-x", 2_500))
-        .await
-        .unwrap();
-
-    // The idle, revoked and absolute families (a row each) and the expired access record.
-    assert_eq!(g.prune_expired(t(2_000)).await.unwrap(), 4);
-    if backend != Backend::Memory {
-        let sealed = "SELECT COUNT(*) FROM refresh_tokens WHERE successor_sealed IS NOT NULL";
-        assert_eq!(count(&at, sealed).await, 0, "past their grace windows");
-        let rows = count(&at, "SELECT COUNT(*) FROM refresh_tokens").await;
-        assert_eq!(rows, 4, "l0, l1, x0, x1");
-    }
-    assert!(live(g, "l1", 2_000).await.is_some());
+    assert_eq!(res.status(), 200);
+    assert_eq!(active(issued).await, false, "denied with its family");
+    assert_eq!(active(other).await, true, "not of the family");
+    let now = Clock::system().now();
     assert_eq!(
-        rotate(g, "x0", "x2", 6_000, 2_000, 2_000).await,
-        Rotation::Reused {
-            family_id: "access".to_owned(),
-            access: vec![access("at-x", 2_500)],
-        },
-        "its tokens are dead, but an access token issued from it lives: reuse is still seen"
+        stores
+            .refresh
+            .refresh(&credential_hash("family-rt"), now)
+            .await
+            .unwrap(),
+        None
     );
-    assert!(matches!(
-        rotate(g, "l0", "l2", 6_000, 2_000, 2_000).await,
-        Rotation::Reused { .. }
-    ));
-    // Both families are revoked now; `access` lives until 2 500. One round over every store.
-    let pruned = stores.prune_expired(t(2_000)).await.unwrap();
-    assert_eq!(pruned.refresh, 2, "{pruned:?}");
-    let pruned = stores.prune_expired(t(2_500)).await.unwrap();
-    assert_eq!(pruned.refresh, 3, "x0, x1 and at-x: {pruned:?}");
-    assert_eq!(
-        rotate(g, "x0", "x3", 6_000, 2_500, 2_500).await,
-        Rotation::Invalid
-    );
+    replica.stop().await;
 }
