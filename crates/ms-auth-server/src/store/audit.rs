@@ -30,7 +30,10 @@ pub trait AuditLog: Send + Sync {
 }
 
 /// The instant before which entries are pruned at `now`, if any are.
-pub fn retention_cutoff(retention: Option<std::time::Duration>, now: UnixTime) -> Option<UnixTime> {
+pub(super) fn retention_cutoff(
+    retention: Option<std::time::Duration>,
+    now: UnixTime,
+) -> Option<UnixTime> {
     let secs = i64::try_from(retention?.as_secs()).unwrap_or(i64::MAX);
     Some(now.plus_secs(-secs))
 }

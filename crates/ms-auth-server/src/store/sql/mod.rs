@@ -1,5 +1,7 @@
 //! The SQL store of record: SQLite (embedded) or PostgreSQL, through sqlx's `Any` driver so
-//! both run the same statements; the schema is versioned and migrated at start-up.
+//! both run the same statements; the schema is versioned and migrated at start-up. One
+//! [`SqlStore`] implements every store trait, one file each; each operation goes through
+//! `SqlStore::run` once, which bounds and times it.
 use crate::clock::UnixTime;
 
 mod audit;
