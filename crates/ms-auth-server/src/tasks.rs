@@ -1,12 +1,17 @@
 //! Every background loop of the server, started from one place ([`start`]): the key
-//! lifecycle now; pruning, back-channel delivery and statistics as they arrive. Each loop reads
+//! lifecycle and pruning now; back-channel delivery and statistics as they arrive. Each loop reads
 //! time from the one [`Clock`], so tests that move a manual clock move the loops too.
 
 use std::time::Duration;
 
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::{clock::Clock, keys::lifecycle::LifecycleHealth, ops::Ops};
+use crate::{clock::Clock, keys::lifecycle::LifecycleHealth, ops::Ops, store::Stores};
+
+/// How often expired codes, dead refresh families, old audit entries and expired hot entries
+/// are removed. Every replica prunes: the deletes are idempotent, and a round is cheap when
+/// another replica has just done it.
+const PRUNE_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// What the loops need.
 pub struct Tasks {
@@ -26,6 +31,7 @@ pub struct TaskHealth {
 /// Starts every loop on the current runtime.
 pub fn start(tasks: Tasks) -> TaskHealth {
     let health = TaskHealth::default();
+    tokio::spawn(prune(tasks.ops.stores.clone(), tasks.clock.clone()));
     if tasks.key_lifecycle {
         tokio::spawn(key_lifecycle(tasks, health.keys.clone()));
     }
@@ -47,6 +53,21 @@ async fn key_lifecycle(tasks: Tasks, health: LifecycleHealth) {
                     tokio::time::sleep(tasks.poll).await;
                 }
             }
+        }
+    }
+}
+
+/// Prunes every store each [`PRUNE_EVERY`], from the first period on (start-up has enough to
+/// do). A failed round is logged and tried again at the next.
+async fn prune(stores: Stores, clock: Clock) {
+    let mut every = tokio::time::interval(PRUNE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        match stores.prune_expired(clock.now()).await {
+            Ok(pruned) => tracing::debug!(?pruned, "expired rows pruned"),
+            Err(e) => tracing::warn!(error = %e, "pruning failed; trying again next round"),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Token revocation (RFC 7009). An access token of the caller's is denied by its `jti` until
 //! its `exp`, on every replica (the hot state's denylist); a refresh token of the caller's
-//! takes its whole family with it. `token_type_hint` decides only which kind is tried first
+//! takes its whole family with it, and the access tokens issued from that family are denied
+//! too (§2.1: the server "SHOULD also invalidate all access tokens based on the same
+//! authorization grant"). `token_type_hint` decides only which kind is tried first
 //! (§2.1: the server "MAY ignore" a wrong hint). A token of another client, or one this server
 //! does not know, answers the same 200 and changes nothing, so the endpoint tells nobody
 //! which tokens exist.
@@ -14,7 +16,7 @@ use super::{
 };
 use crate::{
     audit::{self, Actor, Event},
-    store::grants::credential_hash,
+    store::credential_hash,
 };
 
 impl AuthorizationServer {
@@ -74,17 +76,20 @@ impl AuthorizationServer {
         token: &str,
         now: UnixTime,
     ) -> Result<bool, EndpointError> {
-        let Some(grant) = self.grants.refresh(&credential_hash(token), now).await? else {
+        let Some(grant) = self.refresh.refresh(&credential_hash(token), now).await? else {
             return Ok(false);
         };
         if grant.client_id == caller.id.as_str() {
-            let live = self.grants.revoke_family(&grant.family_id, now).await?;
+            let revoked = self.refresh.revoke_family(&grant.family_id, now).await?;
             let event = Event::RefreshFamilyRevoked {
                 client_id: caller.id.to_string(),
                 family_id: grant.family_id,
-                live,
+                live: revoked.revoked,
             };
             audit::record(self.audit.as_ref(), &actor(caller), event, now).await;
+            for access in &revoked.access {
+                self.hot.deny(&access.jti, access.expires_at, now).await?;
+            }
         }
         Ok(true)
     }

@@ -15,14 +15,14 @@ use super::{
     token_response::TokenResponse,
 };
 use crate::keys::KeyRing;
-use crate::store::{AuditLog, ClientStore, GrantStore, hot::Hot};
+use crate::store::{AuditLog, ClientStore, RefreshTokenStore, hot::Hot};
 
 /// Everything the protocol needs, with no HTTP in sight.
 pub struct AuthorizationServer {
     /// Signs every token; holds the issuer identifier, the keys and the scope registry.
     pub issuer: Issuer,
     pub clients: Arc<dyn ClientStore>,
-    pub grants: Arc<dyn GrantStore>,
+    pub refresh: Arc<dyn RefreshTokenStore>,
     pub audit: Arc<dyn AuditLog>,
     pub hot: Hot,
     /// Tokens one client may be issued per second, across replicas.
@@ -62,7 +62,7 @@ impl AuthorizationServer {
                 },
             },
             clients: stores.clients.clone(),
-            grants: stores.grants.clone(),
+            refresh: stores.refresh.clone(),
             audit: stores.audit.clone(),
             hot: stores.hot.clone(),
             issuance_per_second: settings.tokens.max_per_client_per_second,

@@ -23,4 +23,17 @@ pub trait AuditLog: Send + Sync {
 
     /// The newest `limit` entries, newest first.
     async fn recent(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// Removes the entries older than the store's retention (`store.audit_retention_days`)
+    /// at `now`; how many.
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
+}
+
+/// The instant before which entries are pruned at `now`, if any are.
+pub(super) fn retention_cutoff(
+    retention: Option<std::time::Duration>,
+    now: UnixTime,
+) -> Option<UnixTime> {
+    let secs = i64::try_from(retention?.as_secs()).unwrap_or(i64::MAX);
+    Some(now.plus_secs(-secs))
 }

@@ -1,28 +1,39 @@
-//! Storage behind the protocol core: small traits shaped by what the protocol needs, one
-//! file per trait ([`clients`], [`keys`], [`grants`], [`audit`]) and one folder per backend.
-//! The SQL store of record ([`sql`]: SQLite embedded, PostgreSQL for clusters) keeps what must
-//! survive a restart; [`hot`] holds what replicas share for milliseconds (Redis, or in
-//! process); [`memory`] is for tests and single-node playgrounds.
+//! Storage behind the protocol core: small traits shaped by what the protocol needs, with the
+//! atomicity it needs ("consume this code once", "rotate this refresh token if still
+//! current", "revoke this family"), one file per trait ([`clients`], [`keys`], [`codes`],
+//! [`refresh`], [`audit`]) and one folder per backend. The SQL store of record (`sql/`: SQLite
+//! embedded, PostgreSQL for clusters) keeps what must survive a restart; [`hot`] holds what
+//! replicas share for milliseconds (Redis, or in process); `memory/` is for tests and
+//! single-node playgrounds.
 
 pub mod audit;
 mod client_cache;
 pub mod clients;
-pub mod grants;
+pub mod codes;
 pub mod hot;
 pub mod keys;
 mod memory;
+pub mod refresh;
 pub mod settings;
 mod sql;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
+use crate::clock::UnixTime;
+
+use aws_lc_rs::digest::{SHA256, digest};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
 pub use audit::{AuditEvent, AuditLog};
 pub use client_cache::{CachedClientStore, UNKNOWN_CAPACITY};
 pub use clients::ClientStore;
-pub use grants::GrantStore;
+pub use codes::{CodeGrant, CodeStore, CodeUse};
 pub use hot::{HotState, MemoryHot, Notice, RedisHot};
 pub use keys::{KeyState, KeyStore, Revoked, StoredKey};
-pub use memory::{MemoryClientStore, MemoryGrantStore, MemoryKeyStore};
+pub use memory::{MemoryAuditLog, MemoryClientStore, MemoryGrants, MemoryKeyStore};
+pub use refresh::{
+    FamilyRevoked, IssuedAccess, RefreshGrant, RefreshTokenStore, Rotation, Successor,
+};
 pub use settings::{RedisSettings, StoreSettings};
 pub use sql::{SqlStore, sealing};
 
@@ -36,12 +47,19 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// The stored form of a code or refresh token: base64url(SHA-256(value)). A high-entropy
+/// credential needs no salt or slow hash; the hash makes a leaked row useless.
+pub fn credential_hash(value: &str) -> String {
+    URL_SAFE_NO_PAD.encode(digest(&SHA256, value.as_bytes()))
+}
+
 /// The stores a server runs on.
 #[derive(Clone)]
 pub struct Stores {
     pub clients: Arc<dyn ClientStore>,
     pub keys: Arc<dyn KeyStore>,
-    pub grants: Arc<dyn GrantStore>,
+    pub codes: Arc<dyn CodeStore>,
+    pub refresh: Arc<dyn RefreshTokenStore>,
     pub audit: Arc<dyn AuditLog>,
     /// Hot shared state: Redis, or in process on a single node.
     pub hot: hot::Hot,
@@ -53,12 +71,13 @@ pub struct Stores {
 
 impl Stores {
     pub fn memory() -> Self {
-        let grants = Arc::new(MemoryGrantStore::default());
+        let grants = Arc::new(MemoryGrants::default());
         Self {
             clients: Arc::new(MemoryClientStore::default()),
             keys: Arc::new(MemoryKeyStore::default()),
-            grants: grants.clone(),
-            audit: grants,
+            codes: grants.clone(),
+            refresh: grants,
+            audit: Arc::new(MemoryAuditLog::default()),
             hot: Arc::new(MemoryHot::default()),
             probes: Vec::new(),
             durable: false,
@@ -86,6 +105,7 @@ impl Stores {
             return Ok(Self {
                 hot,
                 probes,
+                audit: Arc::new(MemoryAuditLog::new(store.audit_retention())),
                 ..Self::memory()
             });
         }
@@ -100,11 +120,40 @@ impl Stores {
         Ok(Self {
             clients: Arc::new(cached),
             keys: sql.clone(),
-            grants: sql.clone(),
+            codes: sql.clone(),
+            refresh: sql.clone(),
             audit: sql,
             hot,
             probes,
             durable: true,
+        })
+    }
+}
+
+/// What one pruning round removed, per store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub codes: u64,
+    pub refresh: u64,
+    pub audit: u64,
+    pub hot: u64,
+}
+
+impl Stores {
+    /// Removes from every store what can change no outcome any more at `now`: expired codes,
+    /// dead refresh families and their access records, audit entries past their retention,
+    /// expired hot entries (each store's `prune_expired` says what it keeps). Every store is
+    /// pruned even when another fails; the first failure is returned.
+    pub async fn prune_expired(&self, now: UnixTime) -> Result<Pruned, StoreError> {
+        let codes = self.codes.prune_expired(now).await;
+        let refresh = self.refresh.prune_expired(now).await;
+        let audit = self.audit.prune_expired(now).await;
+        let hot = self.hot.prune_expired(now).await;
+        Ok(Pruned {
+            codes: codes?,
+            refresh: refresh?,
+            audit: audit?,
+            hot: hot?,
         })
     }
 }
@@ -151,4 +200,22 @@ pub(crate) async fn bounded_and_timed<T>(
         })
     };
     service_kit::metrics::time_store(store, op, bounded).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_hash_is_sha256_base64url() {
+        // SHA-256("abc"), FIPS 180-2 Appendix B.1.
+        assert_eq!(
+            credential_hash("abc"),
+            URL_SAFE_NO_PAD.encode([
+                0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
+                0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
+                0xf2, 0x00, 0x15, 0xad
+            ])
+        );
+    }
 }

@@ -1,5 +1,7 @@
 //! The `[store]` table: which store of record, and the key that seals private keys in it.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use super::sealing::SealError;
@@ -28,8 +30,11 @@ pub struct StoreSettings {
     /// id is unknown, from its cache (changes made through any replica drop the copies at
     /// once; this bounds what nothing else would).
     pub client_cache_secs: u64,
-    /// How long a request waits for a connection before the store counts as unavailable.
+    /// How long a store operation (waiting for a connection included) may take before the
+    /// store counts as unavailable.
     pub connect_timeout_ms: u64,
+    /// How long audit entries are kept; older ones are pruned. 0 keeps them forever.
+    pub audit_retention_days: u64,
 }
 
 impl Default for StoreSettings {
@@ -40,6 +45,7 @@ impl Default for StoreSettings {
             max_connections: 10,
             client_cache_secs: 60,
             connect_timeout_ms: 2_000,
+            audit_retention_days: 90,
         }
     }
 }
@@ -53,6 +59,7 @@ impl std::fmt::Debug for StoreSettings {
             .field("max_connections", &self.max_connections)
             .field("client_cache_secs", &self.client_cache_secs)
             .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("audit_retention_days", &self.audit_retention_days)
             .finish()
     }
 }
@@ -60,6 +67,12 @@ impl std::fmt::Debug for StoreSettings {
 impl StoreSettings {
     pub fn is_memory(&self) -> bool {
         self.url == "memory"
+    }
+
+    /// How long audit entries are kept; `None`: forever.
+    pub fn audit_retention(&self) -> Option<Duration> {
+        (self.audit_retention_days > 0)
+            .then(|| Duration::from_secs(self.audit_retention_days.saturating_mul(86_400)))
     }
 
     /// The URL with any password masked, for logs.
@@ -137,5 +150,25 @@ mod tests {
         };
         assert!(!format!("{r:?}").contains("hunter2"), "{r:?}");
         assert!(format!("{r:?}").contains("cache:6379"), "{r:?}");
+    }
+
+    #[test]
+    fn audit_retention_defaults_to_90_days_and_0_keeps_forever() {
+        let days = |json: &str| {
+            serde_json::from_str::<StoreSettings>(json)
+                .unwrap()
+                .audit_retention()
+        };
+        assert_eq!(days("{}"), Some(Duration::from_secs(90 * 86_400)));
+        assert_eq!(
+            days(r#"{"audit_retention_days": 7}"#),
+            Some(Duration::from_secs(7 * 86_400))
+        );
+        assert_eq!(days(r#"{"audit_retention_days": 0}"#), None);
+        assert_eq!(
+            days(r#"{"audit_retention_days": 18446744073709551615}"#),
+            Some(Duration::from_secs(u64::MAX)),
+            "saturates"
+        );
     }
 }

@@ -61,6 +61,7 @@ memory_and_redis!(
     a_replay_id_is_accepted_once_among_concurrent_callers,
     rate_limits_count_per_key_and_window,
     notices_reach_every_replica,
+    pruning_drops_expired_entries_and_keeps_live_ones,
 );
 
 async fn denylist_entries_live_until_the_token_expires(redis: bool) {
@@ -150,6 +151,30 @@ async fn notices_reach_every_replica(redis: bool) {
             .unwrap();
         assert_eq!(got, notice);
     }
+}
+
+/// The pruning task's round: in process, every entry past its time goes at once (the maps
+/// otherwise shrink only as calls pass); Redis expires its keys itself and has nothing to do.
+async fn pruning_drops_expired_entries_and_keeps_live_ones(redis: bool) {
+    let (hot, _server) = replicas(redis, 1);
+    let hot = &hot[0];
+    let t = now();
+    hot.deny("short", t.plus_secs(10), t).await.unwrap();
+    hot.deny("long", t.plus_secs(1_000), t).await.unwrap();
+    assert!(
+        hot.first_use("assertion", t.plus_secs(10), t)
+            .await
+            .unwrap()
+    );
+    hot.count("caller", 60, t).await.unwrap();
+    let later = t.plus_secs(500);
+    assert_eq!(
+        hot.prune_expired(later).await.unwrap(),
+        if redis { 0 } else { 3 },
+        "a denial, a replay id and a rate window"
+    );
+    assert!(hot.is_denied("long", later).await.unwrap());
+    assert_eq!(hot.prune_expired(later).await.unwrap(), 0);
 }
 
 async fn status_of(url: &str) -> u16 {

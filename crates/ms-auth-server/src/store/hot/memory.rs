@@ -39,13 +39,19 @@ impl MemoryHot {
     /// Drops entries past their time, at most once a second: the maps stay about as small as
     /// the live state without a full sweep on every call (lookups check the time themselves).
     fn prune(maps: &mut Maps, now: UnixTime) {
-        if now <= maps.pruned_at {
-            return;
+        if now > maps.pruned_at {
+            Self::drop_expired(maps, now);
         }
-        maps.pruned_at = now;
+    }
+
+    /// Drops every entry past its time at `now`; how many.
+    fn drop_expired(maps: &mut Maps, now: UnixTime) -> u64 {
+        maps.pruned_at = maps.pruned_at.max(now);
+        let before = maps.denied.len() + maps.seen.len() + maps.hits.len();
         maps.denied.retain(|_, until| *until > now);
         maps.seen.retain(|_, until| *until > now);
         maps.hits.retain(|(_, window_end), _| *window_end > now);
+        (before - maps.denied.len() - maps.seen.len() - maps.hits.len()) as u64
     }
 }
 
@@ -125,5 +131,12 @@ impl HotState for MemoryHot {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        Ok(Self::drop_expired(
+            &mut *self.maps.lock().map_err(poisoned)?,
+            now,
+        ))
     }
 }

@@ -73,6 +73,9 @@ pub trait HotState: Send + Sync {
 
     /// Reachable now (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Drops every entry past its time at `now` (the pruning task); how many.
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
 }
 
 /// When the fixed window holding `now` ends.

@@ -244,6 +244,11 @@ impl HotState for RedisHot {
             .map_err(unavailable)?;
         Ok(())
     }
+
+    /// Redis drops each entry itself at its TTL (`EX`, `EXPIRE`): nothing to do.
+    async fn prune_expired(&self, _now: UnixTime) -> Result<u64, StoreError> {
+        Ok(0)
+    }
 }
 
 #[async_trait::async_trait]

@@ -1,16 +1,39 @@
 //! [`AuditLog`] in memory.
-use super::{MemoryGrantStore, poisoned, timed};
-use crate::store::{AuditEvent, AuditLog, StoreError};
+use std::{sync::Mutex, time::Duration};
+
+use super::{poisoned, timed};
+use crate::{
+    clock::UnixTime,
+    store::{AuditEvent, AuditLog, StoreError, StoreSettings, audit::retention_cutoff},
+};
+
+#[derive(Debug)]
+pub struct MemoryAuditLog {
+    entries: Mutex<Vec<AuditEvent>>,
+    /// `None`: entries are kept forever.
+    retention: Option<Duration>,
+}
+
+impl MemoryAuditLog {
+    pub fn new(retention: Option<Duration>) -> Self {
+        Self {
+            entries: Mutex::default(),
+            retention,
+        }
+    }
+}
+
+impl Default for MemoryAuditLog {
+    fn default() -> Self {
+        Self::new(StoreSettings::default().audit_retention())
+    }
+}
 
 #[async_trait::async_trait]
-impl AuditLog for MemoryGrantStore {
+impl AuditLog for MemoryAuditLog {
     async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
         timed("audit", "append", || {
-            self.state
-                .lock()
-                .map_err(poisoned)?
-                .audit
-                .push(event.clone());
+            self.entries.lock().map_err(poisoned)?.push(event.clone());
             Ok(())
         })
         .await
@@ -18,8 +41,21 @@ impl AuditLog for MemoryGrantStore {
 
     async fn recent(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
         timed("audit", "recent", || {
-            let s = self.state.lock().map_err(poisoned)?;
-            Ok(s.audit.iter().rev().take(limit as usize).cloned().collect())
+            let entries = self.entries.lock().map_err(poisoned)?;
+            Ok(entries.iter().rev().take(limit as usize).cloned().collect())
+        })
+        .await
+    }
+
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        timed("audit", "prune", || {
+            let Some(cutoff) = retention_cutoff(self.retention, now) else {
+                return Ok(0);
+            };
+            let mut entries = self.entries.lock().map_err(poisoned)?;
+            let before = entries.len();
+            entries.retain(|e| e.at >= cutoff);
+            Ok((before - entries.len()) as u64)
         })
         .await
     }

@@ -2,13 +2,16 @@
 
 mod audit;
 mod clients;
+mod codes;
 mod grants;
 mod keys;
+mod refresh;
 
 use crate::store::StoreError;
 
+pub use audit::MemoryAuditLog;
 pub use clients::MemoryClientStore;
-pub use grants::MemoryGrantStore;
+pub use grants::MemoryGrants;
 pub use keys::MemoryKeyStore;
 
 fn poisoned<T>(_: T) -> StoreError {

@@ -2,7 +2,10 @@
 use sqlx::Row;
 
 use super::{SqlStore, corrupt, unavailable};
-use crate::store::{AuditEvent, AuditLog, StoreError};
+use crate::{
+    clock::UnixTime,
+    store::{AuditEvent, AuditLog, StoreError, audit::retention_cutoff},
+};
 
 #[async_trait::async_trait]
 impl AuditLog for SqlStore {
@@ -49,6 +52,21 @@ impl AuditLog for SqlStore {
                     })
                 })
                 .collect()
+        })
+        .await
+    }
+
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let Some(cutoff) = retention_cutoff(self.audit_retention, now) else {
+            return Ok(0);
+        };
+        self.run("audit", "prune", async {
+            let done = sqlx::query("DELETE FROM audit_log WHERE at < $1")
+                .bind(cutoff)
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            Ok(done.rows_affected())
         })
         .await
     }

@@ -1,11 +1,14 @@
 //! The SQL store of record: SQLite (embedded) or PostgreSQL, through sqlx's `Any` driver so
-//! both run the same statements; the schema is versioned and migrated at start-up.
+//! both run the same statements; the schema is versioned and migrated at start-up. One
+//! [`SqlStore`] implements every store trait, one file each; each operation goes through
+//! `SqlStore::run` once, which bounds and times it.
 use crate::clock::UnixTime;
 
 mod audit;
 mod clients;
-mod grants;
+mod codes;
 mod keys;
+mod refresh;
 pub mod sealing;
 
 use std::{future::Future, time::Duration};
@@ -45,6 +48,11 @@ const STEPS: &[service_kit::sql::Step] = &[
         "audit actor",
         include_str!("migrations/0005_audit_actor.sql"),
     ),
+    (
+        6,
+        "grant details, rotation grace and access tokens per family",
+        include_str!("migrations/0006_grant_details.sql"),
+    ),
 ];
 
 pub struct SqlStore {
@@ -53,6 +61,8 @@ pub struct SqlStore {
     /// How long one operation may take before the store counts as unavailable
     /// (`store.connect_timeout_ms`).
     limit: Duration,
+    /// How long audit entries are kept (`store.audit_retention_days`); `None`: forever.
+    audit_retention: Option<Duration>,
 }
 
 fn unavailable(e: sqlx::Error) -> StoreError {
@@ -116,6 +126,7 @@ impl SqlStore {
             pool,
             sealer,
             limit,
+            audit_retention: settings.audit_retention(),
         };
         let upgraded = store.upgrade_seals().await.map_err(OpenError::Keys)?;
         if upgraded > 0 {

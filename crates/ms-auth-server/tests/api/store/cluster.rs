@@ -7,18 +7,13 @@ use ms_auth_server::{
     App,
     clock::Clock,
     oauth::client::{AuthMethod, ClientOrigin},
-    store::{
-        SqlStore, StoreSettings, Stores,
-        grants::{CodeUse, credential_hash},
-        settings::EncryptionKey,
-    },
+    store::{CodeUse, SqlStore, StoreSettings, Stores, credential_hash, settings::EncryptionKey},
 };
 use sqlx::Connection;
 
 use super::{
-    Backend, ENCRYPTION_KEY, Replica, access_token, client,
-    grants::{code, refresh},
-    kid_of, location, open, t,
+    Backend, ENCRYPTION_KEY, Replica, access_token, client, codes::code, kid_of, location, open,
+    refresh::refresh, t,
 };
 use crate::helpers::{PLAYGROUND_SECRET, playground_settings};
 
@@ -37,19 +32,21 @@ async fn restart_keeps_clients_and_keys(backend: Backend) {
     let first = Replica::start(&at.settings).await;
     let token = access_token(&first).await;
     let jwks = first.jwks().await;
-    let grants = open(&at.settings).await.unwrap().grants;
-    grants
+    let stores = open(&at.settings).await.unwrap();
+    stores
+        .refresh
         .put_refresh(&credential_hash("kept"), &refresh("kept-family", i64::MAX))
         .await
         .unwrap();
-    grants
+    stores
+        .codes
         .put_code(
             &credential_hash("kept-code"),
             &code("kept-family", i64::MAX),
         )
         .await
         .unwrap();
-    drop(grants);
+    drop(stores);
     first.stop().await;
     let second = Replica::start(&at.settings).await;
     assert_eq!(second.jwks().await, jwks, "the same keys after a restart");
@@ -60,9 +57,10 @@ async fn restart_keeps_clients_and_keys(backend: Backend) {
     );
     assert_eq!(kid_of(&access_token(&second).await), kid_of(&token));
     second.stop().await;
-    let grants = open(&at.settings).await.unwrap().grants;
+    let stores = open(&at.settings).await.unwrap();
     assert_eq!(
-        grants
+        stores
+            .refresh
             .refresh(&credential_hash("kept"), t(1))
             .await
             .unwrap(),
@@ -70,7 +68,8 @@ async fn restart_keeps_clients_and_keys(backend: Backend) {
         "grants survive the restart"
     );
     assert_eq!(
-        grants
+        stores
+            .codes
             .consume_code(&credential_hash("kept-code"), t(1))
             .await
             .unwrap(),

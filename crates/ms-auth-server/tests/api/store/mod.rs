@@ -42,8 +42,11 @@ macro_rules! per_sql_backend {
 mod audit;
 mod clients;
 mod cluster;
-mod grants;
+mod codes;
 mod keys;
+mod pruning;
+mod refresh;
+mod refresh_grace;
 
 pub use clients::client;
 
@@ -133,6 +136,17 @@ pub async fn raw(at: &Location, sql: &str) -> u64 {
     let done = sqlx::query(sql).execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
     done.rows_affected()
+}
+
+/// The one number `sql` selects from `at`'s database (a `COUNT(*)`).
+pub async fn count(at: &Location, sql: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&at.settings.url)
+        .await
+        .unwrap();
+    let n = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    n
 }
 
 /// A running ms-auth-server on `store`, stoppable.

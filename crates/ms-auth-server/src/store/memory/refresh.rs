@@ -1,0 +1,92 @@
+//! [`RefreshTokenStore`] in memory.
+use super::{
+    grants::{MemoryGrants, RefreshRow},
+    poisoned, timed,
+};
+use crate::{
+    clock::UnixTime,
+    store::{
+        FamilyRevoked, IssuedAccess, RefreshGrant, RefreshTokenStore, Rotation, StoreError,
+        refresh::Successor,
+    },
+};
+
+#[async_trait::async_trait]
+impl RefreshTokenStore for MemoryGrants {
+    async fn put_refresh(&self, token_hash: &str, grant: &RefreshGrant) -> Result<(), StoreError> {
+        timed("refresh", "put", || {
+            let mut s = self.state.lock().map_err(poisoned)?;
+            s.refresh
+                .insert(token_hash.to_owned(), RefreshRow::new(grant.clone()));
+            Ok(())
+        })
+        .await
+    }
+
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        successor: Successor<'_>,
+        grace_until: UnixTime,
+        now: UnixTime,
+    ) -> Result<Rotation, StoreError> {
+        timed("refresh", "rotate", || {
+            let mut s = self.state.lock().map_err(poisoned)?;
+            Ok(s.rotate(old_hash, successor, grace_until, now))
+        })
+        .await
+    }
+
+    async fn refresh(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> Result<Option<RefreshGrant>, StoreError> {
+        timed("refresh", "get", || {
+            let s = self.state.lock().map_err(poisoned)?;
+            Ok(s.refresh
+                .get(token_hash)
+                .filter(|r| r.is_live(now))
+                .map(|r| r.grant.clone()))
+        })
+        .await
+    }
+
+    async fn revoke_family(
+        &self,
+        family_id: &str,
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError> {
+        timed("refresh", "revoke_family", || {
+            Ok(self
+                .state
+                .lock()
+                .map_err(poisoned)?
+                .revoke_family(family_id, now))
+        })
+        .await
+    }
+
+    async fn record_access(
+        &self,
+        family_id: &str,
+        access: &IssuedAccess,
+    ) -> Result<(), StoreError> {
+        timed("refresh", "record_access", || {
+            let mut s = self.state.lock().map_err(poisoned)?;
+            let issued = s.access.entry(family_id.to_owned()).or_default();
+            if !issued.iter().any(|a| a.jti == access.jti) {
+                issued.push(access.clone());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        timed("refresh", "prune", || {
+            Ok(self.state.lock().map_err(poisoned)?.prune_refresh(now))
+        })
+        .await
+    }
+}

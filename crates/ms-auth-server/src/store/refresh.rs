@@ -1,0 +1,121 @@
+//! Refresh tokens (RFC 6749 §6) in families: a token rotates only while it is current, and a
+//! reused one revokes its whole family (RFC 9700 §4.14.2). A client that lost the response to
+//! a rotation may present the old token once more within a grace window and is given the same
+//! successor; past it, or a second time, that is reuse. Every family ends at an absolute
+//! expiry however often it rotates. The access tokens issued from a family are recorded until
+//! they expire, so what revokes the family can deny them too (RFC 7009 §2.1).
+use super::StoreError;
+use crate::clock::UnixTime;
+
+/// A refresh token's grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshGrant {
+    pub family_id: String,
+    pub client_id: String,
+    pub subject: String,
+    pub scope: String,
+    /// The signed-in user the family was issued to.
+    pub user_id: Option<String>,
+    /// The session it was issued in: logout ends the session's families.
+    pub session_id: Option<String>,
+    /// How the user authenticated (OIDC Core §2 `acr` and `amr`), for the ID tokens a refresh
+    /// issues.
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+    pub issued_at: UnixTime,
+    /// When this token expires unless rotated (the idle lifetime).
+    pub expires_at: UnixTime,
+    /// When the whole family ends, whatever its rotations (the absolute lifetime).
+    pub family_expires_at: UnixTime,
+}
+
+/// The token a rotation issues in place of the presented one.
+#[derive(Debug, Clone, Copy)]
+pub struct Successor<'a> {
+    pub hash: &'a str,
+    /// Its value sealed by the caller: kept, never opened here, to be handed back on a retry
+    /// within the grace window.
+    pub sealed: &'a str,
+    /// Capped at the family's absolute expiry.
+    pub expires_at: UnixTime,
+}
+
+/// An access token issued from a family: its `jti` and `exp`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IssuedAccess {
+    pub jti: String,
+    pub expires_at: UnixTime,
+}
+
+/// The outcome of presenting a refresh token for rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// It was current: it is spent now, and the successor (stored) carries this grant.
+    Rotated(RefreshGrant),
+    /// It had just been rotated and is presented again within the grace window, while its
+    /// successor is still unused: the successor's grant and sealed value, once.
+    Retried {
+        grant: RefreshGrant,
+        successor_sealed: String,
+    },
+    /// It had been rotated already: someone holds a copy, so the whole family is revoked;
+    /// `access` are the access tokens issued from it that are still live.
+    Reused {
+        family_id: String,
+        access: Vec<IssuedAccess>,
+    },
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+/// What revoking a family did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilyRevoked {
+    /// How many of its refresh tokens it revoked: every one not revoked before, rotated ones
+    /// included.
+    pub revoked: u64,
+    /// The access tokens issued from it that are still live, for the denylist.
+    pub access: Vec<IssuedAccess>,
+}
+
+#[async_trait::async_trait]
+pub trait RefreshTokenStore: Send + Sync {
+    /// Stores the first token of a family.
+    async fn put_refresh(&self, token_hash: &str, grant: &RefreshGrant) -> Result<(), StoreError>;
+
+    /// Spends `old_hash` and stores `successor` in its family, if `old_hash` is current; of
+    /// concurrent callers exactly one gets `Rotated`. Presented again before `grace_until`,
+    /// while the successor is unused, it is `Retried` once.
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        successor: Successor<'_>,
+        grace_until: UnixTime,
+        now: UnixTime,
+    ) -> Result<Rotation, StoreError>;
+
+    /// The grant of a live (current, unexpired, unrevoked) refresh token.
+    async fn refresh(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> Result<Option<RefreshGrant>, StoreError>;
+
+    /// Revokes every token of a family.
+    async fn revoke_family(
+        &self,
+        family_id: &str,
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError>;
+
+    /// Records an access token issued from `family_id` (by a code's exchange or a refresh),
+    /// kept until its `exp`.
+    async fn record_access(&self, family_id: &str, access: &IssuedAccess)
+    -> Result<(), StoreError>;
+
+    /// Removes what can change no outcome any more: access records past their `exp`, and
+    /// every token of a family with nothing live left (no live refresh token, no live access
+    /// token: until then a reuse must still be detected); drops sealed successors once their
+    /// grace window has passed. How many rows went.
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
+}

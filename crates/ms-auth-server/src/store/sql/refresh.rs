@@ -1,0 +1,348 @@
+//! [`RefreshTokenStore`] on SQL: races are settled by conditional `UPDATE … RETURNING` inside
+//! transactions, never by reading first and writing after. The successor of a rotation is
+//! written in the same transaction that spends its predecessor.
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Row, Transaction, any::AnyRow};
+
+use super::{SqlStore, corrupt, unavailable};
+use crate::{
+    clock::UnixTime,
+    store::{
+        FamilyRevoked, IssuedAccess, RefreshGrant, RefreshTokenStore, Rotation, StoreError,
+        refresh::Successor,
+    },
+};
+
+const COLUMNS: &str = "family_id, client_id, subject, scope, issued_at, expires_at, \
+     family_expires_at, user_id, session_id, details";
+
+/// Current, unrevoked, and neither it nor its family expired at `$2`.
+const LIVE: &str =
+    "rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2 AND family_expires_at > $2";
+
+/// What a refresh row keeps beside its columns (`details`, JSON): every field defaults, so a
+/// field added later never makes a stored row unreadable.
+#[derive(Default, Serialize, Deserialize)]
+struct Details {
+    #[serde(default)]
+    acr: Option<String>,
+    #[serde(default)]
+    amr: Vec<String>,
+}
+
+fn from_row(r: &AnyRow) -> Result<RefreshGrant, StoreError> {
+    let family_id: String = r.try_get("family_id").map_err(corrupt)?;
+    let details: String = r.try_get("details").map_err(corrupt)?;
+    let d: Details = serde_json::from_str(&details)
+        .map_err(|e| corrupt(format!("refresh family {family_id}: details: {e}")))?;
+    Ok(RefreshGrant {
+        client_id: r.try_get("client_id").map_err(corrupt)?,
+        subject: r.try_get("subject").map_err(corrupt)?,
+        scope: r.try_get("scope").map_err(corrupt)?,
+        user_id: r.try_get("user_id").map_err(corrupt)?,
+        session_id: r.try_get("session_id").map_err(corrupt)?,
+        acr: d.acr,
+        amr: d.amr,
+        issued_at: r.try_get("issued_at").map_err(corrupt)?,
+        expires_at: r.try_get("expires_at").map_err(corrupt)?,
+        family_expires_at: r.try_get("family_expires_at").map_err(corrupt)?,
+        family_id,
+    })
+}
+
+async fn insert<'e, E>(exec: E, token_hash: &str, g: &RefreshGrant) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let details = serde_json::to_string(&Details {
+        acr: g.acr.clone(),
+        amr: g.amr.clone(),
+    })
+    .map_err(corrupt)?;
+    sqlx::query(&format!(
+        "INSERT INTO refresh_tokens (token_hash, {COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    ))
+    .bind(token_hash)
+    .bind(&g.family_id)
+    .bind(&g.client_id)
+    .bind(&g.subject)
+    .bind(&g.scope)
+    .bind(g.issued_at)
+    .bind(g.expires_at)
+    .bind(g.family_expires_at)
+    .bind(g.user_id.clone())
+    .bind(g.session_id.clone())
+    .bind(details)
+    .execute(exec)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Revokes every token of `family_id` within `tx` and names the access tokens issued from it
+/// that are still live at `now`.
+async fn revoke_family(
+    tx: &mut Transaction<'_, Any>,
+    family_id: &str,
+    now: UnixTime,
+) -> Result<FamilyRevoked, StoreError> {
+    let done = sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(family_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(unavailable)?;
+    let rows = sqlx::query(
+        "SELECT jti, expires_at FROM family_access_tokens \
+         WHERE family_id = $1 AND expires_at > $2 ORDER BY jti",
+    )
+    .bind(family_id)
+    .bind(now)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(unavailable)?;
+    let access = rows
+        .iter()
+        .map(|r| {
+            Ok(IssuedAccess {
+                jti: r.try_get("jti").map_err(corrupt)?,
+                expires_at: r.try_get("expires_at").map_err(corrupt)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(FamilyRevoked {
+        revoked: done.rows_affected(),
+        access,
+    })
+}
+
+/// When `spent` (a query by hash) finds the credential already used, revokes its family
+/// within `tx` and names it, with the live access tokens issued from it: a second use means a
+/// copy is in other hands.
+pub(super) async fn revoke_if_spent(
+    tx: &mut Transaction<'_, Any>,
+    spent: &str,
+    hash: &str,
+    now: UnixTime,
+) -> Result<Option<(String, Vec<IssuedAccess>)>, StoreError> {
+    let Some(row) = sqlx::query(spent)
+        .bind(hash)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(unavailable)?
+    else {
+        return Ok(None);
+    };
+    let family_id: String = row.try_get(0).map_err(corrupt)?;
+    let access = revoke_family(tx, &family_id, now).await?.access;
+    Ok(Some((family_id, access)))
+}
+
+/// An SQL condition: the family named by `column` has something live at `$1` — a refresh
+/// token, or an access token issued from it.
+pub(super) fn family_is_live(column: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM refresh_tokens l WHERE l.family_id = {column} \
+         AND l.rotated_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > $1 \
+         AND l.family_expires_at > $1) \
+         OR EXISTS (SELECT 1 FROM family_access_tokens a WHERE a.family_id = {column} \
+         AND a.expires_at > $1))"
+    )
+}
+
+impl SqlStore {
+    /// The spend of `old_hash` at `now` if it is current: its grant, with the successor
+    /// stored in its place.
+    async fn rotate_current(
+        tx: &mut Transaction<'_, Any>,
+        old_hash: &str,
+        successor: Successor<'_>,
+        grace_until: UnixTime,
+        now: UnixTime,
+    ) -> Result<Option<RefreshGrant>, StoreError> {
+        let spent = sqlx::query(&format!(
+            "UPDATE refresh_tokens SET rotated_at = $2, successor_hash = $3, \
+             successor_sealed = $4, grace_until = $5 \
+             WHERE token_hash = $1 AND {LIVE} RETURNING {COLUMNS}"
+        ))
+        .bind(old_hash)
+        .bind(now)
+        .bind(successor.hash)
+        .bind(successor.sealed)
+        .bind(grace_until)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+        let Some(row) = spent else {
+            return Ok(None);
+        };
+        let old = from_row(&row)?;
+        let grant = RefreshGrant {
+            issued_at: now,
+            expires_at: successor.expires_at.min(old.family_expires_at),
+            ..old
+        };
+        insert(&mut **tx, successor.hash, &grant).await?;
+        Ok(Some(grant))
+    }
+
+    /// The one retry of `old_hash`, rotated already, before its grace window ends and while
+    /// its successor is unused: the successor's grant and sealed value.
+    async fn retry(
+        tx: &mut Transaction<'_, Any>,
+        old_hash: &str,
+        now: UnixTime,
+    ) -> Result<Option<(RefreshGrant, String)>, StoreError> {
+        let retried = sqlx::query(&format!(
+            "UPDATE refresh_tokens SET retried_at = $2 \
+             WHERE token_hash = $1 AND rotated_at IS NOT NULL AND revoked_at IS NULL \
+             AND retried_at IS NULL AND grace_until > $2 AND successor_sealed IS NOT NULL \
+             AND successor_hash IN (SELECT token_hash FROM refresh_tokens WHERE {LIVE}) \
+             RETURNING successor_hash, successor_sealed"
+        ))
+        .bind(old_hash)
+        .bind(now)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+        let Some(row) = retried else {
+            return Ok(None);
+        };
+        let successor: String = row.try_get("successor_hash").map_err(corrupt)?;
+        let sealed: String = row.try_get("successor_sealed").map_err(corrupt)?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1"
+        ))
+        .bind(&successor)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+        Ok(Some((from_row(&row)?, sealed)))
+    }
+}
+
+#[async_trait::async_trait]
+impl RefreshTokenStore for SqlStore {
+    async fn put_refresh(&self, token_hash: &str, g: &RefreshGrant) -> Result<(), StoreError> {
+        self.run("refresh", "put", insert(&self.pool, token_hash, g))
+            .await
+    }
+
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        successor: Successor<'_>,
+        grace_until: UnixTime,
+        now: UnixTime,
+    ) -> Result<Rotation, StoreError> {
+        self.run("refresh", "rotate", async {
+            let mut tx = self.pool.begin().await.map_err(unavailable)?;
+            let outcome = if let Some(grant) =
+                Self::rotate_current(&mut tx, old_hash, successor, grace_until, now).await?
+            {
+                Rotation::Rotated(grant)
+            } else if let Some((grant, successor_sealed)) =
+                Self::retry(&mut tx, old_hash, now).await?
+            {
+                Rotation::Retried {
+                    grant,
+                    successor_sealed,
+                }
+            } else {
+                let spent = "SELECT family_id FROM refresh_tokens \
+                             WHERE token_hash = $1 AND rotated_at IS NOT NULL";
+                match revoke_if_spent(&mut tx, spent, old_hash, now).await? {
+                    Some((family_id, access)) => Rotation::Reused { family_id, access },
+                    None => Rotation::Invalid,
+                }
+            };
+            tx.commit().await.map_err(unavailable)?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn refresh(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> Result<Option<RefreshGrant>, StoreError> {
+        self.run("refresh", "get", async {
+            let row = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1 AND {LIVE}"
+            ))
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            row.map(|r| from_row(&r)).transpose()
+        })
+        .await
+    }
+
+    async fn revoke_family(
+        &self,
+        family_id: &str,
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError> {
+        self.run("refresh", "revoke_family", async {
+            let mut tx = self.pool.begin().await.map_err(unavailable)?;
+            let done = revoke_family(&mut tx, family_id, now).await?;
+            tx.commit().await.map_err(unavailable)?;
+            Ok(done)
+        })
+        .await
+    }
+
+    async fn record_access(
+        &self,
+        family_id: &str,
+        access: &IssuedAccess,
+    ) -> Result<(), StoreError> {
+        self.run("refresh", "record_access", async {
+            sqlx::query(
+                "INSERT INTO family_access_tokens (family_id, jti, expires_at) \
+                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(family_id)
+            .bind(&access.jti)
+            .bind(access.expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        self.run("refresh", "prune", async {
+            let mut gone = 0;
+            for statement in [
+                "DELETE FROM family_access_tokens WHERE expires_at <= $1".to_owned(),
+                format!(
+                    "DELETE FROM refresh_tokens WHERE NOT {}",
+                    family_is_live("refresh_tokens.family_id")
+                ),
+                "UPDATE refresh_tokens SET successor_sealed = NULL \
+                 WHERE successor_sealed IS NOT NULL AND grace_until <= $1"
+                    .to_owned(),
+            ] {
+                let done = sqlx::query(&statement)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(unavailable)?;
+                if statement.starts_with("DELETE") {
+                    gone += done.rows_affected();
+                }
+            }
+            Ok(gone)
+        })
+        .await
+    }
+}
