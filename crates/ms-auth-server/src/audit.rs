@@ -54,7 +54,7 @@ pub enum Event {
     RefreshFamilyRevoked {
         client_id: String,
         family_id: String,
-        live: u64,
+        revoked: u64,
     },
 }
 
@@ -107,11 +107,11 @@ impl Event {
             Self::RefreshFamilyRevoked {
                 client_id,
                 family_id,
-                live,
+                revoked,
             } => (
                 Some(client_id.clone()),
                 None,
-                format!("family {family_id}, {live} live token(s)"),
+                format!("family {family_id}, {revoked} token(s) revoked"),
             ),
         };
         AuditEvent {

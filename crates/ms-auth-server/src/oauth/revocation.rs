@@ -84,7 +84,7 @@ impl AuthorizationServer {
             let event = Event::RefreshFamilyRevoked {
                 client_id: caller.id.to_string(),
                 family_id: grant.family_id,
-                live: revoked.revoked,
+                revoked: revoked.revoked,
             };
             audit::record(self.audit.as_ref(), &actor(caller), event, now).await;
             for access in &revoked.access {
