@@ -18,6 +18,7 @@
 
 mod error;
 pub mod keys;
+mod keyset;
 mod middleware;
 mod principal;
 mod resource_metadata;
