@@ -56,10 +56,10 @@ async fn omitted_or_empty_scope_grants_every_registered_scope() {
 #[tokio::test]
 async fn unregistered_or_malformed_scope_is_invalid_scope() {
     let app = TestApp::playground().await;
-    let auth = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
+    let auth = PLAYGROUND_ID_SECRET;
     let d = assert_oauth_error(
         app.token_basic(
-            &auth,
+            auth,
             "grant_type=client_credentials&scope=country.read%20admin",
         )
         .await,
@@ -69,7 +69,7 @@ async fn unregistered_or_malformed_scope_is_invalid_scope() {
     .await;
     assert!(d.contains("admin"), "{d}");
     assert_oauth_error(
-        app.token_basic(&auth, "grant_type=client_credentials&scope=a%22b")
+        app.token_basic(auth, "grant_type=client_credentials&scope=a%22b")
             .await,
         400,
         "invalid_scope",
@@ -101,16 +101,9 @@ async fn verify_against_served_jwks(app: &TestApp, token: &str) -> (jsonwebtoken
     (data.header, data.claims)
 }
 
+/// A token for the playground client with `scope` (form-encoded).
 async fn issue(app: &TestApp, scope: &str) -> String {
-    let res = app
-        .token_basic(
-            &format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}"),
-            &format!("grant_type=client_credentials&scope={scope}"),
-        )
-        .await;
-    let (status, _, body) = parts(res).await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
+    app.access_token_for(PLAYGROUND_ID_SECRET, scope).await
 }
 
 #[tokio::test]
@@ -225,15 +218,7 @@ async fn configured_audiences_join_the_resources_of_the_scopes() {
     )
     .await;
     assert_eq!(status, 200);
-    let token = body["access_token"].as_str().unwrap();
-    let payload = token.split('.').nth(1).unwrap();
-    use base64::Engine;
-    let claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
+    let claims = claims_of(body["access_token"].as_str().unwrap());
     assert_eq!(
         claims["aud"],
         serde_json::json!([
@@ -251,13 +236,11 @@ async fn issuance_is_limited_per_client() {
     let mut settings = playground_settings();
     settings.tokens.max_per_client_per_second = 3;
     let app = TestApp::spawn(settings).await;
-    let auth = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
+    let auth = PLAYGROUND_ID_SECRET;
     let mut statuses = Vec::new();
     let mut refusal = None;
     for _ in 0..10 {
-        let res = app
-            .token_basic(&auth, "grant_type=client_credentials")
-            .await;
+        let res = app.token_basic(auth, "grant_type=client_credentials").await;
         statuses.push(res.status().as_u16());
         if res.status() == 429 && refusal.is_none() {
             refusal = Some(res);
