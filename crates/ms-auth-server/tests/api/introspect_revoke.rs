@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ms_auth_server::{oauth::client::AuthMethod, store::RedisSettings};
+use ms_auth_server::{clock::ManualClock, oauth::client::AuthMethod, store::RedisSettings};
 use serde_json::{Value, json};
 
 use crate::{
@@ -78,7 +78,9 @@ async fn an_active_token_is_introspected_with_its_claims() {
 async fn bad_expired_and_foreign_tokens_are_inactive() {
     let mut short = other_client();
     short.metadata.access_token_ttl_secs = 1;
-    let app = TestApp::spawn(playground_with([short])).await;
+    // The server's time stands still until the test moves it past the short token's `exp`.
+    let clock = ManualClock::now();
+    let app = TestApp::spawn_at(playground_with([short]), &clock).await;
     let token = app.access_token(OWN).await;
     let expiring = app.access_token(OTHER).await;
     // Same issuer name, another key: a token this server did not sign.
@@ -105,7 +107,8 @@ async fn bad_expired_and_foreign_tokens_are_inactive() {
         );
     }
     assert_eq!(app.introspect(OTHER, &expiring).await["active"], true);
-    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    // A second past its `exp` (issued at the clock's second, living one).
+    clock.advance(Duration::from_secs(2));
     assert_eq!(
         app.introspect(OTHER, &expiring).await,
         json!({"active": false})

@@ -3,7 +3,7 @@
 
 use ms_auth_server::{
     Settings,
-    clock::Clock,
+    clock::{Clock, ManualClock},
     testing::{self, Spawned},
 };
 use serde_json::Value;
@@ -26,6 +26,11 @@ impl TestApp {
     /// Starts an app with `settings` on a free port, on the system clock.
     pub async fn spawn(settings: Settings) -> Self {
         Self::spawn_with(settings, Clock::system()).await
+    }
+
+    /// Starts an app whose "now" is `clock`'s: the test moves time instead of sleeping.
+    pub async fn spawn_at(settings: Settings, clock: &ManualClock) -> Self {
+        Self::spawn_with(settings, clock.clock()).await
     }
 
     async fn spawn_with(settings: Settings, clock: Clock) -> Self {
