@@ -6,9 +6,7 @@ use serde_json::Value;
 use crate::helpers::*;
 
 async fn list_keys(app: &TestApp) -> Vec<Value> {
-    let res = app
-        .call(reqwest::Method::GET, "/admin/keys", Some(ADMIN_TOKEN))
-        .await;
+    let res = app.as_admin(reqwest::Method::GET, "/admin/keys").await;
     assert_eq!(res.status(), 200);
     res.json::<Value>().await.unwrap()["keys"]
         .as_array()
@@ -19,9 +17,7 @@ async fn list_keys(app: &TestApp) -> Vec<Value> {
 #[tokio::test]
 async fn admin_endpoints_are_off_without_a_token_hash() {
     let app = TestApp::playground().await;
-    let res = app
-        .call(reqwest::Method::GET, "/admin/keys", Some(ADMIN_TOKEN))
-        .await;
+    let res = app.as_admin(reqwest::Method::GET, "/admin/keys").await;
     assert_eq!(res.status(), 404);
 }
 
@@ -42,22 +38,14 @@ async fn the_admin_token_lists_keys_and_starts_one_rotation() {
     assert_eq!(before.len(), 1);
     assert_eq!(before[0]["state"], "active");
     let res = app
-        .call(
-            reqwest::Method::POST,
-            "/admin/keys/rotate",
-            Some(ADMIN_TOKEN),
-        )
+        .as_admin(reqwest::Method::POST, "/admin/keys/rotate")
         .await;
     assert_eq!(res.status(), 202);
     let next: Value = res.json().await.unwrap();
     assert_eq!(next["state"], "next");
     assert!(next["activates_at"].as_i64().unwrap() > next["created_at"].as_i64().unwrap());
     let again: Value = app
-        .call(
-            reqwest::Method::POST,
-            "/admin/keys/rotate",
-            Some(ADMIN_TOKEN),
-        )
+        .as_admin(reqwest::Method::POST, "/admin/keys/rotate")
         .await
         .json()
         .await
@@ -82,11 +70,7 @@ async fn the_admin_token_revokes_a_key_and_an_unknown_kid_is_404() {
         );
     }
     let res = app
-        .call(
-            reqwest::Method::POST,
-            "/admin/keys/no-such-kid/revoke",
-            Some(ADMIN_TOKEN),
-        )
+        .as_admin(reqwest::Method::POST, "/admin/keys/no-such-kid/revoke")
         .await;
     let (status, _, body) = parts(res).await;
     assert_eq!(status, 404);
@@ -94,15 +78,11 @@ async fn the_admin_token_revokes_a_key_and_an_unknown_kid_is_404() {
         body,
         serde_json::json!({"error": "not_found", "error_description": "no signing key has this kid"})
     );
-    let res = app
-        .call(reqwest::Method::GET, &path, Some(ADMIN_TOKEN))
-        .await;
+    let res = app.as_admin(reqwest::Method::GET, &path).await;
     assert_eq!(res.status(), 405);
     assert_eq!(list_keys(&app).await.len(), 1, "nothing changed so far");
 
-    let res = app
-        .call(reqwest::Method::POST, &path, Some(ADMIN_TOKEN))
-        .await;
+    let res = app.as_admin(reqwest::Method::POST, &path).await;
     assert_eq!(res.status(), 200);
     assert_eq!(header(res.headers(), "cache-control"), "no-store");
     let done: Value = res.json().await.unwrap();
@@ -132,7 +112,7 @@ async fn the_admin_token_revokes_a_key_and_an_unknown_kid_is_404() {
         ]
     );
     let again: Value = app
-        .call(reqwest::Method::POST, &path, Some(ADMIN_TOKEN))
+        .as_admin(reqwest::Method::POST, &path)
         .await
         .json()
         .await
@@ -158,21 +138,13 @@ async fn keys_from_a_file_neither_rotate_nor_revoke() {
     settings.keys.private_key_file = Some(path);
     let app = TestApp::spawn(settings).await;
     let res = app
-        .call(
-            reqwest::Method::POST,
-            "/admin/keys/rotate",
-            Some(ADMIN_TOKEN),
-        )
+        .as_admin(reqwest::Method::POST, "/admin/keys/rotate")
         .await;
     assert_eq!(res.status(), 409);
     let (_, _, jwks) = app.get_json("/oauth2/jwks").await;
     let kid = jwks["keys"][0]["kid"].as_str().unwrap();
     let res = app
-        .call(
-            reqwest::Method::POST,
-            &format!("/admin/keys/{kid}/revoke"),
-            Some(ADMIN_TOKEN),
-        )
+        .as_admin(reqwest::Method::POST, &format!("/admin/keys/{kid}/revoke"))
         .await;
     let (status, _, body) = parts(res).await;
     assert_eq!(
@@ -196,9 +168,7 @@ async fn guessing_the_admin_token_is_throttled() {
             .await;
         assert_eq!(res.status(), 401, "{guess}");
     }
-    let res = app
-        .call(reqwest::Method::GET, "/admin/keys", Some(ADMIN_TOKEN))
-        .await;
+    let res = app.as_admin(reqwest::Method::GET, "/admin/keys").await;
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
     let body: Value = res.json().await.unwrap();

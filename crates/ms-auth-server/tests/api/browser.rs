@@ -9,8 +9,9 @@ use std::{
 };
 
 use actix_web::{
-    HttpRequest, HttpResponse, HttpServer,
+    HttpRequest, HttpResponse, HttpResponseBuilder, HttpServer,
     cookie::{Cookie, SameSite},
+    http::StatusCode,
     web,
 };
 
@@ -30,22 +31,18 @@ async fn site() -> String {
             .route("/login", web::post().to(login))
             .route("/done", web::get().to(done))
             .route("/search", web::get().to(search))
-            .route("/loop", web::get().to(|| async { see_other("/loop") }))
+            .route(
+                "/loop",
+                web::get().to(|| async { redirect(303, "/loop").finish() }),
+            )
             .route(
                 "/temporary",
-                web::get().to(|| async {
-                    HttpResponse::TemporaryRedirect()
-                        .insert_header(("Location", "/done"))
-                        .finish()
-                }),
+                web::get().to(|| async { redirect(307, "/done").finish() }),
             )
             .route(
                 "/leave",
-                web::get().to(|| async {
-                    HttpResponse::Found()
-                        .insert_header(("Location", "http://client.invalid/cb?code=c0de"))
-                        .finish()
-                }),
+                web::get()
+                    .to(|| async { redirect(302, "http://client.invalid/cb?code=c0de").finish() }),
             )
     })
     .workers(1)
@@ -56,10 +53,11 @@ async fn site() -> String {
     origin
 }
 
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header(("Location", to))
-        .finish()
+/// A redirect with `status` to `to`.
+fn redirect(status: u16, to: &str) -> HttpResponseBuilder {
+    let mut res = HttpResponse::build(StatusCode::from_u16(status).unwrap());
+    res.insert_header(("Location", to));
+    res
 }
 
 /// A new session and its CSRF token, then on to the sign-in page.
@@ -69,8 +67,7 @@ async fn start(sessions: web::Data<Sessions>) -> HttpResponse {
         .lock()
         .unwrap()
         .insert(id.clone(), format!("{csrf}&<\"'"));
-    HttpResponse::SeeOther()
-        .insert_header(("Location", "/login"))
+    redirect(303, "/login")
         .cookie(
             Cookie::build("session", id)
                 .path("/")
@@ -141,8 +138,7 @@ async fn login(
     if let Some((_, why)) = refused.iter().find(|(bad, _)| *bad) {
         return HttpResponse::Forbidden().body(*why);
     }
-    HttpResponse::SeeOther()
-        .insert_header(("Location", "/done"))
+    redirect(303, "/done")
         .cookie(Cookie::build("user", "alice").path("/").finish())
         .finish()
 }

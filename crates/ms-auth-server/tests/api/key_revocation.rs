@@ -35,9 +35,7 @@ fn fresh_verifier(app: &TestApp, issuer: &str) -> Verifier {
 /// `POST /admin/keys/{kid}/revoke` with the admin token: status and answer.
 async fn revoke_key(app: &TestApp, kid: &str) -> (u16, Value) {
     let path = format!("/admin/keys/{kid}/revoke");
-    let res = app
-        .call(reqwest::Method::POST, &path, Some(ADMIN_TOKEN))
-        .await;
+    let res = app.as_admin(reqwest::Method::POST, &path).await;
     (res.status().as_u16(), res.json().await.unwrap())
 }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 pub use ms_auth_server::testing::wait_for_status;
 
-use super::playground_settings;
+use super::{ADMIN_TOKEN, playground_settings};
 
 /// A running app, with a client that follows no redirect.
 pub struct TestApp {
@@ -86,6 +86,11 @@ impl TestApp {
             .iter()
             .map(|k| k["kid"].as_str().unwrap().to_owned())
             .collect()
+    }
+
+    /// `method path` with the admin token [`with_admin`](super::with_admin) configures.
+    pub async fn as_admin(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
+        self.call(method, path, Some(ADMIN_TOKEN)).await
     }
 
     /// `method path`, with `bearer` as the bearer token when given (the admin endpoints).
