@@ -1,7 +1,8 @@
 //! The test browser (`helpers::browser`) against a small site of its own: a session cookie
 //! set on a 303, a sign-in form carrying a per-session CSRF token that the POST must return
-//! with the cookie and the page's `Origin`, a GET form, a redirect loop, a 307, and a
-//! redirect out to another origin. Each check fails if the browser drops what it must keep.
+//! with the cookie and the page's `Origin`, a `Secure` cookie after the sign-in (which
+//! loopback gets over http), a GET form, a redirect loop, a 307, and a redirect out to
+//! another origin. Each check fails if the browser drops what it must keep.
 
 use std::{
     collections::HashMap,
@@ -139,7 +140,12 @@ async fn login(
         return HttpResponse::Forbidden().body(*why);
     }
     redirect(303, "/done")
-        .cookie(Cookie::build("user", "alice").path("/").finish())
+        .cookie(
+            Cookie::build("user", "alice")
+                .path("/")
+                .secure(true)
+                .finish(),
+        )
         .finish()
 }
 

@@ -4,6 +4,8 @@
 //! Redirects are followed by hand so a test sees every hop (the `Set-Cookie` of a 303, the
 //! `code` in a redirect to the client) and never leaves the server under test: following
 //! stops at a redirect to another origin, which is where an authorization response goes.
+//! Like browsers, the jar counts loopback as a secure context: `Secure` cookies go to
+//! `http://127.0.0.1`, so the servers under test need not drop the attribute.
 
 use std::sync::Arc;
 
