@@ -6,6 +6,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The protocol core knows no HTTP: no actix, awc or reqwest import in its folders (the ones
+# that exist of oauth/, oidc/, identity/, ops/, keys/). Checked first, as it needs no build.
+echo "==> layering: no HTTP crate in ms-auth-server's protocol folders"
+core_dirs=()
+for d in oauth oidc identity ops keys; do
+  if [ -d "crates/ms-auth-server/src/$d" ]; then core_dirs+=("crates/ms-auth-server/src/$d"); fi
+done
+http_crates='actix[a-z_]*|awc|reqwest'
+if [ ${#core_dirs[@]} -gt 0 ] &&
+  grep -rnE "\b($http_crates)::|\b(use|extern crate)[[:space:]]+($http_crates)\b" "${core_dirs[@]}" >&2; then
+  echo "the lines above import an HTTP crate into ${core_dirs[*]}: the protocol core takes and returns plain types, and only src/http/ uses actix (STYLE.md, The shape §1)" >&2
+  exit 1
+fi
+
 need_apt=()
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)

@@ -3,18 +3,14 @@
 //! key, measured in one run. `scripts/bench-token.sh` prints the medians and their ratio.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ms_auth_server::{AppState, Settings, keys::SigningAlgorithm};
 
+/// The playground's settings (in-memory store) signing with `alg`.
 fn playground(alg: SigningAlgorithm) -> Settings {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../deploy/playground/ms-auth-server.toml");
-    let mut settings = Settings::load(Some(&path)).unwrap();
+    let mut settings = ms_auth_server::testing::playground_settings();
     settings.keys.algorithm = alg;
-    settings.store.url = "memory".to_owned();
     settings
 }
 

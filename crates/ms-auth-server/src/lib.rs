@@ -14,6 +14,8 @@ pub mod ops;
 pub mod settings;
 pub mod store;
 pub mod tasks;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use app::{App, AppState, BuildError};
 pub use settings::Settings;

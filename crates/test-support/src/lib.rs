@@ -1,50 +1,45 @@
 //! Helpers for the resource services' integration tests (a dev-dependency only): a real
 //! ms-auth-server with the playground config on a free port, tokens from its token endpoint
-//! over HTTP, and replies read into status, headers and JSON.
+//! over HTTP, and replies read into status, headers and JSON. Loading the playground and
+//! starting the server are `ms_auth_server::testing`'s, which ms-auth-server's own tests use.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{future::Future, path::PathBuf, time::Duration};
+use std::{future::Future, time::Duration};
 
+use ms_auth_server::testing;
 use serde_json::Value;
 
-pub const CLIENT: &str = "service-client-jwt";
-pub const SECRET: &str = "service-client-jwt-secret";
-
-/// The workspace root, to find `deploy/playground/`.
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+pub use ms_auth_server::testing::{
+    PLAYGROUND_CLIENT as CLIENT, PLAYGROUND_SECRET as SECRET, workspace_root,
+};
 
 /// A running ms-auth-server started with the playground config.
 pub struct AuthServer {
+    /// `http://127.0.0.1:PORT`, without the context path.
     pub base: String,
     pub http: reqwest::Client,
+    server: testing::Spawned,
 }
 
 impl AuthServer {
     pub async fn start() -> Self {
-        let path = workspace_root().join("deploy/playground/ms-auth-server.toml");
-        let mut settings = ms_auth_server::Settings::load(Some(&path)).unwrap();
-        settings.server.port = 0;
-        settings.store.url = "memory".to_owned();
-        let app = ms_auth_server::App::build(settings).await.unwrap();
-        let base = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run());
+        let server = testing::spawn(testing::playground_settings()).await;
         Self {
-            base,
+            base: server.origin.clone(),
             http: reqwest::Client::new(),
+            server,
         }
     }
 
     pub fn jwks_url(&self) -> String {
-        format!("{}/ms-auth-server/oauth2/jwks", self.base)
+        format!("{}/oauth2/jwks", self.server.base)
     }
 
     /// An access token for the playground client with `scope`, from the token endpoint.
     pub async fn token(&self, scope: &str) -> String {
         let res = self
             .http
-            .post(format!("{}/ms-auth-server/oauth2/token", self.base))
+            .post(format!("{}/oauth2/token", self.server.base))
             .form(&[
                 ("grant_type", "client_credentials"),
                 ("client_id", CLIENT),
@@ -89,11 +84,7 @@ impl Spawned {
 
     /// Waits until the service's readiness answers 200.
     pub async fn wait_ready(&self) {
-        wait_ready(
-            &reqwest::Client::new(),
-            &format!("{}/health/ready", self.management),
-        )
-        .await;
+        wait_ready(&format!("{}/health/ready", self.management)).await;
     }
 }
 
@@ -151,14 +142,8 @@ impl Stack {
 }
 
 /// Polls `url` until it answers 200 (up to 5 s): a service's readiness once it has the keys.
-pub async fn wait_ready(http: &reqwest::Client, url: &str) {
-    for _ in 0..100 {
-        if http.get(url).send().await.is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{url} never became ready");
+pub async fn wait_ready(url: &str) {
+    testing::wait_for(url, 200, Duration::from_secs(5)).await;
 }
 
 /// A response read whole.

@@ -1,38 +1,12 @@
 //! The admin endpoints: off without `[admin] token_hash`, behind the admin bearer token
 //! otherwise; they list the signing keys, start a rotation and revoke a key.
 
-use ms_auth_server::oauth::secret::{ClientSecret, SecretHash};
 use serde_json::Value;
 
 use crate::helpers::*;
 
-pub const ADMIN_TOKEN: &str = "an-admin-token-of-enough-entropy";
-
-pub fn with_admin() -> ms_auth_server::Settings {
-    let mut settings = playground_settings();
-    settings.admin.token_hash = Some(
-        SecretHash::generate(&ClientSecret::new(ADMIN_TOKEN))
-            .unwrap()
-            .to_phc(),
-    );
-    settings
-}
-
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-) -> reqwest::Response {
-    let mut req = app.http.request(method, app.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap()
-}
-
 async fn list_keys(app: &TestApp) -> Vec<Value> {
-    let res = call(app, reqwest::Method::GET, "/admin/keys", Some(ADMIN_TOKEN)).await;
+    let res = app.as_admin(reqwest::Method::GET, "/admin/keys").await;
     assert_eq!(res.status(), 200);
     res.json::<Value>().await.unwrap()["keys"]
         .as_array()
@@ -43,7 +17,7 @@ async fn list_keys(app: &TestApp) -> Vec<Value> {
 #[tokio::test]
 async fn admin_endpoints_are_off_without_a_token_hash() {
     let app = TestApp::playground().await;
-    let res = call(&app, reqwest::Method::GET, "/admin/keys", Some(ADMIN_TOKEN)).await;
+    let res = app.as_admin(reqwest::Method::GET, "/admin/keys").await;
     assert_eq!(res.status(), 404);
 }
 
@@ -51,7 +25,9 @@ async fn admin_endpoints_are_off_without_a_token_hash() {
 async fn the_admin_token_lists_keys_and_starts_one_rotation() {
     let app = TestApp::spawn(with_admin()).await;
     for token in [None, Some("wrong"), Some(PLAYGROUND_SECRET)] {
-        let res = call(&app, reqwest::Method::POST, "/admin/keys/rotate", token).await;
+        let res = app
+            .call(reqwest::Method::POST, "/admin/keys/rotate", token)
+            .await;
         assert_eq!(res.status(), 401, "{token:?}");
         assert_eq!(
             header(res.headers(), "www-authenticate"),
@@ -61,27 +37,19 @@ async fn the_admin_token_lists_keys_and_starts_one_rotation() {
     let before = list_keys(&app).await;
     assert_eq!(before.len(), 1);
     assert_eq!(before[0]["state"], "active");
-    let res = call(
-        &app,
-        reqwest::Method::POST,
-        "/admin/keys/rotate",
-        Some(ADMIN_TOKEN),
-    )
-    .await;
+    let res = app
+        .as_admin(reqwest::Method::POST, "/admin/keys/rotate")
+        .await;
     assert_eq!(res.status(), 202);
     let next: Value = res.json().await.unwrap();
     assert_eq!(next["state"], "next");
     assert!(next["activates_at"].as_i64().unwrap() > next["created_at"].as_i64().unwrap());
-    let again: Value = call(
-        &app,
-        reqwest::Method::POST,
-        "/admin/keys/rotate",
-        Some(ADMIN_TOKEN),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let again: Value = app
+        .as_admin(reqwest::Method::POST, "/admin/keys/rotate")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["kid"], next["kid"], "one rotation at a time");
     let after = list_keys(&app).await;
     assert_eq!(after.len(), 2);
@@ -94,31 +62,27 @@ async fn the_admin_token_revokes_a_key_and_an_unknown_kid_is_404() {
     let kid = list_keys(&app).await[0]["kid"].as_str().unwrap().to_owned();
     let path = format!("/admin/keys/{kid}/revoke");
     for token in [None, Some("wrong"), Some(PLAYGROUND_SECRET)] {
-        let res = call(&app, reqwest::Method::POST, &path, token).await;
+        let res = app.call(reqwest::Method::POST, &path, token).await;
         assert_eq!(res.status(), 401, "{token:?}");
         assert_eq!(
             header(res.headers(), "www-authenticate"),
             "Bearer realm=\"ms-auth-server-admin\""
         );
     }
-    let res = call(
-        &app,
-        reqwest::Method::POST,
-        "/admin/keys/no-such-kid/revoke",
-        Some(ADMIN_TOKEN),
-    )
-    .await;
+    let res = app
+        .as_admin(reqwest::Method::POST, "/admin/keys/no-such-kid/revoke")
+        .await;
     let (status, _, body) = parts(res).await;
     assert_eq!(status, 404);
     assert_eq!(
         body,
         serde_json::json!({"error": "not_found", "error_description": "no signing key has this kid"})
     );
-    let res = call(&app, reqwest::Method::GET, &path, Some(ADMIN_TOKEN)).await;
+    let res = app.as_admin(reqwest::Method::GET, &path).await;
     assert_eq!(res.status(), 405);
     assert_eq!(list_keys(&app).await.len(), 1, "nothing changed so far");
 
-    let res = call(&app, reqwest::Method::POST, &path, Some(ADMIN_TOKEN)).await;
+    let res = app.as_admin(reqwest::Method::POST, &path).await;
     assert_eq!(res.status(), 200);
     assert_eq!(header(res.headers(), "cache-control"), "no-store");
     let done: Value = res.json().await.unwrap();
@@ -147,7 +111,8 @@ async fn the_admin_token_revokes_a_key_and_an_unknown_kid_is_404() {
             (active.clone(), "active".to_owned())
         ]
     );
-    let again: Value = call(&app, reqwest::Method::POST, &path, Some(ADMIN_TOKEN))
+    let again: Value = app
+        .as_admin(reqwest::Method::POST, &path)
         .await
         .json()
         .await
@@ -172,23 +137,15 @@ async fn keys_from_a_file_neither_rotate_nor_revoke() {
     settings.keys.algorithm = ms_auth_server::keys::SigningAlgorithm::ES256;
     settings.keys.private_key_file = Some(path);
     let app = TestApp::spawn(settings).await;
-    let res = call(
-        &app,
-        reqwest::Method::POST,
-        "/admin/keys/rotate",
-        Some(ADMIN_TOKEN),
-    )
-    .await;
+    let res = app
+        .as_admin(reqwest::Method::POST, "/admin/keys/rotate")
+        .await;
     assert_eq!(res.status(), 409);
     let (_, _, jwks) = app.get_json("/oauth2/jwks").await;
     let kid = jwks["keys"][0]["kid"].as_str().unwrap();
-    let res = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("/admin/keys/{kid}/revoke"),
-        Some(ADMIN_TOKEN),
-    )
-    .await;
+    let res = app
+        .as_admin(reqwest::Method::POST, &format!("/admin/keys/{kid}/revoke"))
+        .await;
     let (status, _, body) = parts(res).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -206,18 +163,20 @@ async fn guessing_the_admin_token_is_throttled() {
     settings.brute_force.window_secs = 86_400;
     let app = TestApp::spawn(settings).await;
     for guess in ["a", "b", "c"] {
-        let res = call(&app, reqwest::Method::GET, "/admin/keys", Some(guess)).await;
+        let res = app
+            .call(reqwest::Method::GET, "/admin/keys", Some(guess))
+            .await;
         assert_eq!(res.status(), 401, "{guess}");
     }
-    let res = call(&app, reqwest::Method::GET, "/admin/keys", Some(ADMIN_TOKEN)).await;
+    let res = app.as_admin(reqwest::Method::GET, "/admin/keys").await;
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "slow_down", "{body}");
     // Client authentication keeps its own counters.
-    let auth = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
+    let auth = PLAYGROUND_ID_SECRET;
     assert_eq!(
-        app.token_basic(&auth, "grant_type=client_credentials")
+        app.token_basic(auth, "grant_type=client_credentials")
             .await
             .status(),
         200

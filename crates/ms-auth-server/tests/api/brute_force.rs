@@ -8,29 +8,8 @@ use ms_auth_server::store::RedisSettings;
 
 use crate::{helpers::*, servers::RedisServer};
 
-const GOOD: &str = "service-client-jwt:service-client-jwt-secret";
+const GOOD: &str = PLAYGROUND_ID_SECRET;
 const CC: &str = "grant_type=client_credentials";
-
-impl TestApp {
-    /// `POST path` with Basic `id_secret`, as if from `source` (the gateway's `X-Forwarded-For`).
-    async fn from(
-        &self,
-        source: &str,
-        path: &str,
-        id_secret: &str,
-        body: &str,
-    ) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .header("Authorization", basic(id_secret))
-            .header("X-Forwarded-For", source)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap()
-    }
-}
 
 fn guarded(max_per_source: u64, delay_after: u64, max_per_client: u64) -> ms_auth_server::Settings {
     let mut s = playground_settings();
@@ -62,12 +41,16 @@ async fn a_source_with_too_many_failures_is_refused_even_with_the_right_secret()
             "token=t"
         };
         assert_eq!(
-            app.from(attacker, path, &who, body).await.status(),
+            app.post_basic_from(attacker, path, &who, body)
+                .await
+                .status(),
             401,
             "{i}"
         );
     }
-    let res = app.from(attacker, "/oauth2/token", GOOD, CC).await;
+    let res = app
+        .post_basic_from(attacker, "/oauth2/token", GOOD, CC)
+        .await;
     assert_eq!(res.status(), 429);
     let retry: u64 = header(res.headers(), "retry-after").parse().unwrap();
     assert!((1..=86_400).contains(&retry), "{retry}");
@@ -75,7 +58,7 @@ async fn a_source_with_too_many_failures_is_refused_even_with_the_right_secret()
     assert!(d.contains("retry after"), "{d}");
     // Another source with the right secret is not affected.
     assert_eq!(
-        app.from("192.0.2.10", "/oauth2/token", GOOD, CC)
+        app.post_basic_from("192.0.2.10", "/oauth2/token", GOOD, CC)
             .await
             .status(),
         200
@@ -89,7 +72,7 @@ async fn a_client_id_under_a_distributed_attack_is_delayed_then_refused_for_a_bo
         let app = &app;
         async move {
             let source = format!("203.0.113.{i}");
-            app.from(&source, "/oauth2/token", "service-client-jwt:wrong", CC)
+            app.post_basic_from(&source, "/oauth2/token", "service-client-jwt:wrong", CC)
                 .await
                 .status()
         }
@@ -100,7 +83,7 @@ async fn a_client_id_under_a_distributed_attack_is_delayed_then_refused_for_a_bo
     // Past 3 failures the client's own requests wait (100 ms, doubling, at most 400 ms) but pass.
     let started = Instant::now();
     assert_eq!(
-        app.from("192.0.2.1", "/oauth2/token", GOOD, CC)
+        app.post_basic_from("192.0.2.1", "/oauth2/token", GOOD, CC)
             .await
             .status(),
         200
@@ -111,7 +94,9 @@ async fn a_client_id_under_a_distributed_attack_is_delayed_then_refused_for_a_bo
         assert_eq!(attack(i).await, 401);
     }
     let started = Instant::now();
-    let res = app.from("192.0.2.1", "/oauth2/token", GOOD, CC).await;
+    let res = app
+        .post_basic_from("192.0.2.1", "/oauth2/token", GOOD, CC)
+        .await;
     // Past 8 failures a window the id is refused until the window ends — the bound a
     // legitimate client can be held up by someone else's failures (`window_secs`).
     assert_eq!(res.status(), 429);
@@ -125,7 +110,7 @@ async fn a_client_id_under_a_distributed_attack_is_delayed_then_refused_for_a_bo
     let other = TestApp::spawn(guarded(1_000, 3, 8)).await;
     assert_eq!(
         other
-            .from("192.0.2.1", "/oauth2/token", GOOD, CC)
+            .post_basic_from("192.0.2.1", "/oauth2/token", GOOD, CC)
             .await
             .status(),
         200
@@ -141,12 +126,14 @@ async fn without_a_trusted_proxy_a_forwarded_address_is_ignored() {
     for i in 0..3 {
         let source = format!("203.0.113.{i}");
         assert_eq!(
-            app.from(&source, "/oauth2/token", "x:y", CC).await.status(),
+            app.post_basic_from(&source, "/oauth2/token", "x:y", CC)
+                .await
+                .status(),
             401
         );
     }
     assert_eq!(
-        app.from("192.0.2.99", "/oauth2/token", GOOD, CC)
+        app.post_basic_from("192.0.2.99", "/oauth2/token", GOOD, CC)
             .await
             .status(),
         429
@@ -166,20 +153,28 @@ async fn failures_at_one_replica_count_at_the_other() {
     let attacker = "198.51.100.77";
     for _ in 0..2 {
         assert_eq!(
-            a.from(attacker, "/oauth2/token", "x:y", CC).await.status(),
+            a.post_basic_from(attacker, "/oauth2/token", "x:y", CC)
+                .await
+                .status(),
             401
         );
         assert_eq!(
-            b.from(attacker, "/oauth2/token", "x:y", CC).await.status(),
+            b.post_basic_from(attacker, "/oauth2/token", "x:y", CC)
+                .await
+                .status(),
             401
         );
     }
     assert_eq!(
-        a.from(attacker, "/oauth2/token", GOOD, CC).await.status(),
+        a.post_basic_from(attacker, "/oauth2/token", GOOD, CC)
+            .await
+            .status(),
         429
     );
     assert_eq!(
-        b.from(attacker, "/oauth2/token", GOOD, CC).await.status(),
+        b.post_basic_from(attacker, "/oauth2/token", GOOD, CC)
+            .await
+            .status(),
         429
     );
 }

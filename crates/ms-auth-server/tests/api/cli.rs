@@ -2,7 +2,9 @@
 
 use std::process::Command;
 
-use crate::helpers::workspace_root;
+use crate::helpers::{
+    PLAYGROUND_ID_SECRET, TestApp, kid_of, playground_config, playground_settings,
+};
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"));
@@ -20,10 +22,7 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
 }
 
 fn playground() -> String {
-    workspace_root()
-        .join("deploy/playground/ms-auth-server.toml")
-        .display()
-        .to_string()
+    playground_config().display().to_string()
 }
 
 #[test]
@@ -329,11 +328,11 @@ async fn keys_revoke_withdraws_a_key_from_a_sqlite_store() {
     let url = format!("sqlite://{}/auth.db", dir.display());
     // A server on the store (the playground's encryption key, as the CLI's config has it),
     // learning of changes by polling each second: the CLI's notice cannot reach it.
-    let mut settings = crate::helpers::playground_settings();
+    let mut settings = playground_settings();
     settings.store.url = url.clone();
     settings.keys.poll_secs = 1;
-    let replica = crate::store::Replica::start_with(settings).await;
-    let leaked = crate::store::kid_of(&crate::store::access_token(&replica).await);
+    let app = TestApp::spawn(settings).await;
+    let leaked = kid_of(&app.access_token(PLAYGROUND_ID_SECRET).await);
     let keys = |args: Vec<String>, env: Vec<(&'static str, String)>| {
         let url = url.clone();
         tokio::task::spawn_blocking(move || {
@@ -377,13 +376,7 @@ async fn keys_revoke_withdraws_a_key_from_a_sqlite_store() {
     // The running server drops the key at its next poll and signs with the new one.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let jwks = replica.jwks().await;
-        let kids: Vec<&str> = jwks["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k["kid"].as_str().unwrap())
-            .collect();
+        let kids = app.published_kids().await;
         if kids == [active.as_str()] {
             break;
         }
@@ -394,7 +387,7 @@ async fn keys_revoke_withdraws_a_key_from_a_sqlite_store() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(
-        crate::store::kid_of(&crate::store::access_token(&replica).await),
+        kid_of(&app.access_token(PLAYGROUND_ID_SECRET).await),
         active
     );
 
@@ -421,6 +414,6 @@ async fn keys_revoke_withdraws_a_key_from_a_sqlite_store() {
     .unwrap();
     assert_ne!(code, 0);
     assert!(err.contains("keys.private_key_file"), "{err}");
-    replica.stop().await;
+    app.stop().await;
     std::fs::remove_dir_all(dir).unwrap();
 }

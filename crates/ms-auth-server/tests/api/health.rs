@@ -61,15 +61,15 @@ async fn the_public_listener_serves_no_health_or_metrics() {
 async fn metrics_count_requests_tokens_and_authentication_failures() {
     use service_kit::metrics::sample;
     let app = TestApp::playground().await;
-    let auth = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
+    let auth = PLAYGROUND_ID_SECRET;
     assert_eq!(
-        app.token_basic(&auth, "grant_type=client_credentials")
+        app.token_basic(auth, "grant_type=client_credentials")
             .await
             .status(),
         200
     );
     assert_eq!(
-        app.token_basic(&auth, "grant_type=client_credentials")
+        app.token_basic(auth, "grant_type=client_credentials")
             .await
             .status(),
         200

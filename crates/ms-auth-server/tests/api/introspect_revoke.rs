@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use ms_auth_server::{oauth::client::AuthMethod, store::RedisSettings};
+use ms_auth_server::{clock::ManualClock, oauth::client::AuthMethod, store::RedisSettings};
 use serde_json::{Value, json};
 
 use crate::{
     helpers::*,
     servers::RedisServer,
-    store::{Backend, Replica, location},
+    store::{Backend, location},
 };
 
 const OTHER: &str = "other-client:other-secret";
@@ -28,71 +28,13 @@ fn other_client() -> ms_auth_server::settings::ClientSettings {
 
 const COUNTRIES: &str = "http://localhost:8085/country-service";
 
-fn own() -> String {
-    format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}")
-}
-
-impl TestApp {
-    async fn post_basic(&self, path: &str, id_secret: &str, body: &str) -> reqwest::Response {
-        self.token_basic_at(path, id_secret, body).await
-    }
-
-    async fn token_basic_at(&self, path: &str, id_secret: &str, body: &str) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .header("Authorization", basic(id_secret))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn access_token(&self, id_secret: &str) -> String {
-        self.access_token_with(id_secret, "grant_type=client_credentials")
-            .await
-    }
-
-    async fn access_token_for(&self, id_secret: &str, scope: &str) -> String {
-        self.access_token_with(
-            id_secret,
-            &format!("grant_type=client_credentials&scope={scope}"),
-        )
-        .await
-    }
-
-    async fn access_token_with(&self, id_secret: &str, body: &str) -> String {
-        let res = self.token_basic(id_secret, body).await;
-        assert_eq!(res.status(), 200);
-        res.json::<Value>().await.unwrap()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn introspect(&self, id_secret: &str, token: &str) -> Value {
-        let res = self
-            .post_basic("/oauth2/introspect", id_secret, &format!("token={token}"))
-            .await;
-        assert_eq!(res.status(), 200);
-        assert_eq!(header(res.headers(), "cache-control"), "no-store");
-        res.json().await.unwrap()
-    }
-
-    async fn revoke(&self, id_secret: &str, body: &str) -> u16 {
-        let res = self.post_basic("/oauth2/revoke", id_secret, body).await;
-        let status = res.status().as_u16();
-        if status == 200 {
-            assert!(res.text().await.unwrap().is_empty());
-        }
-        status
-    }
-}
+/// The playground client, the tokens' own client.
+const OWN: &str = PLAYGROUND_ID_SECRET;
 
 #[tokio::test]
 async fn an_active_token_is_introspected_with_its_claims() {
     let app = TestApp::spawn(playground_with([other_client()])).await;
-    let token = app.access_token(&own()).await;
+    let token = app.access_token(OWN).await;
     // A resource server introspecting a token issued to another client.
     let answer = app.introspect(OTHER, &token).await;
     let keys: Vec<&str> = answer
@@ -136,15 +78,17 @@ async fn an_active_token_is_introspected_with_its_claims() {
 async fn bad_expired_and_foreign_tokens_are_inactive() {
     let mut short = other_client();
     short.metadata.access_token_ttl_secs = 1;
-    let app = TestApp::spawn(playground_with([short])).await;
-    let token = app.access_token(&own()).await;
+    // The server's time stands still until the test moves it past the short token's `exp`.
+    let clock = ManualClock::now();
+    let app = TestApp::spawn_at(playground_with([short]), &clock).await;
+    let token = app.access_token(OWN).await;
     let expiring = app.access_token(OTHER).await;
     // Same issuer name, another key: a token this server did not sign.
     let impostor = TestApp::playground().await;
-    let foreign = impostor.access_token(&own()).await;
+    let foreign = impostor.access_token(OWN).await;
     let mut elsewhere = playground_settings();
     elsewhere.issuer = "http://elsewhere.example/ms-auth-server".to_owned();
-    let other_issuer = TestApp::spawn(elsewhere).await.access_token(&own()).await;
+    let other_issuer = TestApp::spawn(elsewhere).await.access_token(OWN).await;
     let (head, _) = token.rsplit_once('.').unwrap();
     let cases = [
         "not-a-jwt".to_owned(),
@@ -157,13 +101,14 @@ async fn bad_expired_and_foreign_tokens_are_inactive() {
     ];
     for bad in &cases {
         assert_eq!(
-            app.introspect(&own(), bad).await,
+            app.introspect(OWN, bad).await,
             json!({"active": false}),
             "{bad}"
         );
     }
     assert_eq!(app.introspect(OTHER, &expiring).await["active"], true);
-    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    // A second past its `exp` (issued at the clock's second, living one).
+    clock.advance(Duration::from_secs(2));
     assert_eq!(
         app.introspect(OTHER, &expiring).await,
         json!({"active": false})
@@ -173,7 +118,7 @@ async fn bad_expired_and_foreign_tokens_are_inactive() {
 #[tokio::test]
 async fn both_endpoints_authenticate_the_caller_and_read_the_token_from_the_body_only() {
     let app = TestApp::spawn(playground_with([other_client()])).await;
-    let token = app.access_token(&own()).await;
+    let token = app.access_token(OWN).await;
     for path in ["/oauth2/introspect", "/oauth2/revoke"] {
         let res = app
             .http
@@ -210,8 +155,10 @@ async fn both_endpoints_authenticate_the_caller_and_read_the_token_from_the_body
 async fn introspection_is_throttled_per_client() {
     let mut settings = playground_with([other_client()]);
     settings.introspection.max_requests_per_second = 3;
-    let app = TestApp::spawn(settings).await;
-    let token = app.access_token(&own()).await;
+    // The server's second stands still, so all ten requests fall in one window.
+    let clock = ManualClock::now();
+    let app = TestApp::spawn_at(settings, &clock).await;
+    let token = app.access_token(OWN).await;
     let mut statuses = Vec::new();
     for _ in 0..10 {
         let res = app
@@ -226,42 +173,34 @@ async fn introspection_is_throttled_per_client() {
             statuses.push(res.status().as_u16());
         }
     }
-    let ok = statuses.iter().filter(|s| **s == 200).count();
-    assert!(statuses.contains(&429), "{statuses:?}");
-    assert!(
-        ok <= 6,
-        "at most 3 a second, across two windows at worst: {statuses:?}"
-    );
+    assert_eq!(statuses, [200, 200, 200, 429, 429, 429, 429, 429, 429, 429]);
     // Another caller has its own budget.
-    assert_eq!(app.introspect(&own(), &token).await["active"], true);
+    assert_eq!(app.introspect(OWN, &token).await["active"], true);
+    // The next second is a new window.
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(app.introspect(OTHER, &token).await["active"], true);
 }
 
 #[tokio::test]
 async fn a_client_revokes_its_own_access_token_and_nothing_else() {
     let app = TestApp::spawn(playground_with([other_client()])).await;
-    let mine = app.access_token(&own()).await;
+    let mine = app.access_token(OWN).await;
     let theirs = app.access_token(OTHER).await;
     // Another client's token, an unknown one: 200, and nothing changes.
-    assert_eq!(app.revoke(&own(), &format!("token={theirs}")).await, 200);
+    assert_eq!(app.revoke(OWN, &format!("token={theirs}")).await, 200);
     assert_eq!(app.introspect(OTHER, &theirs).await["active"], true);
-    assert_eq!(app.revoke(&own(), "token=never-issued").await, 200);
+    assert_eq!(app.revoke(OWN, "token=never-issued").await, 200);
     // A misleading hint is not trusted, an unknown one ignored.
     assert_eq!(
-        app.revoke(
-            &own(),
-            &format!("token={mine}&token_type_hint=refresh_token")
-        )
-        .await,
+        app.revoke(OWN, &format!("token={mine}&token_type_hint=refresh_token"))
+            .await,
         200
     );
     assert_eq!(app.introspect(OTHER, &mine).await, json!({"active": false}));
-    let again = app.access_token(&own()).await;
+    let again = app.access_token(OWN).await;
     assert_eq!(
-        app.revoke(
-            &own(),
-            &format!("token={again}&token_type_hint=no_such_type")
-        )
-        .await,
+        app.revoke(OWN, &format!("token={again}&token_type_hint=no_such_type"))
+            .await,
         200
     );
     assert_eq!(
@@ -269,12 +208,12 @@ async fn a_client_revokes_its_own_access_token_and_nothing_else() {
         json!({"active": false})
     );
     assert_eq!(
-        app.revoke(&own(), &format!("token={again}")).await,
+        app.revoke(OWN, &format!("token={again}")).await,
         200,
         "idempotent"
     );
     // Other tokens of the same client stay good: revocation is per token.
-    let fresh = app.access_token(&own()).await;
+    let fresh = app.access_token(OWN).await;
     assert_eq!(app.introspect(OTHER, &fresh).await["active"], true);
 }
 
@@ -291,10 +230,10 @@ async fn only_the_tokens_audience_or_its_client_may_introspect_it() {
     customers.metadata.resource_server = Some("http://localhost:8085/customer-service".to_owned());
     let app = TestApp::spawn(playground_with([other_client(), customers])).await;
     let customers = "customers-rs:customers-rs-secret";
-    let both = app.access_token(&own()).await;
-    let country_only = app.access_token_for(&own(), "country.read").await;
+    let both = app.access_token(OWN).await;
+    let country_only = app.access_token_for(OWN, "country.read").await;
     // The token's own client.
-    assert_eq!(app.introspect(&own(), &country_only).await["active"], true);
+    assert_eq!(app.introspect(OWN, &country_only).await["active"], true);
     // The resource server each token is meant for.
     assert_eq!(app.introspect(OTHER, &country_only).await["active"], true);
     assert_eq!(app.introspect(customers, &both).await["active"], true);
@@ -305,10 +244,7 @@ async fn only_the_tokens_audience_or_its_client_may_introspect_it() {
     );
     // A client that is no resource server learns nothing about another client's token.
     let plain = app.access_token(OTHER).await;
-    assert_eq!(
-        app.introspect(&own(), &plain).await,
-        json!({"active": false})
-    );
+    assert_eq!(app.introspect(OWN, &plain).await, json!({"active": false}));
 }
 
 #[tokio::test]
@@ -343,66 +279,20 @@ async fn a_revocation_at_one_replica_holds_at_the_other_until_the_token_expires(
     };
     settings.cluster.replicated = true;
     let (a, b) = tokio::join!(
-        Replica::start_with(settings.clone()),
-        Replica::start_with(settings.clone())
+        TestApp::spawn(settings.clone()),
+        TestApp::spawn(settings.clone())
     );
-    let http = reqwest::Client::new();
-    let post = |base: String, path: &'static str, who: &'static str, body: String| {
-        let http = http.clone();
-        async move {
-            http.post(format!("{base}{path}"))
-                .header("Authorization", basic(who))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let res = post(
-        a.base.clone(),
-        "/oauth2/token",
-        OTHER,
-        "grant_type=client_credentials".into(),
-    )
-    .await;
-    let token = res.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let active = |base: String| {
-        let token = token.clone();
-        let post = &post;
-        async move {
-            post(base, "/oauth2/introspect", OTHER, format!("token={token}"))
-                .await
-                .json::<Value>()
-                .await
-                .unwrap()["active"]
-                .as_bool()
-                .unwrap()
-        }
-    };
-    assert!(active(b.base.clone()).await);
-    let res = post(
-        a.base.clone(),
-        "/oauth2/revoke",
-        OTHER,
-        format!("token={token}"),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    assert!(!active(b.base.clone()).await, "revoked at A, refused at B");
-    // The denylist entry lives exactly as long as the token could.
-    let jti = {
-        let claims = token.split('.').nth(1).unwrap();
-        let claims: Value = serde_json::from_slice(
-            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims)
-                .unwrap(),
-        )
-        .unwrap();
-        claims["jti"].as_str().unwrap().to_owned()
-    };
+    let token = a.access_token(OTHER).await;
+    assert_eq!(b.introspect(OTHER, &token).await["active"], true);
+    assert_eq!(a.revoke(OTHER, &format!("token={token}")).await, 200);
+    assert_eq!(
+        b.introspect(OTHER, &token).await,
+        json!({"active": false}),
+        "revoked at A, refused at B"
+    );
+    // The denylist entry lives exactly as long as the token could: Redis' own expiry, so
+    // this part waits in real time.
+    let jti = claims_of(&token)["jti"].as_str().unwrap().to_owned();
     let client = redis::Client::open(redis.url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let ttl: i64 = redis::cmd("TTL")

@@ -6,9 +6,8 @@ use auth_middleware::{Verifier, VerifierSettings};
 use serde_json::{Value, json};
 
 use crate::{
-    admin::{ADMIN_TOKEN, with_admin},
-    helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET, basic},
-    store::{Backend, Replica, access_token, kid_of, location, open},
+    helpers::*,
+    store::{Backend, location, open},
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -22,10 +21,10 @@ async fn revoking_the_active_key_withdraws_it_at_once_postgres() {
 }
 
 /// A resource server's verifier with nothing cached: its first use fetches the JWKS.
-fn fresh_verifier(replica: &Replica, issuer: &str) -> Verifier {
+fn fresh_verifier(app: &TestApp, issuer: &str) -> Verifier {
     Verifier::new(VerifierSettings {
         issuer: issuer.to_owned(),
-        jwks_url: Some(format!("{}/oauth2/jwks", replica.base)),
+        jwks_url: Some(app.url("/oauth2/jwks")),
         token_cache_size: 0,
         audience: vec!["http://localhost:8085/customer-service".to_owned()],
         ..VerifierSettings::default()
@@ -33,29 +32,10 @@ fn fresh_verifier(replica: &Replica, issuer: &str) -> Verifier {
     .unwrap()
 }
 
-async fn introspect(replica: &Replica, token: &str) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}/oauth2/introspect", replica.base))
-        .header(
-            "Authorization",
-            basic(&format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}")),
-        )
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn revoke(replica: &Replica, kid: &str) -> (u16, Value) {
-    let res = reqwest::Client::new()
-        .post(format!("{}/admin/keys/{kid}/revoke", replica.base))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+/// `POST /admin/keys/{kid}/revoke` with the admin token: status and answer.
+async fn revoke_key(app: &TestApp, kid: &str) -> (u16, Value) {
+    let path = format!("/admin/keys/{kid}/revoke");
+    let res = app.as_admin(reqwest::Method::POST, &path).await;
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
@@ -66,16 +46,19 @@ async fn revoking_the_active_key_withdraws_it_at_once(backend: Backend) {
     // Hours between polls and a long publish delay: nothing but the revocation itself may
     // bring the change.
     settings.keys.poll_secs = 3_600;
-    let replica = Replica::start_with(settings.clone()).await;
-    let before = access_token(&replica).await;
+    let app = TestApp::spawn(settings.clone()).await;
+    let before = app.access_token(PLAYGROUND_ID_SECRET).await;
     let leaked = kid_of(&before);
-    fresh_verifier(&replica, &settings.issuer)
+    fresh_verifier(&app, &settings.issuer)
         .authenticate(&before)
         .await
         .expect("valid before the revocation");
-    assert_eq!(introspect(&replica, &before).await["active"], true);
+    assert_eq!(
+        app.introspect(PLAYGROUND_ID_SECRET, &before).await["active"],
+        true
+    );
 
-    let (status, done) = revoke(&replica, &leaked).await;
+    let (status, done) = revoke_key(&app, &leaked).await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["revoked"]["kid"], leaked.as_str());
     assert_eq!(done["revoked"]["state"], "revoked");
@@ -84,32 +67,31 @@ async fn revoking_the_active_key_withdraws_it_at_once(backend: Backend) {
     assert_ne!(active, leaked);
 
     // At once: the JWKS no longer lists it, and its tokens are refused.
-    let jwks = replica.jwks().await;
-    let kids: Vec<&str> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
-    assert_eq!(kids, [active.as_str()]);
+    assert_eq!(app.published_kids().await, [active.as_str()]);
     assert_eq!(
-        introspect(&replica, &before).await,
+        app.introspect(PLAYGROUND_ID_SECRET, &before).await,
         json!({"active": false})
     );
-    let verifier = fresh_verifier(&replica, &settings.issuer);
+    let verifier = fresh_verifier(&app, &settings.issuer);
     assert!(verifier.authenticate(&before).await.is_err());
-    let after = access_token(&replica).await;
+    let after = app.access_token(PLAYGROUND_ID_SECRET).await;
     assert_eq!(kid_of(&after), active, "the new key signs without a delay");
     verifier
         .authenticate(&after)
         .await
         .expect("a new token verifies");
-    assert_eq!(introspect(&replica, &after).await["active"], true);
+    assert_eq!(
+        app.introspect(PLAYGROUND_ID_SECRET, &after).await["active"],
+        true
+    );
 
     // Again: nothing changes, and it is audited once.
-    let (status, again) = revoke(&replica, &leaked).await;
+    let (status, again) = revoke_key(&app, &leaked).await;
     assert_eq!((status, &again["already_revoked"]), (200, &json!(true)));
-    assert_eq!(kid_of(&access_token(&replica).await), active);
+    assert_eq!(
+        kid_of(&app.access_token(PLAYGROUND_ID_SECRET).await),
+        active
+    );
     let audit = open(&at.settings)
         .await
         .unwrap()
@@ -127,5 +109,5 @@ async fn revoking_the_active_key_withdraws_it_at_once(backend: Backend) {
         "{:?}",
         revoked[0]
     );
-    replica.stop().await;
+    app.stop().await;
 }

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod browser;
 mod brute_force;
 mod cli;
 mod client_cache;

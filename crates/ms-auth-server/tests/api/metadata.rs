@@ -61,10 +61,7 @@ async fn issuer_and_context_path_are_configurable() {
             "{}/auth/oauth2/token?grant_type=client_credentials",
             app.base
         ))
-        .header(
-            "Authorization",
-            basic(&format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}")),
-        )
+        .header("Authorization", basic(PLAYGROUND_ID_SECRET))
         .send()
         .await
         .unwrap();

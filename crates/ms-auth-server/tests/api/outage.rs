@@ -6,11 +6,16 @@ use std::time::{Duration, Instant};
 
 use ms_auth_server::store::{StoreSettings, settings::EncryptionKey};
 
-use crate::{
-    helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET, wait_for_status},
-    servers::PgServer,
-    store::{ENCRYPTION_KEY, Replica},
-};
+use crate::{helpers::*, servers::PgServer, store::ENCRYPTION_KEY};
+
+const CC: &str = "grant_type=client_credentials";
+
+/// The playground on `store`.
+async fn on_store(store: &StoreSettings) -> TestApp {
+    let mut settings = playground_settings();
+    settings.store = store.clone();
+    TestApp::spawn(settings).await
+}
 
 async fn status_of(url: &str) -> u16 {
     reqwest::get(url).await.unwrap().status().as_u16()
@@ -25,19 +30,19 @@ async fn postgres_killed_mid_run_then_restarted() {
         connect_timeout_ms: 1_000,
         ..StoreSettings::default()
     };
-    let replica = Replica::start(&settings).await;
-    let creds = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
-    assert_eq!(replica.token(&creds).await.status(), 200);
+    let replica = on_store(&settings).await;
+    let creds = PLAYGROUND_ID_SECRET;
+    assert_eq!(replica.token_basic(creds, CC).await.status(), 200);
     let jwks = replica.jwks().await;
     let ready = format!("{}/health/ready", replica.management);
     assert_eq!(status_of(&ready).await, 200);
 
     pg.kill();
     // A client this replica has cached goes on getting tokens; one it must look up gets 503.
-    assert_eq!(replica.token(&creds).await.status(), 200);
+    assert_eq!(replica.token_basic(creds, CC).await.status(), 200);
     for _ in 0..3 {
         let started = Instant::now();
-        let res = replica.token("not-cached:secret").await;
+        let res = replica.token_basic("not-cached:secret", CC).await;
         assert!(
             started.elapsed() < Duration::from_secs(4),
             "waited {:?}",
@@ -60,18 +65,15 @@ async fn postgres_killed_mid_run_then_restarted() {
     // the configuration, it reads no store, so a flood of metadata requests costs no
     // connection).
     assert_eq!(replica.jwks().await, jwks);
-    let metadata = reqwest::get(format!(
-        "{}/.well-known/oauth-authorization-server",
-        replica.base
-    ))
-    .await
-    .unwrap();
+    let metadata = reqwest::get(replica.url("/.well-known/oauth-authorization-server"))
+        .await
+        .unwrap();
     assert_eq!(metadata.status(), 200);
 
     pg.resume();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let status = replica.token("not-cached:secret").await.status();
+        let status = replica.token_basic("not-cached:secret", CC).await.status();
         if status == 401 {
             break;
         }
@@ -82,7 +84,7 @@ async fn postgres_killed_mid_run_then_restarted() {
     wait_for_status(&ready, 200).await;
     replica.stop().await;
     // Nothing acknowledged was lost: a new replica on the same database has the same key.
-    let again = Replica::start(&settings).await;
+    let again = on_store(&settings).await;
     assert_eq!(again.jwks().await, jwks);
     again.stop().await;
 }

@@ -22,9 +22,9 @@ use ms_auth_server::{
 use serde_json::Value;
 
 use crate::{
-    helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET, playground_settings},
+    helpers::{PLAYGROUND_CLIENT, PLAYGROUND_SECRET, TestApp, playground_settings},
     servers::RedisServer,
-    store::{Backend, Replica, location},
+    store::{Backend, location},
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,8 +41,8 @@ async fn rotating_keys_under_load_fails_no_request() {
     settings.keys.jwks_max_age_secs = 1;
     settings.keys.poll_secs = 1;
     let (a, b) = tokio::join!(
-        Replica::start_with(settings.clone()),
-        Replica::start_with(settings.clone())
+        TestApp::spawn(settings.clone()),
+        TestApp::spawn(settings.clone())
     );
     assert_eq!(a.jwks().await, b.jwks().await);
 
@@ -51,7 +51,7 @@ async fn rotating_keys_under_load_fails_no_request() {
     let verifier = Arc::new(
         Verifier::new(VerifierSettings {
             issuer: settings.issuer.clone(),
-            jwks_url: Some(format!("{}/oauth2/jwks", a.base)),
+            jwks_url: Some(a.url("/oauth2/jwks")),
             refresh_interval_secs: 3_600,
             min_refetch_interval_secs: 3_600,
             token_cache_size: 0,
@@ -70,7 +70,7 @@ async fn rotating_keys_under_load_fails_no_request() {
     let stop = Arc::new(AtomicBool::new(false));
     let (issued, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let kids = Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
-    let bases = [a.base.clone(), b.base.clone()];
+    let token_urls = [a.url("/oauth2/token"), b.url("/oauth2/token")];
     let load: Vec<_> = (0..4)
         .map(|worker| {
             let (stop, issued, failed, kids, verifier) = (
@@ -80,14 +80,14 @@ async fn rotating_keys_under_load_fails_no_request() {
                 kids.clone(),
                 verifier.clone(),
             );
-            let bases = bases.clone();
+            let token_urls = token_urls.clone();
             tokio::spawn(async move {
                 let http = reqwest::Client::new();
                 let mut n = worker;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
                     let res = http
-                        .post(format!("{}/oauth2/token", bases[n % 2]))
+                        .post(&token_urls[n % 2])
                         .basic_auth(PLAYGROUND_CLIENT, Some(PLAYGROUND_SECRET))
                         .form(&[("grant_type", "client_credentials")])
                         .send()

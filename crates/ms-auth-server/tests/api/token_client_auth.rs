@@ -94,7 +94,7 @@ async fn two_methods_in_one_request_are_invalid_request() {
     let app = TestApp::playground().await;
     let d = assert_oauth_error(
         app.token_basic(
-            &format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}"),
+            PLAYGROUND_ID_SECRET,
             &format!("{CC}&client_id={PLAYGROUND_CLIENT}&client_secret={PLAYGROUND_SECRET}"),
         )
         .await,
@@ -163,7 +163,7 @@ async fn malformed_basic_headers_are_a_clean_400() {
 #[tokio::test]
 async fn two_authorization_headers_are_invalid_request() {
     let app = TestApp::playground().await;
-    let auth = basic(&format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}"));
+    let auth = basic(PLAYGROUND_ID_SECRET);
     let res = app
         .http
         .post(app.url("/oauth2/token?grant_type=client_credentials"))

@@ -1,8 +1,11 @@
 //! RFC 6749 §4.4 at the token endpoint: success shape, scopes, token claims.
 
+use std::time::Duration;
+
 use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
 use ms_auth_server::{
-    keys::SigningAlgorithm, oauth::access_token::ScopeClaimFormat, oauth::client::AuthMethod,
+    clock::ManualClock, keys::SigningAlgorithm, oauth::access_token::ScopeClaimFormat,
+    oauth::client::AuthMethod,
 };
 use serde_json::Value;
 
@@ -56,10 +59,10 @@ async fn omitted_or_empty_scope_grants_every_registered_scope() {
 #[tokio::test]
 async fn unregistered_or_malformed_scope_is_invalid_scope() {
     let app = TestApp::playground().await;
-    let auth = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
+    let auth = PLAYGROUND_ID_SECRET;
     let d = assert_oauth_error(
         app.token_basic(
-            &auth,
+            auth,
             "grant_type=client_credentials&scope=country.read%20admin",
         )
         .await,
@@ -69,7 +72,7 @@ async fn unregistered_or_malformed_scope_is_invalid_scope() {
     .await;
     assert!(d.contains("admin"), "{d}");
     assert_oauth_error(
-        app.token_basic(&auth, "grant_type=client_credentials&scope=a%22b")
+        app.token_basic(auth, "grant_type=client_credentials&scope=a%22b")
             .await,
         400,
         "invalid_scope",
@@ -101,16 +104,9 @@ async fn verify_against_served_jwks(app: &TestApp, token: &str) -> (jsonwebtoken
     (data.header, data.claims)
 }
 
+/// A token for the playground client with `scope` (form-encoded).
 async fn issue(app: &TestApp, scope: &str) -> String {
-    let res = app
-        .token_basic(
-            &format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}"),
-            &format!("grant_type=client_credentials&scope={scope}"),
-        )
-        .await;
-    let (status, _, body) = parts(res).await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
+    app.access_token_for(PLAYGROUND_ID_SECRET, scope).await
 }
 
 #[tokio::test]
@@ -225,15 +221,7 @@ async fn configured_audiences_join_the_resources_of_the_scopes() {
     )
     .await;
     assert_eq!(status, 200);
-    let token = body["access_token"].as_str().unwrap();
-    let payload = token.split('.').nth(1).unwrap();
-    use base64::Engine;
-    let claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
+    let claims = claims_of(body["access_token"].as_str().unwrap());
     assert_eq!(
         claims["aud"],
         serde_json::json!([
@@ -250,25 +238,29 @@ async fn configured_audiences_join_the_resources_of_the_scopes() {
 async fn issuance_is_limited_per_client() {
     let mut settings = playground_settings();
     settings.tokens.max_per_client_per_second = 3;
-    let app = TestApp::spawn(settings).await;
-    let auth = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
+    // The server's second stands still, so all ten requests fall in one window.
+    let clock = ManualClock::now();
+    let app = TestApp::spawn_at(settings, &clock).await;
+    let auth = PLAYGROUND_ID_SECRET;
     let mut statuses = Vec::new();
     let mut refusal = None;
     for _ in 0..10 {
-        let res = app
-            .token_basic(&auth, "grant_type=client_credentials")
-            .await;
+        let res = app.token_basic(auth, "grant_type=client_credentials").await;
         statuses.push(res.status().as_u16());
         if res.status() == 429 && refusal.is_none() {
             refusal = Some(res);
         }
     }
-    let ok = statuses.iter().filter(|s| **s == 200).count();
-    assert!(
-        (3..=6).contains(&ok),
-        "at most 3 a second, across two windows at worst: {statuses:?}"
-    );
+    assert_eq!(statuses, [200, 200, 200, 429, 429, 429, 429, 429, 429, 429]);
     let res = refusal.expect("some were refused");
     assert_eq!(header(res.headers(), "retry-after"), "1");
     assert_oauth_error(res, 429, "slow_down").await;
+    // The next second is a new window.
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(
+        app.token_basic(auth, "grant_type=client_credentials")
+            .await
+            .status(),
+        200
+    );
 }

@@ -1,0 +1,34 @@
+//! What the tests share: starting apps (`app`), the playground's clients and settings
+//! (`clients`), requests to the OAuth endpoints (`tokens`), a browser with a cookie jar
+//! (`browser`, over the form reader in `html`), and reading replies (here). Every name is
+//! re-exported, so a test file needs only `use crate::helpers::*`.
+
+pub mod app;
+pub mod browser;
+pub mod clients;
+pub mod html;
+pub mod tokens;
+
+pub use app::*;
+pub use browser::*;
+pub use clients::*;
+pub use html::*;
+pub use tokens::*;
+
+use serde_json::Value;
+
+/// Status, headers and JSON body of a response.
+pub async fn parts(res: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let body = res.json().await.expect("JSON body");
+    (status, headers, body)
+}
+
+/// The value of header `name`, or "".
+pub fn header(headers: &reqwest::header::HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
