@@ -41,7 +41,8 @@ impl TokenCache {
             return None;
         }
         let (principal, valid_until) = inner.entries.get(token)?;
-        if now > valid_until {
+        // The token is valid strictly before `valid_until` (RFC 7519 §4.1.4).
+        if now >= valid_until {
             inner.entries.remove(token);
             return None;
         }
@@ -67,7 +68,7 @@ impl TokenCache {
             inner.entries.clear();
             inner.keys = Some(Arc::clone(keys));
         }
-        if valid_until < now {
+        if valid_until <= now {
             return;
         }
         inner.entries.insert(token, (principal, valid_until));
@@ -96,8 +97,8 @@ mod tests {
         let cache = TokenCache::new(10);
         let keys = Arc::new(KeySet::default());
         cache.insert("t", &keys, principal(), 100, 50);
-        assert!(cache.get("t", &keys, 100).is_some());
-        assert!(cache.get("t", &keys, 101).is_none(), "past valid_until");
+        assert!(cache.get("t", &keys, 99).is_some());
+        assert!(cache.get("t", &keys, 100).is_none(), "at valid_until");
         assert!(cache.get("u", &keys, 50).is_none());
         let rotated = Arc::new(KeySet::default());
         assert!(cache.get("t", &rotated, 50).is_none(), "another key set");

@@ -137,7 +137,9 @@ fn check_claims(
         .get("exp")
         .and_then(Value::as_u64)
         .ok_or_else(|| AuthError::invalid("the token has no exp"))?;
-    if now > exp.saturating_add(leeway) {
+    // RFC 7519 §4.1.4: "the current date/time MUST be before the expiration date/time" — a
+    // token is refused from its `exp` on (plus the leeway), not only after it.
+    if now >= exp.saturating_add(leeway) {
         return Err(AuthError::invalid("the token has expired"));
     }
     match claims.get("nbf") {
@@ -272,9 +274,10 @@ mod tests {
                 NOW,
             )
         };
+        assert!(at(json!({ "exp": NOW - 29 })).is_ok(), "within the leeway");
         assert!(
-            at(json!({ "exp": NOW - 30 })).is_ok(),
-            "exactly at the leeway"
+            at(json!({ "exp": NOW - 30 })).is_err(),
+            "RFC 7519 §4.1.4: refused on, not only after, exp plus the leeway"
         );
         assert!(at(json!({ "exp": NOW - 31 })).is_err());
         assert!(at(json!({ "nbf": NOW + 30 })).is_ok());

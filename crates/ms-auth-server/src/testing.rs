@@ -76,6 +76,11 @@ pub async fn spawn(settings: Settings) -> Spawned {
 /// [`spawn`] reading time from `clock`: a [`crate::clock::ManualClock`]'s moves the server's
 /// "now" for expiry tests that would otherwise sleep.
 pub async fn spawn_with(settings: Settings, clock: Clock) -> Spawned {
+    // `serve` validates at load; a test's settings are changed after it, so they are checked
+    // again here, as a real start would check them.
+    if let Err(e) = settings.validate() {
+        panic!("the test's settings are invalid: {e}");
+    }
     let context_path = settings.server.context_path.clone();
     let app = App::build_with(settings, clock)
         .await
