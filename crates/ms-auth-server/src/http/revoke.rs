@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     clock::Clock,
-    oauth::{error::EndpointError, server::AuthorizationServer},
+    oauth::{error::EndpointError, revocation::Revocation, server::AuthorizationServer},
 };
 
 pub async fn revoke(
@@ -20,6 +20,12 @@ pub async fn revoke(
     let now = clock.now();
     let (caller, params, token) = authenticated_token_param(&form, &server, now).await?;
     let hint = params.get("token_type_hint");
-    server.revoke(&caller, &token, hint, now).await?;
+    let revocation = Revocation {
+        issuer: &server.issuer,
+        refresh: server.refresh.as_ref(),
+        denylist: server.hot.as_ref(),
+        audit: server.audit.as_ref(),
+    };
+    revocation.revoke(&caller, &token, hint, now).await?;
     Ok(no_store(HttpResponse::Ok()).finish())
 }

@@ -10,16 +10,22 @@ use crate::clock::UnixTime;
 
 use serde_json::Value;
 
-use super::{
-    client::Client,
-    {error::EndpointError, server::AuthorizationServer},
-};
+use super::{client::Client, error::EndpointError, issuer::Issuer};
 use crate::{
     audit::{self, Actor, Event},
-    store::credential_hash,
+    store::{AuditLog, HotState, RefreshTokenStore, credential_hash},
 };
 
-impl AuthorizationServer {
+/// What revocation reaches: the issuer (to recognise its access tokens), the refresh-token
+/// families, the denylist and the audit log.
+pub struct Revocation<'a> {
+    pub issuer: &'a Issuer,
+    pub refresh: &'a dyn RefreshTokenStore,
+    pub denylist: &'a dyn HotState,
+    pub audit: &'a dyn AuditLog,
+}
+
+impl Revocation<'_> {
     pub async fn revoke(
         &self,
         caller: &Client,
@@ -60,12 +66,14 @@ impl AuthorizationServer {
         ) else {
             return Ok(true);
         };
-        self.hot.deny(jti, UnixTime::from_secs(exp), now).await?;
+        self.denylist
+            .deny(jti, UnixTime::from_secs(exp), now)
+            .await?;
         let event = Event::AccessTokenRevoked {
             client_id: caller.id.to_string(),
             jti: jti.to_owned(),
         };
-        audit::record(self.audit.as_ref(), &actor(caller), event, now).await;
+        audit::record(self.audit, &actor(caller), event, now).await;
         Ok(true)
     }
 
@@ -86,9 +94,11 @@ impl AuthorizationServer {
                 family_id: grant.family_id,
                 revoked: revoked.revoked,
             };
-            audit::record(self.audit.as_ref(), &actor(caller), event, now).await;
+            audit::record(self.audit, &actor(caller), event, now).await;
             for access in &revoked.access {
-                self.hot.deny(&access.jti, access.expires_at, now).await?;
+                self.denylist
+                    .deny(&access.jti, access.expires_at, now)
+                    .await?;
             }
         }
         Ok(true)
