@@ -70,21 +70,7 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-macro_rules! per_backend {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            use crate::store::Backend;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() { super::$name(Backend::Memory).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(Backend::Postgres).await }
-        }
-    )*};
-}
-
-per_backend!(repeated_lookups_of_an_unknown_id_reach_the_store_once);
+crate::store::per_backend!(repeated_lookups_of_an_unknown_id_reach_the_store_once);
 
 async fn repeated_lookups_of_an_unknown_id_reach_the_store_once(backend: Backend) {
     let at = location(backend).await;

@@ -26,6 +26,9 @@ macro_rules! per_backend {
     )*};
 }
 
+// Other suites (the client cache's) run per backend too.
+pub(crate) use per_backend;
+
 /// One test per SQL backend (what is sealed at rest) from one async fn taking the backend.
 macro_rules! per_sql_backend {
     ($($name:ident),* $(,)?) => {$(
