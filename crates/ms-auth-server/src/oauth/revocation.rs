@@ -88,6 +88,14 @@ impl Revocation<'_> {
             return Ok(false);
         };
         if grant.client_id == caller.id.as_str() {
+            // Denied before the family is revoked: if the denylist fails, the family is still
+            // live, so the client's retry finds the token again and does it all.
+            let denied = self.refresh.family_access(&grant.family_id, now).await?;
+            for access in &denied {
+                self.denylist
+                    .deny(&access.jti, access.expires_at, now)
+                    .await?;
+            }
             let revoked = self.refresh.revoke_family(&grant.family_id, now).await?;
             let event = Event::RefreshFamilyRevoked {
                 client_id: caller.id.to_string(),
@@ -95,7 +103,8 @@ impl Revocation<'_> {
                 revoked: revoked.revoked,
             };
             audit::record(self.audit, &actor(caller), event, now).await;
-            for access in &revoked.access {
+            // Any issued in between.
+            for access in revoked.access.iter().filter(|a| !denied.contains(a)) {
                 self.denylist
                     .deny(&access.jti, access.expires_at, now)
                     .await?;

@@ -101,6 +101,14 @@ pub trait RefreshTokenStore: Send + Sync {
         now: UnixTime,
     ) -> Result<Option<RefreshGrant>, StoreError>;
 
+    /// The access tokens issued from `family_id` that are still live at `now`, whether or not
+    /// the family is revoked.
+    async fn family_access(
+        &self,
+        family_id: &str,
+        now: UnixTime,
+    ) -> Result<Vec<IssuedAccess>, StoreError>;
+
     /// Revokes every token of a family.
     async fn revoke_family(
         &self,

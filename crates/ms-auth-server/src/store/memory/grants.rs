@@ -71,7 +71,7 @@ impl GrantState {
         }
     }
 
-    fn live_access(&self, family_id: &str, now: UnixTime) -> Vec<IssuedAccess> {
+    pub fn live_access(&self, family_id: &str, now: UnixTime) -> Vec<IssuedAccess> {
         let mut live: Vec<_> = self
             .access
             .get(family_id)

@@ -52,6 +52,21 @@ impl RefreshTokenStore for MemoryGrants {
         .await
     }
 
+    async fn family_access(
+        &self,
+        family_id: &str,
+        now: UnixTime,
+    ) -> Result<Vec<IssuedAccess>, StoreError> {
+        timed("refresh", "family_access", || {
+            Ok(self
+                .state
+                .lock()
+                .map_err(poisoned)?
+                .live_access(family_id, now))
+        })
+        .await
+    }
+
     async fn revoke_family(
         &self,
         family_id: &str,

@@ -95,28 +95,35 @@ async fn revoke_family(
     .execute(&mut **tx)
     .await
     .map_err(unavailable)?;
+    Ok(FamilyRevoked {
+        revoked: done.rows_affected(),
+        access: live_access(&mut **tx, family_id, now).await?,
+    })
+}
+
+/// The access tokens issued from `family_id` still live at `now`.
+async fn live_access<'e>(
+    exec: impl sqlx::Executor<'e, Database = Any>,
+    family_id: &str,
+    now: UnixTime,
+) -> Result<Vec<IssuedAccess>, StoreError> {
     let rows = sqlx::query(
         "SELECT jti, expires_at FROM family_access_tokens \
          WHERE family_id = $1 AND expires_at > $2 ORDER BY jti",
     )
     .bind(family_id)
     .bind(now)
-    .fetch_all(&mut **tx)
+    .fetch_all(exec)
     .await
     .map_err(unavailable)?;
-    let access = rows
-        .iter()
+    rows.iter()
         .map(|r| {
             Ok(IssuedAccess {
                 jti: r.try_get("jti").map_err(corrupt)?,
                 expires_at: r.try_get("expires_at").map_err(corrupt)?,
             })
         })
-        .collect::<Result<_, StoreError>>()?;
-    Ok(FamilyRevoked {
-        revoked: done.rows_affected(),
-        access,
-    })
+        .collect()
 }
 
 /// When `spent` (a query by hash) finds the credential already used, revokes its family
@@ -281,6 +288,19 @@ impl RefreshTokenStore for SqlStore {
             .map_err(unavailable)?;
             row.map(|r| from_row(&r)).transpose()
         })
+        .await
+    }
+
+    async fn family_access(
+        &self,
+        family_id: &str,
+        now: UnixTime,
+    ) -> Result<Vec<IssuedAccess>, StoreError> {
+        self.run(
+            "refresh",
+            "family_access",
+            live_access(&self.pool, family_id, now),
+        )
         .await
     }
 

@@ -263,6 +263,11 @@ async fn a_reuse_or_a_revocation_names_the_live_access_tokens_of_the_family(back
         .await
         .unwrap();
     assert_eq!(
+        other.family_access("revoked", t(300)).await.unwrap(),
+        [access("at-q", 700)],
+        "readable before the family is revoked (revocation denies these first)"
+    );
+    assert_eq!(
         other.revoke_family("revoked", t(300)).await.unwrap(),
         FamilyRevoked {
             revoked: 1,
@@ -276,6 +281,11 @@ async fn a_reuse_or_a_revocation_names_the_live_access_tokens_of_the_family(back
             access: vec![],
         },
         "expired since"
+    );
+    assert_eq!(
+        g.family_access("reused", t(550)).await.unwrap(),
+        [access("at-r1", 600)],
+        "live ones only, the family revoked or not"
     );
 }
 
@@ -386,6 +396,100 @@ async fn revoking_a_refresh_token_denies_the_access_tokens_of_its_family() {
             .await
             .unwrap(),
         None
+    );
+    replica.stop().await;
+}
+
+/// A revocation the denylist could not take (Redis down) answers 503 and leaves the family
+/// live, so the client's retry — RFC 7009 §2.2.1 tells it to retry on 503 — revokes the family
+/// and denies its access tokens after all, instead of finding nothing left to revoke.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_the_denylist_could_not_take_is_done_whole_by_the_retry() {
+    let redis = crate::servers::RedisServer::start();
+    let at = location(Backend::Sqlite).await;
+    let mut settings = crate::helpers::playground_settings();
+    settings.store = at.settings.clone();
+    settings.redis = ms_auth_server::store::RedisSettings {
+        url: Some(redis.url()),
+        ..Default::default()
+    };
+    let replica = Replica::start_with(settings).await;
+    let ready = format!("{}/health/ready", replica.management);
+    crate::helpers::wait_for_status(&ready, 200).await;
+    let own = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
+    let post = |path: &'static str, body: String| {
+        let url = format!("{}{path}", replica.base);
+        let own = own.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("Authorization", basic(&own))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let issued = access_token(&replica).await;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(issued.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let stores = open(&at.settings).await.unwrap();
+    stores
+        .refresh
+        .put_refresh(
+            &credential_hash("retried-rt"),
+            &RefreshGrant {
+                client_id: PLAYGROUND_CLIENT.to_owned(),
+                ..refresh("retried-family", i64::MAX)
+            },
+        )
+        .await
+        .unwrap();
+    stores
+        .refresh
+        .record_access(
+            "retried-family",
+            &IssuedAccess {
+                jti: claims["jti"].as_str().unwrap().to_owned(),
+                expires_at: UnixTime::from_secs(claims["exp"].as_i64().unwrap()),
+            },
+        )
+        .await
+        .unwrap();
+    let revoke = || "token=retried-rt&token_type_hint=refresh_token".to_owned();
+
+    redis.kill();
+    assert_eq!(post("/oauth2/revoke", revoke()).await.status(), 503);
+    let now = Clock::system().now();
+    assert!(
+        stores
+            .refresh
+            .refresh(&credential_hash("retried-rt"), now)
+            .await
+            .unwrap()
+            .is_some(),
+        "the family stays live until its access tokens are denied"
+    );
+
+    redis.resume();
+    crate::helpers::wait_for_status(&ready, 200).await;
+    assert_eq!(post("/oauth2/revoke", revoke()).await.status(), 200);
+    let introspected = post("/oauth2/introspect", format!("token={issued}")).await;
+    assert_eq!(introspected.status(), 200);
+    let introspected: serde_json::Value = introspected.json().await.unwrap();
+    assert_eq!(introspected["active"], false, "denied by the retry");
+    assert!(
+        stores
+            .refresh
+            .refresh(&credential_hash("retried-rt"), Clock::system().now())
+            .await
+            .unwrap()
+            .is_none()
     );
     replica.stop().await;
 }
