@@ -317,53 +317,44 @@ async fn a_refresh_row_reads_whatever_its_details_hold(backend: Backend) {
     }
 }
 
-/// RFC 7009 §2.1: revoking a refresh token revokes its family and "SHOULD also invalidate all
-/// access tokens based on the same authorization grant": those recorded for the family are
-/// denied at once; the caller's other tokens stay good.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_a_refresh_token_denies_the_access_tokens_of_its_family() {
-    let at = location(Backend::Sqlite).await;
-    let replica = Replica::start(&at.settings).await;
-    let own = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
-    let post = |path: &'static str, body: String| {
-        let url = format!("{}{path}", replica.base);
-        let own = own.clone();
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .header("Authorization", basic(&own))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let active = |token: String| {
-        let sent = post("/oauth2/introspect", format!("token={token}"));
-        async move {
-            let res = sent.await;
-            assert_eq!(res.status(), 200);
-            res.json::<serde_json::Value>().await.unwrap()["active"].clone()
-        }
-    };
-    let (issued, other) = (access_token(&replica).await, access_token(&replica).await);
+/// `path` of `replica`, POSTed by the playground client with a form `body`.
+async fn post_as_playground(replica: &Replica, path: &str, body: String) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}{path}", replica.base))
+        .header(
+            "Authorization",
+            basic(&format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}")),
+        )
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `token`'s `active`, as introspection tells the playground client.
+async fn active(replica: &Replica, token: &str) -> serde_json::Value {
+    let res = post_as_playground(replica, "/oauth2/introspect", format!("token={token}")).await;
+    assert_eq!(res.status(), 200);
+    res.json::<serde_json::Value>().await.unwrap()["active"].clone()
+}
+
+/// A family of the playground client as the refresh grant will leave it: `refresh_token` its
+/// live token, and `access` (an access token this server issued) recorded as issued from it.
+async fn family_with_access(stores: &Stores, family: &str, refresh_token: &str, access: &str) {
     let claims: serde_json::Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
-            .decode(issued.split('.').nth(1).unwrap())
+            .decode(access.split('.').nth(1).unwrap())
             .unwrap(),
     )
     .unwrap();
-    // The family as the refresh grant will leave it: its token, and the access token issued
-    // from it.
-    let stores = open(&at.settings).await.unwrap();
     stores
         .refresh
         .put_refresh(
-            &credential_hash("family-rt"),
+            &credential_hash(refresh_token),
             &RefreshGrant {
                 client_id: PLAYGROUND_CLIENT.to_owned(),
-                ..refresh("e2e-family", i64::MAX)
+                ..refresh(family, i64::MAX)
             },
         )
         .await
@@ -371,7 +362,7 @@ async fn revoking_a_refresh_token_denies_the_access_tokens_of_its_family() {
     stores
         .refresh
         .record_access(
-            "e2e-family",
+            family,
             &IssuedAccess {
                 jti: claims["jti"].as_str().unwrap().to_owned(),
                 expires_at: UnixTime::from_secs(claims["exp"].as_i64().unwrap()),
@@ -379,23 +370,36 @@ async fn revoking_a_refresh_token_denies_the_access_tokens_of_its_family() {
         )
         .await
         .unwrap();
-    assert_eq!(active(issued.clone()).await, true);
-    let res = post(
-        "/oauth2/revoke",
-        "token=family-rt&token_type_hint=refresh_token".to_owned(),
-    )
-    .await;
+}
+
+/// RFC 7009 §2.1: revoking a refresh token revokes its family and "SHOULD also invalidate all
+/// access tokens based on the same authorization grant": those recorded for the family are
+/// denied at once; the caller's other tokens stay good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_refresh_token_denies_the_access_tokens_of_its_family() {
+    let at = location(Backend::Sqlite).await;
+    let replica = Replica::start(&at.settings).await;
+    let (issued, other) = (access_token(&replica).await, access_token(&replica).await);
+    let stores = open(&at.settings).await.unwrap();
+    family_with_access(&stores, "e2e-family", "family-rt", &issued).await;
+    assert_eq!(active(&replica, &issued).await, true);
+    let revoke = "token=family-rt&token_type_hint=refresh_token".to_owned();
+    let res = post_as_playground(&replica, "/oauth2/revoke", revoke).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(active(issued).await, false, "denied with its family");
-    assert_eq!(active(other).await, true, "not of the family");
-    let now = Clock::system().now();
     assert_eq!(
-        stores
-            .refresh
-            .refresh(&credential_hash("family-rt"), now)
-            .await
-            .unwrap(),
-        None
+        active(&replica, &issued).await,
+        false,
+        "denied with its family"
+    );
+    assert_eq!(active(&replica, &other).await, true, "not of the family");
+    assert!(
+        live(
+            stores.refresh.as_ref(),
+            "family-rt",
+            Clock::system().now().secs()
+        )
+        .await
+        .is_none()
     );
     replica.stop().await;
 }
@@ -416,80 +420,42 @@ async fn a_revocation_the_denylist_could_not_take_is_done_whole_by_the_retry() {
     let replica = Replica::start_with(settings).await;
     let ready = format!("{}/health/ready", replica.management);
     crate::helpers::wait_for_status(&ready, 200).await;
-    let own = format!("{PLAYGROUND_CLIENT}:{PLAYGROUND_SECRET}");
-    let post = |path: &'static str, body: String| {
-        let url = format!("{}{path}", replica.base);
-        let own = own.clone();
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .header("Authorization", basic(&own))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
     let issued = access_token(&replica).await;
-    let claims: serde_json::Value = serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(issued.split('.').nth(1).unwrap())
-            .unwrap(),
-    )
-    .unwrap();
     let stores = open(&at.settings).await.unwrap();
-    stores
-        .refresh
-        .put_refresh(
-            &credential_hash("retried-rt"),
-            &RefreshGrant {
-                client_id: PLAYGROUND_CLIENT.to_owned(),
-                ..refresh("retried-family", i64::MAX)
-            },
-        )
-        .await
-        .unwrap();
-    stores
-        .refresh
-        .record_access(
-            "retried-family",
-            &IssuedAccess {
-                jti: claims["jti"].as_str().unwrap().to_owned(),
-                expires_at: UnixTime::from_secs(claims["exp"].as_i64().unwrap()),
-            },
-        )
-        .await
-        .unwrap();
+    family_with_access(&stores, "retried-family", "retried-rt", &issued).await;
     let revoke = || "token=retried-rt&token_type_hint=refresh_token".to_owned();
 
     redis.kill();
-    assert_eq!(post("/oauth2/revoke", revoke()).await.status(), 503);
-    let now = Clock::system().now();
+    let res = post_as_playground(&replica, "/oauth2/revoke", revoke()).await;
+    assert_eq!(res.status(), 503);
     assert!(
-        stores
-            .refresh
-            .refresh(&credential_hash("retried-rt"), now)
-            .await
-            .unwrap()
-            .is_some(),
+        live(
+            stores.refresh.as_ref(),
+            "retried-rt",
+            Clock::system().now().secs()
+        )
+        .await
+        .is_some(),
         "the family stays live until its access tokens are denied"
     );
 
     redis.resume();
     crate::helpers::wait_for_status(&ready, 200).await;
-    assert_eq!(post("/oauth2/revoke", revoke()).await.status(), 200);
-    let introspected = post("/oauth2/introspect", format!("token={issued}")).await;
-    assert_eq!(introspected.status(), 200);
-    let introspected: serde_json::Value = introspected.json().await.unwrap();
-    assert_eq!(introspected["active"], false, "denied by the retry");
+    let res = post_as_playground(&replica, "/oauth2/revoke", revoke()).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        active(&replica, &issued).await,
+        false,
+        "denied by the retry"
+    );
     assert!(
-        stores
-            .refresh
-            .refresh(&credential_hash("retried-rt"), Clock::system().now())
-            .await
-            .unwrap()
-            .is_none()
+        live(
+            stores.refresh.as_ref(),
+            "retried-rt",
+            Clock::system().now().secs()
+        )
+        .await
+        .is_none()
     );
     replica.stop().await;
 }
