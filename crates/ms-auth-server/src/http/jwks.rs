@@ -1,5 +1,5 @@
 //! `GET /oauth2/jwks`: the public signing keys as an RFC 7517 §5 JWK set: the active key and
-//! the next and retired ones (see `key_lifecycle`).
+//! the next and retired ones (see `keys::lifecycle` and `ops::keys`).
 
 use actix_web::{HttpResponse, http::header, web};
 
