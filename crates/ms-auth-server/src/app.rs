@@ -102,7 +102,7 @@ impl AppState {
         };
         let ring = KeyRing::new(keys);
         let ops = ops.with_ring(ring.clone());
-        let server = AuthorizationServer::new(settings, &stores, ring)?;
+        let server = AuthorizationServer::new(settings, &stores, ring);
         let trusted_proxies =
             service_kit::proxies::TrustedProxies::new(&settings.server.trusted_proxies);
         let admin = http::admin::Admin {

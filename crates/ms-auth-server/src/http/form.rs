@@ -100,7 +100,9 @@ impl ClientForm {
     async fn read(req: HttpRequest, payload: web::Payload) -> Result<Self, BodyError> {
         let limit = req
             .app_data::<web::Data<RequestLimits>>()
-            .map_or(64 * 1024, |l| l.max_body_bytes);
+            .map_or(crate::settings::DEFAULT_MAX_BODY_BYTES, |l| {
+                l.max_body_bytes
+            });
         let body = read_form_body(&req, payload, limit).await?;
         let mut authorization = req.headers().get_all(header::AUTHORIZATION);
         let first = authorization.next().map(|v| v.as_bytes().to_vec());

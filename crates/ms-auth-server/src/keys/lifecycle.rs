@@ -50,8 +50,6 @@ pub enum LifecycleError {
     Key(#[from] KeyError),
     #[error("the store holds no active signing key")]
     NoActiveKey,
-    #[error("no signing key has kid {0:?}")]
-    UnknownKey(String),
 }
 
 /// The snapshot the stored keys describe at `now`: the active key signs; next and retired

@@ -39,10 +39,10 @@ impl AuthorizationServer {
         settings: &crate::settings::Settings,
         stores: &crate::store::Stores,
         keys: KeyRing,
-    ) -> Result<Self, crate::settings::SettingsError> {
-        let scopes = settings.scope_registry()?;
+    ) -> Self {
+        let scopes = settings.scope_registry();
         let metadata = Metadata::new(&settings.issuer, &scopes);
-        Ok(Self {
+        Self {
             client_guard: Guard {
                 settings: settings.brute_force.clone(),
                 hot: stores.hot.clone(),
@@ -66,7 +66,7 @@ impl AuthorizationServer {
             audit: stores.audit.clone(),
             hot: stores.hot.clone(),
             issuance_per_second: settings.tokens.max_per_client_per_second,
-        })
+        }
     }
 }
 

@@ -98,7 +98,6 @@ impl From<crate::keys::lifecycle::LifecycleError> for OpsError {
             L::Store(e) => Self::Store(e),
             L::Key(e) => Self::Key(e),
             L::NoActiveKey => Self::NoActiveKey,
-            L::UnknownKey(kid) => Self::UnknownKey(kid),
         }
     }
 }

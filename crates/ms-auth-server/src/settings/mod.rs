@@ -22,7 +22,7 @@ use telemetry::{LogSettings, TraceSettings};
 pub use admin::{AdminSettings, ClusterSettings};
 pub use clients::ClientSettings;
 pub use keys::KeySettings;
-pub use server::ServerSettings;
+pub use server::{DEFAULT_MAX_BODY_BYTES, ServerSettings};
 pub use tokens::{IntrospectionSettings, MAX_ACCESS_TOKEN_TTL_SECS, TokenSettings};
 
 pub use crate::oauth::uri::is_loopback;
@@ -189,8 +189,8 @@ impl Settings {
     }
 
     /// The registry every token's `aud` is derived from (`[[scopes]]`, as validated).
-    pub fn scope_registry(&self) -> Result<ScopeRegistry, SettingsError> {
-        Ok(ScopeRegistry::new(self.scopes.clone()))
+    pub fn scope_registry(&self) -> ScopeRegistry {
+        ScopeRegistry::new(self.scopes.clone())
     }
 
     /// The registered clients, secrets hashed. Plain-text secrets are hashed here and logged

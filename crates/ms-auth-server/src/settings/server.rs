@@ -4,6 +4,9 @@ use serde::Deserialize;
 
 use super::{SettingsError, invalid};
 
+/// `server.max_body_bytes` when unset.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
@@ -28,7 +31,7 @@ impl Default for ServerSettings {
             host: "127.0.0.1".to_owned(),
             port: 9000,
             context_path: "/ms-auth-server".to_owned(),
-            max_body_bytes: 16 * 1024,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             workers: None,
             body_timeout_ms: 10_000,
             trusted_proxies: Vec::new(),
