@@ -15,6 +15,8 @@ pub enum Actor {
     AdminToken,
     /// An authenticated client, acting on its own tokens.
     Client(String),
+    /// A signed-in user, acting on their own account (by user id).
+    User(String),
 }
 
 impl Actor {
@@ -25,6 +27,7 @@ impl Actor {
             Self::Cli => "cli".to_owned(),
             Self::AdminToken => "admin_token".to_owned(),
             Self::Client(id) => format!("client:{id}"),
+            Self::User(id) => format!("user:{id}"),
         }
     }
 }
@@ -56,6 +59,41 @@ pub enum Event {
         family_id: String,
         revoked: u64,
     },
+    /// A user signed in (`sid` names the new session). Never the password.
+    SignInSucceeded { user_id: String, sid: String },
+    /// A sign-in was refused: the username as typed (never the password) and why.
+    SignInFailed {
+        username: String,
+        reason: &'static str,
+    },
+    /// A user allowed a client these scopes.
+    ConsentGiven {
+        user_id: String,
+        client_id: String,
+        scope: String,
+    },
+    /// A user (or an administrator) withdrew a client's consent, and its tokens.
+    ConsentRevoked {
+        user_id: String,
+        client_id: String,
+        families_revoked: u64,
+    },
+    /// RFC 6749 §4.1.2: a code was presented twice; what it issued is revoked.
+    CodeReplayed {
+        client_id: String,
+        family_id: String,
+    },
+    /// RFC 9700 §4.14.2: a rotated refresh token came back; its family is revoked.
+    RefreshReuseDetected {
+        client_id: String,
+        family_id: String,
+    },
+    /// An account was created.
+    UserCreated { user_id: String, username: String },
+    /// An account's password was set (never the password or its hash).
+    PasswordChanged { user_id: String },
+    /// An account was disabled.
+    UserDisabled { user_id: String, reason: String },
 }
 
 impl Event {
@@ -68,6 +106,15 @@ impl Event {
             Self::ClientDisabled { .. } => "client_disabled",
             Self::AccessTokenRevoked { .. } => "access_token_revoked",
             Self::RefreshFamilyRevoked { .. } => "refresh_family_revoked",
+            Self::SignInSucceeded { .. } => "sign_in_succeeded",
+            Self::SignInFailed { .. } => "sign_in_failed",
+            Self::ConsentGiven { .. } => "consent_given",
+            Self::ConsentRevoked { .. } => "consent_revoked",
+            Self::CodeReplayed { .. } => "code_replayed",
+            Self::RefreshReuseDetected { .. } => "refresh_reuse_detected",
+            Self::UserCreated { .. } => "user_created",
+            Self::PasswordChanged { .. } => "password_changed",
+            Self::UserDisabled { .. } => "user_disabled",
         }
     }
 
@@ -113,6 +160,54 @@ impl Event {
                 None,
                 format!("family {family_id}, {revoked} token(s) revoked"),
             ),
+            Self::SignInSucceeded { user_id, sid } => {
+                (None, Some(user_id.clone()), format!("session {sid}"))
+            }
+            Self::SignInFailed { username, reason } => (
+                None,
+                None,
+                // Typed by anyone: quoted and cut short.
+                format!("username {:?}: {reason}", truncated(username, 64)),
+            ),
+            Self::ConsentGiven {
+                user_id,
+                client_id,
+                scope,
+            } => (
+                Some(client_id.clone()),
+                Some(user_id.clone()),
+                format!("scope {scope}"),
+            ),
+            Self::ConsentRevoked {
+                user_id,
+                client_id,
+                families_revoked,
+            } => (
+                Some(client_id.clone()),
+                Some(user_id.clone()),
+                format!("{families_revoked} token famil(ies) revoked"),
+            ),
+            Self::CodeReplayed {
+                client_id,
+                family_id,
+            } => (
+                Some(client_id.clone()),
+                None,
+                format!("family {family_id} revoked"),
+            ),
+            Self::RefreshReuseDetected {
+                client_id,
+                family_id,
+            } => (
+                Some(client_id.clone()),
+                None,
+                format!("family {family_id} revoked"),
+            ),
+            Self::UserCreated { user_id, username } => {
+                (None, Some(user_id.clone()), format!("username {username}"))
+            }
+            Self::PasswordChanged { user_id } => (None, Some(user_id.clone()), String::new()),
+            Self::UserDisabled { user_id, reason } => (None, Some(user_id.clone()), reason.clone()),
         };
         AuditEvent {
             at,
@@ -123,6 +218,10 @@ impl Event {
             detail,
         }
     }
+}
+
+fn truncated(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
 }
 
 /// Writes `event` to `log`, best effort: an operation that took effect is not undone because

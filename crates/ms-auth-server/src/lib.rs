@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod http;
+pub mod identity;
 pub mod keys;
 pub mod oauth;
 pub mod ops;

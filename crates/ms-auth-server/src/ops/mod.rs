@@ -49,6 +49,8 @@ pub enum Right {
     ManageKeys,
     /// Create, change and disable client registrations.
     ManageClients,
+    /// Create, change and disable user accounts.
+    ManageUsers,
 }
 
 impl Actor {
@@ -59,7 +61,10 @@ impl Actor {
     pub fn holds(&self, right: Right) -> bool {
         match (self, right) {
             (Actor::System | Actor::Cli | Actor::AdminToken, _) => true,
-            (Actor::Client(_), Right::ManageKeys | Right::ManageClients) => false,
+            (
+                Actor::Client(_) | Actor::User(_),
+                Right::ManageKeys | Right::ManageClients | Right::ManageUsers,
+            ) => false,
         }
     }
 }

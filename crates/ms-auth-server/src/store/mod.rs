@@ -10,12 +10,15 @@ pub mod audit;
 mod client_cache;
 pub mod clients;
 pub mod codes;
+pub mod consents;
 pub mod hot;
 pub mod keys;
 mod memory;
 pub mod refresh;
+pub mod sessions;
 pub mod settings;
 mod sql;
+pub mod users;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -28,14 +31,17 @@ pub use audit::{AuditEvent, AuditLog};
 pub use client_cache::{CachedClientStore, UNKNOWN_CAPACITY};
 pub use clients::ClientStore;
 pub use codes::{CodeGrant, CodeStore, CodeUse};
+pub use consents::{Consent, ConsentStore};
 pub use hot::{HotState, MemoryHot, Notice, RedisHot};
 pub use keys::{KeyState, KeyStore, Revoked, StoredKey};
 pub use memory::{MemoryAuditLog, MemoryClientStore, MemoryGrants, MemoryKeyStore};
 pub use refresh::{
     FamilyRevoked, IssuedAccess, RefreshGrant, RefreshTokenStore, Rotation, Successor,
 };
+pub use sessions::SessionStore;
 pub use settings::{RedisSettings, StoreSettings};
 pub use sql::{SqlStore, sealing};
+pub use users::{PutUserError, UserStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

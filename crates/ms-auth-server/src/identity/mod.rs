@@ -1,0 +1,8 @@
+//! People: users ([`user`]), their passwords and their browser sessions ([`session`]). No
+//! HTTP here: the sign-in pages in `http/` call into it.
+
+pub mod session;
+pub mod user;
+
+pub use session::BrowserSession;
+pub use user::{StandardClaims, User, UserOrigin, UserStatus};
