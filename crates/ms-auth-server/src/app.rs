@@ -102,7 +102,15 @@ impl AppState {
         };
         let ring = KeyRing::new(keys);
         let ops = ops.with_ring(ring.clone());
-        let server = AuthorizationServer::new(settings, &stores, ring);
+        let sealer = match &settings.store.encryption_key {
+            Some(key) => crate::store::sealing::Sealer::from_base64(&key.0),
+            None => crate::store::sealing::Sealer::random(),
+        }
+        .map_err(|e| SettingsError::Invalid {
+            key: "store.encryption_key".to_owned(),
+            message: e.to_string(),
+        })?;
+        let server = AuthorizationServer::new(settings, &stores, ring, Arc::new(sealer));
         let trusted_proxies =
             service_kit::proxies::TrustedProxies::new(&settings.server.trusted_proxies);
         let admin = http::admin::Admin {

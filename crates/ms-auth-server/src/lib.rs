@@ -11,6 +11,7 @@ pub mod http;
 pub mod identity;
 pub mod keys;
 pub mod oauth;
+pub mod oidc;
 pub mod ops;
 pub mod settings;
 pub mod store;

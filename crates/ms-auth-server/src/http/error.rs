@@ -25,7 +25,17 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | ErrorCode::InvalidGrant
         | ErrorCode::UnauthorizedClient
         | ErrorCode::UnsupportedGrantType
-        | ErrorCode::InvalidScope => StatusCode::BAD_REQUEST,
+        | ErrorCode::InvalidScope
+        // Authorization-endpoint codes travel in a redirect; JSON carrying one is a bad request.
+        | ErrorCode::UnsupportedResponseType
+        | ErrorCode::AccessDenied
+        | ErrorCode::LoginRequired
+        | ErrorCode::ConsentRequired
+        | ErrorCode::InteractionRequired
+        | ErrorCode::RequestNotSupported
+        | ErrorCode::RequestUriNotSupported
+        | ErrorCode::RegistrationNotSupported => StatusCode::BAD_REQUEST,
+        ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
         // "The authorization server MAY return an HTTP 401 (Unauthorized) status code to
         // indicate which HTTP authentication schemes are supported" — we always do.
         ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
@@ -63,7 +73,16 @@ pub fn oauth_error_with_status(status: StatusCode, error: &OAuthError) -> HttpRe
         | ErrorCode::UnauthorizedClient
         | ErrorCode::UnsupportedGrantType
         | ErrorCode::InvalidScope
-        | ErrorCode::ServerError => {}
+        | ErrorCode::ServerError
+        | ErrorCode::UnsupportedResponseType
+        | ErrorCode::AccessDenied
+        | ErrorCode::LoginRequired
+        | ErrorCode::ConsentRequired
+        | ErrorCode::InteractionRequired
+        | ErrorCode::RequestNotSupported
+        | ErrorCode::RequestUriNotSupported
+        | ErrorCode::RegistrationNotSupported
+        | ErrorCode::InvalidToken => {}
     }
     res.json(error)
 }

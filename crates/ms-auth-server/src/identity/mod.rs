@@ -2,7 +2,9 @@
 //! HTTP here: the sign-in pages in `http/` call into it.
 
 pub mod session;
+pub mod sessions;
 pub mod user;
 
 pub use session::BrowserSession;
+pub use sessions::{Device, SessionError, Sessions};
 pub use user::{StandardClaims, User, UserOrigin, UserStatus};

@@ -1,5 +1,6 @@
 //! Client authentication at the token endpoint (RFC 6749 §2.3.1): `client_secret_basic` and
-//! `client_secret_post`, exactly one per request.
+//! `client_secret_post`, exactly one per request, and `none` for public clients (RFC 6749
+//! §2.1, RFC 7591 §2): a `client_id` alone, accepted only from a client registered so.
 
 use std::sync::{Arc, LazyLock};
 
@@ -25,14 +26,14 @@ pub struct PresentedCredentials {
 /// a registration may name. Exhaustive, so that a new method is decided here.
 pub const fn implements(method: AuthMethod) -> bool {
     match method {
-        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => true,
-        AuthMethod::None | AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt => false,
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::None => true,
+        AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt => false,
     }
 }
 
 /// Reads the client's credentials from the `Authorization` header value and the parameters.
 ///
-/// `Ok(None)` when the request carries none at all.
+/// A `client_id` alone is the `none` method; `Ok(None)` when the request carries not even that.
 pub fn extract(
     authorization: Option<&[u8]>,
     params: &Params,
@@ -63,7 +64,11 @@ pub fn extract(
                 secret: ClientSecret::new(secret),
             }))
         }
-        (None, None) => Ok(None),
+        (None, None) => Ok(params.get("client_id").map(|id| PresentedCredentials {
+            method: AuthMethod::None,
+            client_id: id.to_owned(),
+            secret: ClientSecret::new(""),
+        })),
     }
 }
 
@@ -116,6 +121,17 @@ pub async fn authenticate(
     let Some(presented) = presented else {
         return Err(rejected("no_credentials"));
     };
+    if presented.method == AuthMethod::None {
+        // Nothing to check but that the client is registered as public: a confidential
+        // client's id alone proves nothing.
+        return match store.client(&presented.client_id).await? {
+            Some(c) if c.enabled() && c.is_public() => Ok(c),
+            _ => {
+                tracing::info!(reason = "not_public", "client authentication failed");
+                Err(rejected("not_public"))
+            }
+        };
+    }
     let secret = presented.secret.expose().as_bytes();
     // A disabled client is as unknown as one never registered, and costs the same time.
     let found = store
@@ -264,7 +280,8 @@ mod tests {
             .copied()
             .filter(|m| implements(*m))
             .collect();
-        assert_eq!(implemented, [basic, post]);
+        let none = extract_with(None, "client_id=a").unwrap().unwrap().method;
+        assert_eq!(implemented, [basic, post, none]);
     }
 
     #[tokio::test]
@@ -302,6 +319,6 @@ mod tests {
 
     #[test]
     fn no_credentials_is_none() {
-        assert!(extract_with(None, "client_id=a").unwrap().is_none());
+        assert!(extract_with(None, "scope=a").unwrap().is_none());
     }
 }

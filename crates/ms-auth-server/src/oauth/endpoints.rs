@@ -3,12 +3,23 @@
 //! discovery, the assertion `aud` check, `registration_client_uri`, sign-in and logout.
 
 /// Paths relative to the context path (the issuer's path).
+pub const AUTHORIZE: &str = "/oauth2/authorize";
 pub const TOKEN: &str = "/oauth2/token";
 pub const INTROSPECT: &str = "/oauth2/introspect";
 pub const REVOKE: &str = "/oauth2/revoke";
 pub const JWKS: &str = "/oauth2/jwks";
 /// RFC 8414 §3: under the context path here; the gateway also answers at the §3.1 inserted
 /// form.
+/// OpenID Connect Discovery §4.
+pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+pub const USERINFO: &str = "/userinfo";
+/// The sign-in page (GET) and its form (POST).
+pub const LOGIN: &str = "/login";
+/// The consent page's form.
+pub const CONSENT: &str = "/consent";
+/// The signed-in user's consents (JSON), and one of them by client id.
+pub const ACCOUNT_CONSENTS: &str = "/account/consents";
+pub const ACCOUNT_CONSENT: &str = "/account/consents/{client_id}";
 pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const ADMIN_KEYS: &str = "/admin/keys";
 pub const ADMIN_KEYS_ROTATE: &str = "/admin/keys/rotate";

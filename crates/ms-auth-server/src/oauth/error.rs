@@ -30,11 +30,29 @@ pub enum ErrorCode {
     /// many failed client authentications from its address or on its client id (RFC 6749
     /// §2.3.1's brute-force protection). 429 with `Retry-After`.
     SlowDown,
+    /// RFC 6749 §4.1.2.1: the authorization endpoint does not answer this `response_type`.
+    UnsupportedResponseType,
+    /// RFC 6749 §4.1.2.1: the user (or the server's policy) refused.
+    AccessDenied,
+    /// OIDC Core §3.1.2.6: `prompt=none` and nobody is signed in (or not as asked).
+    LoginRequired,
+    /// OIDC Core §3.1.2.6: `prompt=none` and the user has not allowed this yet.
+    ConsentRequired,
+    /// OIDC Core §3.1.2.6: `prompt=none` and the user would have to do something.
+    InteractionRequired,
+    /// OIDC Core §3.1.2.6: request objects (`request`) are not supported.
+    RequestNotSupported,
+    /// OIDC Core §3.1.2.6: `request_uri` is not supported (until PAR).
+    RequestUriNotSupported,
+    /// OIDC Core §3.1.2.6: the `registration` parameter is not supported.
+    RegistrationNotSupported,
+    /// RFC 6750 §3.1: the bearer token presented (userinfo) is not valid.
+    InvalidToken,
 }
 
 impl ErrorCode {
     /// Every code, for tests that pin the vocabulary.
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 18] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -44,6 +62,15 @@ impl ErrorCode {
         Self::ServerError,
         Self::TemporarilyUnavailable,
         Self::SlowDown,
+        Self::UnsupportedResponseType,
+        Self::AccessDenied,
+        Self::LoginRequired,
+        Self::ConsentRequired,
+        Self::InteractionRequired,
+        Self::RequestNotSupported,
+        Self::RequestUriNotSupported,
+        Self::RegistrationNotSupported,
+        Self::InvalidToken,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +84,15 @@ impl ErrorCode {
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::SlowDown => "slow_down",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::AccessDenied => "access_denied",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
+            Self::RegistrationNotSupported => "registration_not_supported",
+            Self::InvalidToken => "invalid_token",
         }
     }
 }
@@ -144,6 +180,8 @@ pub enum EndpointError {
     Signing(#[from] KeyError),
     #[error("too many failed authentications")]
     Throttled { retry_after_secs: u64 },
+    #[error(transparent)]
+    Random(#[from] super::random::RandomError),
 }
 
 impl EndpointError {
@@ -152,14 +190,16 @@ impl EndpointError {
         match self {
             Self::Rejected(e) => e.clone(),
             Self::Store(StoreError::Unavailable(_)) => OAuthError::temporarily_unavailable(),
-            Self::Store(StoreError::Corrupt(_)) | Self::Signing(_) => OAuthError::server_error(),
+            Self::Store(StoreError::Corrupt(_)) | Self::Signing(_) | Self::Random(_) => {
+                OAuthError::server_error()
+            }
             Self::Throttled { retry_after_secs } => OAuthError::slow_down(*retry_after_secs),
         }
     }
 
     /// Whether the cause is the server's (logged at the boundary), not the client's.
     pub fn is_internal(&self) -> bool {
-        matches!(self, Self::Store(_) | Self::Signing(_))
+        matches!(self, Self::Store(_) | Self::Signing(_) | Self::Random(_))
     }
 }
 
@@ -167,12 +207,13 @@ impl EndpointError {
 /// the client or its redirect URI cannot be trusted — "the authorization server SHOULD inform
 /// the resource owner of the error and MUST NOT automatically redirect the user-agent to the
 /// invalid redirection URI" — else by redirect to the client, with `state` and, per RFC 9207,
-/// `iss`. The authorize endpoint arrives with the users issue; the delivery is fixed here.
+/// `iss`, in the response mode the request asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthorizeError {
     ShowPage(OAuthError),
     Redirect {
         redirect_uri: String,
+        mode: super::authorize::ResponseMode,
         state: Option<String>,
         error: OAuthError,
     },

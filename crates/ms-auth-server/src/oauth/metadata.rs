@@ -1,8 +1,11 @@
-//! Authorization server metadata (RFC 8414 §2), listing only what is implemented.
+//! Authorization server metadata (RFC 8414 §2) and OpenID Provider metadata (OpenID Connect
+//! Discovery 1.0 §3): one document, served at both well-known paths, listing exactly what is
+//! implemented — every advertised value works, and nothing that works is missing.
 
 use serde::Serialize;
 
 use super::{
+    authorize::ResponseMode,
     client::{AuthMethod, ResponseType},
     client_auth,
     endpoints::{self, Endpoints},
@@ -10,28 +13,52 @@ use super::{
     resources::ScopeRegistry,
     scope::Scope,
 };
+use crate::{keys::SigningAlgorithm, oidc::claims};
 
 #[derive(Debug, Serialize)]
 pub struct Metadata {
     pub issuer: String,
+    pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub jwks_uri: String,
+    pub userinfo_endpoint: String,
     pub scopes_supported: Vec<Scope>,
-    /// REQUIRED by RFC 8414 even without an authorization endpoint; empty until one exists.
     pub response_types_supported: Vec<&'static str>,
+    pub response_modes_supported: Vec<&'static str>,
     pub grant_types_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// RFC 7636 §6.2: `S256`, and `plain` only while some client is configured for it.
+    pub code_challenge_methods_supported: Vec<&'static str>,
     /// RFC 7662 and RFC 7009, authenticated as at the token endpoint (RFC 8414 §2).
     pub introspection_endpoint: String,
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
     pub revocation_endpoint: String,
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// RFC 9207 §3: `iss` is in every authorization response.
+    pub authorization_response_iss_parameter_supported: bool,
+    pub subject_types_supported: Vec<&'static str>,
+    pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    pub claims_supported: &'static [&'static str],
+    pub prompt_values_supported: Vec<&'static str>,
+    /// Discovery §3 defaults `request_uri_parameter_supported` to true: said explicitly.
+    pub claims_parameter_supported: bool,
+    pub request_parameter_supported: bool,
+    pub request_uri_parameter_supported: bool,
+}
+
+/// What the document depends on besides the issuer and the scopes.
+#[derive(Debug, Clone, Copy)]
+pub struct Advertised {
+    /// The algorithm ID tokens are signed with (the configured signing algorithm).
+    pub id_token_alg: SigningAlgorithm,
+    /// Some registered client may use `code_challenge_method=plain`.
+    pub plain_pkce: bool,
 }
 
 impl Metadata {
     /// The document for `issuer` granting the scopes of `registry`. It reads no store: the
     /// metadata endpoint is public, and costs nothing per request.
-    pub fn new(issuer: &str, registry: &ScopeRegistry) -> Self {
+    pub fn new(issuer: &str, registry: &ScopeRegistry, advertised: Advertised) -> Self {
         let methods = || {
             AuthMethod::ALL
                 .iter()
@@ -39,10 +66,24 @@ impl Metadata {
                 .map(|m| m.as_str())
                 .collect()
         };
+        // Introspection and revocation authenticate confidential clients: `none` proves nothing.
+        let confidential_methods = || {
+            AuthMethod::ALL
+                .iter()
+                .filter(|m| client_auth::implements(**m) && **m != AuthMethod::None)
+                .map(|m| m.as_str())
+                .collect()
+        };
         let at = Endpoints::new(issuer);
+        let mut pkce = vec!["S256"];
+        if advertised.plain_pkce {
+            pkce.push("plain");
+        }
         Self {
+            authorization_endpoint: at.url(endpoints::AUTHORIZE),
             token_endpoint: at.url(endpoints::TOKEN),
             jwks_uri: at.url(endpoints::JWKS),
+            userinfo_endpoint: at.url(endpoints::USERINFO),
             issuer: issuer.to_owned(),
             scopes_supported: registry.names(),
             response_types_supported: ResponseType::ALL
@@ -50,21 +91,31 @@ impl Metadata {
                 .filter(|r| authorization_endpoint_implements(**r))
                 .map(|r| r.as_str())
                 .collect(),
+            response_modes_supported: ResponseMode::ALL.iter().map(|m| m.as_str()).collect(),
             grant_types_supported: grants::implemented().map(|g| g.as_str()).collect(),
             token_endpoint_auth_methods_supported: methods(),
+            code_challenge_methods_supported: pkce,
             introspection_endpoint: at.url(endpoints::INTROSPECT),
-            introspection_endpoint_auth_methods_supported: methods(),
+            introspection_endpoint_auth_methods_supported: confidential_methods(),
             revocation_endpoint: at.url(endpoints::REVOKE),
-            revocation_endpoint_auth_methods_supported: methods(),
+            revocation_endpoint_auth_methods_supported: confidential_methods(),
+            authorization_response_iss_parameter_supported: true,
+            subject_types_supported: vec!["public"],
+            id_token_signing_alg_values_supported: vec![advertised.id_token_alg.as_str()],
+            claims_supported: claims::SUPPORTED,
+            prompt_values_supported: vec!["none", "login", "consent", "select_account"],
+            claims_parameter_supported: false,
+            request_parameter_supported: false,
+            request_uri_parameter_supported: false,
         }
     }
 }
 
-/// Whether the authorization endpoint answers `response_type`: none yet, as there is no
-/// authorization endpoint. Exhaustive, so that a new response type is decided here (and moves
-/// beside the endpoint when it comes).
+/// Whether the authorization endpoint answers `response_type`. Exhaustive, so that a new
+/// response type is decided here.
 const fn authorization_endpoint_implements(response_type: ResponseType) -> bool {
     match response_type {
-        ResponseType::Code | ResponseType::Token => false,
+        ResponseType::Code => true,
+        ResponseType::Token => false,
     }
 }

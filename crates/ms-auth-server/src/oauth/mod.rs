@@ -1,6 +1,7 @@
 //! The OAuth 2.0 protocol core: plain Rust types in and out, no HTTP.
 
 pub mod access_token;
+pub mod authorize;
 pub mod brute_force;
 pub mod client;
 pub mod client_auth;
@@ -11,6 +12,8 @@ pub mod introspection;
 pub mod issuer;
 pub mod metadata;
 pub mod params;
+pub mod pkce;
+pub mod random;
 pub mod resources;
 pub mod revocation;
 pub mod scope;

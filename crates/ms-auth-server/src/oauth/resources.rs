@@ -31,7 +31,36 @@ pub struct ScopeRegistry {
     by_name: HashMap<Scope, usize>,
 }
 
+/// The OpenID Connect scopes (OIDC Core §5.4, §11), registered on every server unless the
+/// config defines them itself. None opens a resource: they release claims and refresh tokens.
+const OPENID_SCOPES: &[(&str, &str)] = &[
+    ("openid", "Sign you in with your account"),
+    ("profile", "See your name and profile"),
+    ("email", "See your email address"),
+    (
+        "offline_access",
+        "Stay signed in to the application while you are away",
+    ),
+];
+
 impl ScopeRegistry {
+    /// `definitions` after the OpenID Connect scopes they do not define themselves.
+    pub fn with_openid(mut definitions: Vec<ScopeDefinition>) -> Self {
+        let mut all: Vec<ScopeDefinition> = OPENID_SCOPES
+            .iter()
+            .filter(|(name, _)| !definitions.iter().any(|d| d.name.as_str() == *name))
+            .filter_map(|(name, description)| {
+                Some(ScopeDefinition {
+                    name: Scope::parse(name).ok()?,
+                    description: (*description).to_owned(),
+                    resource: None,
+                })
+            })
+            .collect();
+        all.append(&mut definitions);
+        Self::new(all)
+    }
+
     pub fn new(definitions: Vec<ScopeDefinition>) -> Self {
         let by_name = definitions
             .iter()

@@ -5,23 +5,27 @@ use std::sync::Arc;
 
 use super::{
     brute_force::{Attempt, Guard, Refused},
-    client::Client,
+    client::{Client, GrantType},
     client_auth::{self, AuthenticateError},
     error::{EndpointError, ErrorCode, OAuthError},
-    grants::{GrantContext, TokenRequest, client_credentials},
+    grants::{GrantContext, TokenRequest, authorization_code, client_credentials, refresh_token},
     issuer::Issuer,
     metadata::Metadata,
     params::Params,
     token_response::TokenResponse,
 };
 use crate::keys::KeyRing;
-use crate::store::{AuditLog, ClientStore, RefreshTokenStore, hot::Hot};
+use crate::{
+    settings::TokenSettings,
+    store::{AuditLog, ClientStore, CodeStore, RefreshTokenStore, hot::Hot, sealing::Sealer},
+};
 
 /// Everything the protocol needs, with no HTTP in sight.
 pub struct AuthorizationServer {
     /// Signs every token; holds the issuer identifier, the keys and the scope registry.
     pub issuer: Issuer,
     pub clients: Arc<dyn ClientStore>,
+    pub codes: Arc<dyn CodeStore>,
     pub refresh: Arc<dyn RefreshTokenStore>,
     pub audit: Arc<dyn AuditLog>,
     pub hot: Hot,
@@ -31,6 +35,10 @@ pub struct AuthorizationServer {
     pub metadata: Arc<Metadata>,
     /// Failed client authentications, counted per source and client id (RFC 6749 §2.3.1).
     pub client_guard: Guard,
+    /// Refresh-token lifetimes and grace, ID-token lifetime.
+    pub tokens: TokenSettings,
+    /// Seals a refresh rotation's response for its retry (the store's key: replicas share it).
+    pub sealer: Arc<Sealer>,
 }
 
 impl AuthorizationServer {
@@ -39,10 +47,21 @@ impl AuthorizationServer {
         settings: &crate::settings::Settings,
         stores: &crate::store::Stores,
         keys: KeyRing,
+        sealer: Arc<Sealer>,
     ) -> Self {
         let scopes = settings.scope_registry();
-        let metadata = Metadata::new(&settings.issuer, &scopes);
+        let metadata = Metadata::new(
+            &settings.issuer,
+            &scopes,
+            super::metadata::Advertised {
+                id_token_alg: settings.keys.algorithm,
+                plain_pkce: settings.clients.iter().any(|c| c.metadata.allow_plain_pkce),
+            },
+        );
         Self {
+            tokens: settings.tokens.clone(),
+            sealer,
+            codes: stores.codes.clone(),
             client_guard: Guard {
                 settings: settings.brute_force.clone(),
                 hot: stores.hot.clone(),
@@ -123,6 +142,20 @@ impl AuthorizationServer {
         Ok((client, params))
     }
 
+    /// What the grants may use at `now`.
+    fn grant_context(&self, now: UnixTime) -> GrantContext<'_> {
+        GrantContext {
+            issuer: &self.issuer,
+            now,
+            codes: self.codes.as_ref(),
+            refresh: self.refresh.as_ref(),
+            hot: self.hot.as_ref(),
+            audit: self.audit.as_ref(),
+            sealer: &self.sealer,
+            tokens: &self.tokens,
+        }
+    }
+
     /// At most `issuance_per_second` tokens a second for one client. While the hot state is
     /// out the limit is not applied (issuance must not depend on Redis).
     async fn limit_issuance(&self, client: &Client, now: UnixTime) -> Result<(), EndpointError> {
@@ -184,7 +217,10 @@ impl AuthorizationServer {
         let request = TokenRequest::parse(&params)?;
         let client = self.authenticate_client(&input, &params, now).await?;
         let grant_type = request.grant_type();
-        if !client.may_use_grant(grant_type) {
+        // RFC 9700 §2.1.1 and the registration rules: a public client may never use
+        // client_credentials, whatever it registered.
+        let public_refused = client.is_public() && grant_type == GrantType::ClientCredentials;
+        if !client.may_use_grant(grant_type) || public_refused {
             return Err(OAuthError::new(
                 ErrorCode::UnauthorizedClient,
                 format!("this client may not use grant_type {}", grant_type.as_str()),
@@ -192,14 +228,13 @@ impl AuthorizationServer {
             .into());
         }
         self.limit_issuance(&client, now).await?;
+        let cx = self.grant_context(now);
         let response = match &request {
-            TokenRequest::ClientCredentials(r) => {
-                let cx = GrantContext {
-                    issuer: &self.issuer,
-                    now,
-                };
-                client_credentials::grant(&cx, &client, r)?
+            TokenRequest::ClientCredentials(r) => client_credentials::grant(&cx, &client, r)?,
+            TokenRequest::AuthorizationCode(r) => {
+                authorization_code::grant(&cx, &client, r).await?
             }
+            TokenRequest::RefreshToken(r) => refresh_token::grant(&cx, &client, r).await?,
         };
         Ok(Issued {
             response,

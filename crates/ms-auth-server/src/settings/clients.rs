@@ -56,6 +56,13 @@ impl ClientSettings {
         }
     }
 
+    /// A public client (RFC 6749 §2.1): it authenticates with `none` only.
+    fn is_public(&self) -> bool {
+        self.metadata
+            .token_endpoint_auth_methods
+            .contains(&crate::oauth::client::AuthMethod::None)
+    }
+
     /// Checks this table, found at `prefix`, under `policy`.
     pub fn validate(
         &self,
@@ -65,6 +72,18 @@ impl ClientSettings {
         let key = |field: &str| format!("{prefix}.{field}");
         if self.client_id.is_empty() {
             return Err(invalid(key("client_id"), "must not be empty"));
+        }
+        if self.is_public() {
+            if self.client_secret.is_some() || self.client_secret_hash.is_some() {
+                return Err(invalid(
+                    key("client_secret"),
+                    "a public client (token_endpoint_auth_methods = [\"none\"]) has no secret",
+                ));
+            }
+            return self
+                .metadata
+                .validate(policy)
+                .map_err(|e| invalid(key(e.field), e.message));
         }
         match (&self.client_secret, &self.client_secret_hash) {
             (Some(_), Some(_)) => {
@@ -102,6 +121,13 @@ impl ClientSettings {
     /// The client this table registers, its secret hashed. A plain-text secret is hashed
     /// here and logged as a warning (by id, never by value).
     pub fn to_client(&self, prefix: &str) -> Result<Client, SettingsError> {
+        if self.is_public() {
+            return Ok(Client::new(
+                ClientId::new(self.client_id.clone()),
+                ClientCredential::None,
+                self.metadata.clone(),
+            ));
+        }
         let hash = match (&self.client_secret, &self.client_secret_hash) {
             (_, Some(h)) => SecretHash::parse(h)
                 .map_err(|e| invalid(format!("{prefix}.client_secret_hash"), e.to_string()))?,

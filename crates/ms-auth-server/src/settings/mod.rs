@@ -10,6 +10,7 @@ mod issuer;
 mod keys;
 mod scopes;
 mod server;
+mod sessions;
 mod tokens;
 
 use std::path::Path;
@@ -23,7 +24,10 @@ pub use admin::{AdminSettings, ClusterSettings};
 pub use clients::ClientSettings;
 pub use keys::KeySettings;
 pub use server::{DEFAULT_MAX_BODY_BYTES, ServerSettings};
-pub use tokens::{IntrospectionSettings, MAX_ACCESS_TOKEN_TTL_SECS, TokenSettings};
+pub use sessions::SessionSettings;
+pub use tokens::{
+    IntrospectionSettings, MAX_ACCESS_TOKEN_TTL_SECS, MAX_REFRESH_GRACE_SECS, TokenSettings,
+};
 
 pub use crate::oauth::uri::is_loopback;
 use crate::oauth::{
@@ -50,6 +54,8 @@ pub struct Settings {
     /// The issuer identifier: the public URL of this server (through the gateway).
     pub issuer: String,
     pub tokens: TokenSettings,
+    /// Browser sessions at the sign-in pages (`[sessions]`).
+    pub sessions: SessionSettings,
     pub keys: KeySettings,
     /// The store of record (`[store]`).
     pub store: StoreSettings,
@@ -77,6 +83,7 @@ impl Default for Settings {
             management: service_kit::management::ManagementSettings::default(),
             issuer: "http://localhost:8085/ms-auth-server".to_owned(),
             tokens: TokenSettings::default(),
+            sessions: SessionSettings::default(),
             keys: KeySettings::default(),
             store: StoreSettings::default(),
             redis: RedisSettings::default(),
@@ -123,6 +130,8 @@ impl Settings {
     /// Checks what types alone cannot, section by section.
     pub fn validate(&self) -> Result<(), SettingsError> {
         issuer::validate(&self.issuer, self.playground)?;
+        self.tokens.validate()?;
+        self.sessions.validate()?;
         self.server.validate("server")?;
         self.validate_store()?;
         self.admin.validate("admin")?;
@@ -190,7 +199,7 @@ impl Settings {
 
     /// The registry every token's `aud` is derived from (`[[scopes]]`, as validated).
     pub fn scope_registry(&self) -> ScopeRegistry {
-        ScopeRegistry::new(self.scopes.clone())
+        ScopeRegistry::with_openid(self.scopes.clone())
     }
 
     /// The registered clients, secrets hashed. Plain-text secrets are hashed here and logged

@@ -34,5 +34,5 @@ pub(super) fn validate(
             validate_resource(r, playground).map_err(|m| invalid(key("resource"), m))?;
         }
     }
-    Ok(ScopeRegistry::new(scopes.to_vec()))
+    Ok(ScopeRegistry::with_openid(scopes.to_vec()))
 }

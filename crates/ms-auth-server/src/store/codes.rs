@@ -16,6 +16,9 @@ pub struct CodeGrant {
     pub subject: String,
     pub scope: String,
     pub redirect_uri: String,
+    /// Whether the authorization request named `redirect_uri`: then the token request must
+    /// name the same (RFC 6749 §4.1.3).
+    pub redirect_uri_given: bool,
     pub code_challenge: Option<String>,
     /// `S256` or `plain` (RFC 7636 §4.3), with `code_challenge`.
     pub code_challenge_method: Option<String>,
@@ -28,6 +31,9 @@ pub struct CodeGrant {
     pub acr: Option<String>,
     pub amr: Vec<String>,
     pub auth_time: UnixTime,
+    /// When the session it was issued in ends at the latest: the session-bound refresh
+    /// family it starts ends then too.
+    pub session_expires_at: Option<UnixTime>,
     pub expires_at: UnixTime,
 }
 

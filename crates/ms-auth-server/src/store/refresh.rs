@@ -22,6 +22,8 @@ pub struct RefreshGrant {
     /// issues.
     pub acr: Option<String>,
     pub amr: Vec<String>,
+    /// When the user authenticated (the ID tokens a refresh issues keep it: OIDC Core §12.2).
+    pub auth_time: UnixTime,
     pub issued_at: UnixTime,
     /// When this token expires unless rotated (the idle lifetime).
     pub expires_at: UnixTime,

@@ -56,6 +56,11 @@ pub struct ClientMetadata {
     pub post_logout_redirect_uris: Vec<RedirectUri>,
     /// Where logout tokens are posted (OpenID Connect Back-Channel Logout §2.2).
     pub backchannel_logout_uri: Option<String>,
+    /// PKCE at the authorization endpoint (RFC 7636). Required of every client by default
+    /// (RFC 9700 §2.1.1); a legacy confidential client may opt out. Public clients never may.
+    pub require_pkce: bool,
+    /// Accept `code_challenge_method=plain` from this client (refused otherwise).
+    pub allow_plain_pkce: bool,
 }
 
 impl Default for ClientMetadata {
@@ -78,6 +83,8 @@ impl Default for ClientMetadata {
             owner: None,
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout_uri: None,
+            require_pkce: true,
+            allow_plain_pkce: false,
         }
     }
 }

@@ -93,6 +93,11 @@ impl Client {
         self.metadata.grant_types.contains(&grant)
     }
 
+    /// A public client (RFC 6749 §2.1): it authenticates with nothing (`none`).
+    pub fn is_public(&self) -> bool {
+        self.may_use_method(AuthMethod::None)
+    }
+
     pub fn may_use_method(&self, method: AuthMethod) -> bool {
         self.metadata.token_endpoint_auth_methods.contains(&method)
     }

@@ -1,7 +1,7 @@
 //! What a registration must satisfy, whoever registers it: the config now, later dynamic
 //! registration (RFC 7591 §2, §3.2.2) and the admin API, under one policy.
 
-use super::{AuthMethod, ClientMetadata, RedirectUri};
+use super::{AuthMethod, ClientMetadata, GrantType, RedirectUri};
 use crate::oauth::{client_auth, resources::ScopeRegistry, uri};
 
 /// The rules a registration is checked against.
@@ -64,6 +64,22 @@ impl ClientMetadata {
                 ),
             );
         }
+        self.validate_public()?;
+        if self.grant_types.contains(&GrantType::AuthorizationCode) && self.redirect_uris.is_empty()
+        {
+            return refuse(
+                "redirect_uris",
+                "a client of the authorization code flow must register at least one",
+            );
+        }
+        if self.grant_types.contains(&GrantType::RefreshToken)
+            && !self.grant_types.contains(&GrantType::AuthorizationCode)
+        {
+            return refuse(
+                "grant_types",
+                "refresh_token is issued by the authorization code flow: list authorization_code too",
+            );
+        }
         if self.scope.is_empty() && !introspects_only {
             return refuse("scopes", "must list at least one scope");
         }
@@ -106,6 +122,43 @@ impl ClientMetadata {
             https_url(u, policy.playground).or_else(|m| refuse("backchannel_logout_uri", m))?;
         }
         self.validate_keys(policy)
+    }
+
+    /// A public client (`none`) authenticates with nothing, so it may use only the grants a
+    /// user's browser drives, always with PKCE (RFC 9700 §2.1.1).
+    fn validate_public(&self) -> Result<(), MetadataError> {
+        if !self.token_endpoint_auth_methods.contains(&AuthMethod::None) {
+            return Ok(());
+        }
+        if self.token_endpoint_auth_methods.len() > 1 {
+            return refuse(
+                "token_endpoint_auth_methods",
+                "none (a public client) cannot be combined with other methods",
+            );
+        }
+        if let Some(g) = self
+            .grant_types
+            .iter()
+            .find(|g| !matches!(g, GrantType::AuthorizationCode | GrantType::RefreshToken))
+        {
+            return refuse(
+                "grant_types",
+                format!(
+                    "a public client may use authorization_code and refresh_token only, not {}",
+                    g.as_str()
+                ),
+            );
+        }
+        if !self.require_pkce {
+            return refuse("require_pkce", "a public client must use PKCE");
+        }
+        if self.resource_server.is_some() {
+            return refuse(
+                "resource_server",
+                "a resource server's client must authenticate to introspect",
+            );
+        }
+        Ok(())
     }
 
     fn validate_keys(&self, policy: &RegistrationPolicy<'_>) -> Result<(), MetadataError> {
@@ -337,12 +390,47 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.message, "must be between 1 and 86400 (24 hours)");
         let e = valid()
+            .method(AuthMethod::PrivateKeyJwt)
+            .validate(&policy)
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "private_key_jwt is not implemented (supported: client_secret_basic, client_secret_post, none)"
+        );
+        let e = valid()
             .method(AuthMethod::None)
             .validate(&policy)
             .unwrap_err();
         assert_eq!(
             e.message,
-            "none is not implemented (supported: client_secret_basic, client_secret_post)"
+            "none (a public client) cannot be combined with other methods"
+        );
+    }
+
+    #[test]
+    fn public_clients_use_the_browser_grants_with_pkce_only() {
+        let public = || {
+            ClientMetadata::new()
+                .grant(GrantType::AuthorizationCode)
+                .method(AuthMethod::None)
+                .redirect_uri(uri("http://127.0.0.1:8080/cb"))
+                .scope(ScopeSet::parse_param("country.read").unwrap())
+        };
+        assert_eq!(refused(&public(), false), None);
+        assert_eq!(
+            refused(&public().grant(GrantType::ClientCredentials), false),
+            Some("grant_types")
+        );
+        let mut no_pkce = public();
+        no_pkce.require_pkce = false;
+        assert_eq!(refused(&no_pkce, false), Some("require_pkce"));
+        let mut no_redirect = public();
+        no_redirect.redirect_uris.clear();
+        assert_eq!(refused(&no_redirect, false), Some("redirect_uris"));
+        assert_eq!(
+            refused(&valid().grant(GrantType::RefreshToken), false),
+            Some("grant_types"),
+            "refresh_token without authorization_code"
         );
     }
 }

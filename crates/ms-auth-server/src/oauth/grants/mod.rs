@@ -1,7 +1,10 @@
 //! Grant types of the token endpoint (RFC 6749 §4): `grant_type` is read first, each grant
 //! parses its own parameters, and one exhaustive `match` dispatches.
 
+pub mod authorization_code;
 pub mod client_credentials;
+pub mod refresh_token;
+mod user_tokens;
 
 use super::{
     client::GrantType,
@@ -9,27 +12,42 @@ use super::{
     issuer::Issuer,
     params::Params,
 };
-use crate::clock::UnixTime;
+use crate::{
+    clock::UnixTime,
+    settings::TokenSettings,
+    store::{AuditLog, CodeStore, HotState, RefreshTokenStore, sealing::Sealer},
+};
 
-/// What a grant may use: narrow on purpose (the code and refresh stores, users and policy
-/// join it with the grants that need them), so no grant reaches the whole server.
+/// What a grant may use: the signer, the grant stores and the token policy — no more, so no
+/// grant reaches the whole server.
 pub struct GrantContext<'a> {
     pub issuer: &'a Issuer,
     pub now: UnixTime,
+    pub codes: &'a dyn CodeStore,
+    pub refresh: &'a dyn RefreshTokenStore,
+    /// The denylist, for the access tokens of a revoked family.
+    pub hot: &'a dyn HotState,
+    pub audit: &'a dyn AuditLog,
+    /// Seals a rotation's response for the retry within the grace window.
+    pub sealer: &'a Sealer,
+    pub tokens: &'a TokenSettings,
 }
 
 /// A token request, parsed for its grant type.
 #[derive(Debug)]
 pub enum TokenRequest {
+    AuthorizationCode(authorization_code::Request),
     ClientCredentials(client_credentials::Request),
+    RefreshToken(refresh_token::Request),
 }
 
 /// Whether the token endpoint implements `grant`: what metadata advertises. Exhaustive, so
 /// that a new grant type is decided here; registrable is not implemented.
 pub const fn implements(grant: GrantType) -> bool {
     match grant {
-        GrantType::ClientCredentials => true,
-        GrantType::AuthorizationCode | GrantType::RefreshToken => false,
+        GrantType::ClientCredentials | GrantType::AuthorizationCode | GrantType::RefreshToken => {
+            true
+        }
     }
 }
 
@@ -44,6 +62,10 @@ impl TokenRequest {
             "client_credentials" => Ok(Self::ClientCredentials(
                 client_credentials::Request::parse(params)?,
             )),
+            "authorization_code" => Ok(Self::AuthorizationCode(
+                authorization_code::Request::parse(params)?,
+            )),
+            "refresh_token" => Ok(Self::RefreshToken(refresh_token::Request::parse(params)?)),
             other => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("grant_type {} is not supported", truncate(other, 64)),
@@ -53,7 +75,9 @@ impl TokenRequest {
 
     pub fn grant_type(&self) -> GrantType {
         match self {
+            Self::AuthorizationCode(_) => GrantType::AuthorizationCode,
             Self::ClientCredentials(_) => GrantType::ClientCredentials,
+            Self::RefreshToken(_) => GrantType::RefreshToken,
         }
     }
 }

@@ -26,6 +26,15 @@ struct Details {
     acr: Option<String>,
     #[serde(default)]
     amr: Vec<String>,
+    /// Rows written before it was recorded are held to the stricter rule.
+    #[serde(default = "named")]
+    redirect_uri_given: bool,
+    #[serde(default)]
+    session_expires_at: Option<UnixTime>,
+}
+
+fn named() -> bool {
+    true
 }
 
 fn from_row(r: &AnyRow) -> Result<CodeGrant, StoreError> {
@@ -38,6 +47,8 @@ fn from_row(r: &AnyRow) -> Result<CodeGrant, StoreError> {
         subject: r.try_get("subject").map_err(corrupt)?,
         scope: r.try_get("scope").map_err(corrupt)?,
         redirect_uri: r.try_get("redirect_uri").map_err(corrupt)?,
+        redirect_uri_given: d.redirect_uri_given,
+        session_expires_at: d.session_expires_at,
         code_challenge: r.try_get("code_challenge").map_err(corrupt)?,
         code_challenge_method: d.code_challenge_method,
         nonce: r.try_get("nonce").map_err(corrupt)?,
@@ -59,6 +70,8 @@ impl CodeStore for SqlStore {
                 code_challenge_method: g.code_challenge_method.clone(),
                 acr: g.acr.clone(),
                 amr: g.amr.clone(),
+                redirect_uri_given: g.redirect_uri_given,
+                session_expires_at: g.session_expires_at,
             })
             .map_err(corrupt)?;
             sqlx::query(&format!(

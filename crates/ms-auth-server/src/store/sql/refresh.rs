@@ -28,6 +28,9 @@ struct Details {
     acr: Option<String>,
     #[serde(default)]
     amr: Vec<String>,
+    /// Rows written before it was kept: their issue time stands in.
+    #[serde(default)]
+    auth_time: Option<UnixTime>,
 }
 
 fn from_row(r: &AnyRow) -> Result<RefreshGrant, StoreError> {
@@ -43,6 +46,10 @@ fn from_row(r: &AnyRow) -> Result<RefreshGrant, StoreError> {
         session_id: r.try_get("session_id").map_err(corrupt)?,
         acr: d.acr,
         amr: d.amr,
+        auth_time: match d.auth_time {
+            Some(t) => t,
+            None => r.try_get("issued_at").map_err(corrupt)?,
+        },
         issued_at: r.try_get("issued_at").map_err(corrupt)?,
         expires_at: r.try_get("expires_at").map_err(corrupt)?,
         family_expires_at: r.try_get("family_expires_at").map_err(corrupt)?,
@@ -57,6 +64,7 @@ where
     let details = serde_json::to_string(&Details {
         acr: g.acr.clone(),
         amr: g.amr.clone(),
+        auth_time: Some(g.auth_time),
     })
     .map_err(corrupt)?;
     sqlx::query(&format!(

@@ -100,6 +100,16 @@ impl Sealer {
         })
     }
 
+    /// A key of this process's own: for what needs sealing when no store key is configured
+    /// (the in-memory store, whose data dies with the process anyway).
+    pub fn random() -> Result<Self, SealError> {
+        let mut bytes = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| SealError::Seal)?;
+        Self::from_base64(&URL_SAFE_NO_PAD.encode(bytes))
+    }
+
     /// Seals `plaintext`, bound to the associated data `aad`.
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<String, SealError> {
         let mut nonce = [0u8; NONCE_LEN];

@@ -21,6 +21,8 @@ pub fn code(family: &str, expires_at: i64) -> CodeGrant {
         subject: "alice".to_owned(),
         scope: "openid profile".to_owned(),
         redirect_uri: "http://127.0.0.1:8080/cb".to_owned(),
+        // Not the default of rows written before it was recorded: the round trip keeps it.
+        redirect_uri_given: false,
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned()),
         code_challenge_method: Some("S256".to_owned()),
         nonce: None,
@@ -29,6 +31,7 @@ pub fn code(family: &str, expires_at: i64) -> CodeGrant {
         acr: Some("urn:mace:incommon:iap:silver".to_owned()),
         amr: vec!["pwd".to_owned(), "otp".to_owned()],
         auth_time: t(100),
+        session_expires_at: Some(t(5000)),
         expires_at: t(expires_at),
     }
 }

@@ -34,6 +34,7 @@ pub fn refresh(family: &str, expires_at: i64) -> RefreshGrant {
         session_id: Some("sid-1".to_owned()),
         acr: Some("urn:mace:incommon:iap:silver".to_owned()),
         amr: vec!["pwd".to_owned()],
+        auth_time: t(90),
         issued_at: t(100),
         expires_at: t(expires_at),
         family_expires_at: t(i64::MAX),

@@ -1,0 +1,11 @@
+//! The authorization endpoint (RFC 6749 §4.1, RFC 7636, OIDC Core §3.1.2): the request
+//! ([`request`]), what happens next ([`decision`]), the pending sign-in ([`interaction`]), the
+//! response to the client ([`response`]) and the flow tying them to the stores ([`flow`]).
+
+pub mod decision;
+
+pub mod request;
+pub mod response;
+
+pub use request::AuthorizationRequest;
+pub use response::{Delivery, ResponseMode};
