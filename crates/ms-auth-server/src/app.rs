@@ -9,8 +9,13 @@ use actix_web::{HttpServer, dev::Server, web};
 use crate::{
     clock::Clock,
     http::{self, JwksMaxAge, RequestLimits},
+    identity::{Sessions, sign_in::SignIn},
     keys::{KeyError, KeyRing, PublishedKeys, bootstrap::KeyFileError, lifecycle},
-    oauth::{secret::SecretHash, server::AuthorizationServer},
+    oauth::{
+        authorize::{Authorizer, Interactions},
+        secret::SecretHash,
+        server::AuthorizationServer,
+    },
     ops::{Ops, OpsError, clients::SeedError},
     settings::{Settings, SettingsError},
     store::{StoreError, Stores, settings::OpenError},
@@ -48,6 +53,10 @@ pub struct AppState {
     pub proxies: web::Data<service_kit::proxies::TrustedProxies>,
     pub jwks_max_age: web::Data<JwksMaxAge>,
     pub admin: web::Data<http::admin::Admin>,
+    /// The authorization endpoint, the sign-in and consent pages, the account API.
+    pub authorizer: web::Data<Authorizer>,
+    pub site: web::Data<http::browser::BrowserSite>,
+    pub users: web::Data<http::userinfo::Users>,
     pub clock: web::Data<Clock>,
     pub ops: Ops,
     /// For readiness and the background tasks; no handler receives the stores.
@@ -110,7 +119,25 @@ impl AppState {
             key: "store.encryption_key".to_owned(),
             message: e.to_string(),
         })?;
-        let server = AuthorizationServer::new(settings, &stores, ring, Arc::new(sealer));
+        let server = Arc::new(AuthorizationServer::new(
+            settings,
+            &stores,
+            ring,
+            Arc::new(sealer),
+        ));
+        let authorizer = Authorizer {
+            server: Arc::clone(&server),
+            users: stores.users.clone(),
+            consents: stores.consents.clone(),
+            sessions: Sessions {
+                store: stores.sessions.clone(),
+                settings: settings.sessions.clone(),
+            },
+            interactions: Interactions {
+                hot: stores.hot.clone(),
+            },
+            sign_in: SignIn::new(settings, &stores),
+        };
         let trusted_proxies =
             service_kit::proxies::TrustedProxies::new(&settings.server.trusted_proxies);
         let admin = http::admin::Admin {
@@ -132,7 +159,13 @@ impl AppState {
             },
         };
         Ok(Self {
-            server: web::Data::new(server),
+            server: web::Data::from(server),
+            authorizer: web::Data::new(authorizer),
+            site: web::Data::new(http::browser::BrowserSite::new(
+                &settings.issuer,
+                &settings.server.context_path,
+            )),
+            users: web::Data::new(http::userinfo::Users(stores.users.clone())),
             limits: web::Data::new(RequestLimits {
                 max_body_bytes: settings.server.max_body_bytes,
                 introspection_per_second: settings.introspection.max_requests_per_second,
@@ -155,6 +188,9 @@ impl AppState {
                 .app_data(self.proxies.clone())
                 .app_data(self.jwks_max_age.clone())
                 .app_data(self.admin.clone())
+                .app_data(self.authorizer.clone())
+                .app_data(self.site.clone())
+                .app_data(self.users.clone())
                 .app_data(self.clock.clone());
             http::configure(&self.context_path)(cfg);
         }

@@ -110,6 +110,9 @@ pub enum ApiError {
     Off,
     #[error("an admin bearer token is required")]
     Unauthorized,
+    /// The account API without a signed-in session.
+    #[error("sign in first: no session cookie names a signed-in user")]
+    SignedOut,
     #[error("not allowed for this caller")]
     Forbidden,
     #[error("too many failed admin authentications; retry after {retry_after_secs} seconds")]
@@ -133,6 +136,7 @@ impl ApiError {
         match self {
             Self::Off | Self::NotFound(_) => "not_found",
             Self::Unauthorized => "unauthorized",
+            Self::SignedOut => "login_required",
             Self::Forbidden => "forbidden",
             Self::Throttled { .. } => "slow_down",
             Self::Conflict(code, _) => code,
@@ -146,7 +150,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Off | Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::SignedOut => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Throttled { .. } | Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict(..) => StatusCode::CONFLICT,
@@ -172,6 +176,14 @@ impl ResponseError for ApiError {
                 if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
                     headers.insert(header::RETRY_AFTER, v);
                 }
+            }
+            // RFC 9110 §15.5.2: a 401 carries a challenge; the scheme here is the session
+            // the sign-in page starts.
+            Self::SignedOut => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Session realm=\"ms-auth-server\""),
+                );
             }
             Self::Unavailable => {
                 headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));

@@ -21,6 +21,13 @@ pub async fn introspect(
 ) -> Result<HttpResponse, actix_web::Error> {
     let now = clock.now();
     let (caller, _, token) = authenticated_token_param(&form, &server, now).await?;
+    // RFC 7662 §2.1: the caller must be authorized to introspect; a public client proves
+    // nothing about itself.
+    if caller.is_public() {
+        return Err(
+            EndpointError::Rejected(crate::oauth::error::OAuthError::invalid_client()).into(),
+        );
+    }
     let key = format!("introspect:{}", caller.id);
     let allowed = server
         .hot

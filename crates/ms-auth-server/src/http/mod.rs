@@ -1,14 +1,20 @@
 //! The HTTP layer: the only place that knows actix-web. Handlers extract, call one core
 //! function, and map the result.
 
+mod account;
 pub mod admin;
+mod authorize;
+pub mod browser;
+mod consent;
 mod error;
 mod form;
 mod introspect;
 mod jwks;
+mod login;
 mod metadata;
 mod revoke;
 mod token;
+pub mod userinfo;
 
 use actix_web::{FromRequest, Handler, Resource, Responder, http::Method, web};
 use service_kit::http::{method_not_allowed, not_found};
@@ -38,10 +44,30 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    let allow: &'static str = if method == Method::GET { "GET" } else { "POST" };
+    let allow: &'static str = if method == Method::GET {
+        "GET"
+    } else if method == Method::DELETE {
+        "DELETE"
+    } else {
+        "POST"
+    };
     web::resource(path)
         .route(web::method(method).to(handler))
         .default_service(web::to(move || async move { method_not_allowed(allow) }))
+}
+
+/// One resource answering GET and POST with `handler` (RFC 6749 §3.1, OIDC Core §5.3), and a
+/// 405 for every other method.
+fn get_and_post<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args> + Clone,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::post().to(handler))
+        .default_service(web::to(|| async { method_not_allowed("GET, POST") }))
 }
 
 /// Registers every route under `context_path`.
@@ -57,6 +83,30 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + C
                 ))
                 .service(endpoint(endpoints::REVOKE, Method::POST, revoke::revoke))
                 .service(endpoint(endpoints::JWKS, Method::GET, jwks::jwks))
+                .service(get_and_post(endpoints::AUTHORIZE, authorize::authorize))
+                .service(get_and_post(endpoints::USERINFO, userinfo::userinfo))
+                .service(
+                    web::resource(endpoints::LOGIN)
+                        .route(web::get().to(login::page))
+                        .route(web::post().to(login::submit))
+                        .default_service(web::to(|| async { method_not_allowed("GET, POST") })),
+                )
+                .service(endpoint(endpoints::CONSENT, Method::POST, consent::submit))
+                .service(endpoint(
+                    endpoints::ACCOUNT_CONSENTS,
+                    Method::GET,
+                    account::consents,
+                ))
+                .service(endpoint(
+                    endpoints::ACCOUNT_CONSENT,
+                    Method::DELETE,
+                    account::revoke,
+                ))
+                .service(endpoint(
+                    endpoints::OPENID_CONFIGURATION,
+                    Method::GET,
+                    metadata::authorization_server,
+                ))
                 .service(endpoint(
                     endpoints::AUTHORIZATION_SERVER_METADATA,
                     Method::GET,

@@ -39,7 +39,11 @@ impl Interaction {
     /// Whether a form post carries this interaction's CSRF token from the browser that began
     /// it. Both compared in constant time.
     pub fn accepts(&self, csrf_token: &str, binding: Option<&str>) -> bool {
-        let csrf_ok: bool = self.csrf_token.as_bytes().ct_eq(csrf_token.as_bytes()).into();
+        let csrf_ok: bool = self
+            .csrf_token
+            .as_bytes()
+            .ct_eq(csrf_token.as_bytes())
+            .into();
         let bound_ok = binding.is_some_and(|b| {
             bool::from(
                 credential_hash(b)

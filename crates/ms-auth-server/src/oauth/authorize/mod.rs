@@ -2,10 +2,15 @@
 //! ([`request`]), what happens next ([`decision`]), the pending sign-in ([`interaction`]), the
 //! response to the client ([`response`]) and the flow tying them to the stores ([`flow`]).
 
+mod account;
 pub mod decision;
+pub mod flow;
+pub mod interaction;
 
 pub mod request;
 pub mod response;
 
+pub use flow::{Authorizer, Outcome};
+pub use interaction::{Interaction, Interactions};
 pub use request::AuthorizationRequest;
 pub use response::{Delivery, ResponseMode};
