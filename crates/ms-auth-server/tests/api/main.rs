@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod authorize;
 mod browser;
 mod brute_force;
 mod cli;
@@ -20,4 +21,6 @@ mod servers;
 mod store;
 mod token_client_auth;
 mod token_client_credentials;
+mod token_code;
 mod token_input;
+mod token_refresh;

@@ -6,12 +6,14 @@
 pub mod app;
 pub mod browser;
 pub mod clients;
+pub mod flows;
 pub mod html;
 pub mod tokens;
 
 pub use app::*;
 pub use browser::*;
 pub use clients::*;
+pub use flows::*;
 pub use html::*;
 pub use tokens::*;
 

@@ -27,6 +27,11 @@ impl TestApp {
         self.post_basic("/oauth2/token", id_secret, body).await
     }
 
+    /// `POST path` with a raw form body and no client authentication header.
+    pub async fn form_post_to(&self, path: &str, body: &str) -> reqwest::Response {
+        self.form_post(self.http.post(self.url(path)), body).await
+    }
+
     /// `POST path` with HTTP Basic `id_secret` and a raw form body.
     pub async fn post_basic(&self, path: &str, id_secret: &str, body: &str) -> reqwest::Response {
         self.form_post(self.basic_post(path, id_secret), body).await
