@@ -21,3 +21,4 @@ mod store;
 mod token_client_auth;
 mod token_client_credentials;
 mod token_input;
+mod users;
