@@ -9,14 +9,14 @@ use actix_web::{HttpServer, dev::Server, web};
 use crate::{
     clock::Clock,
     http::{self, JwksMaxAge, RequestLimits},
-    identity::{Sessions, sign_in::SignIn},
+    identity::{Passwords, Sessions, sign_in::SignIn},
     keys::{KeyError, KeyRing, PublishedKeys, bootstrap::KeyFileError, lifecycle},
     oauth::{
         authorize::{Authorizer, Interactions},
         secret::SecretHash,
         server::AuthorizationServer,
     },
-    ops::{Ops, OpsError, clients::SeedError},
+    ops::{Ops, OpsError, clients::SeedError, users::SeedUsersError},
     settings::{Settings, SettingsError},
     store::{StoreError, Stores, settings::OpenError},
     tasks::{self, TaskHealth, Tasks},
@@ -36,6 +36,8 @@ pub enum BuildError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Seed(#[from] SeedError),
+    #[error(transparent)]
+    SeedUsers(#[from] SeedUsersError),
     #[error(transparent)]
     Ops(#[from] OpsError),
     #[error(transparent)]
@@ -77,7 +79,7 @@ impl AppState {
         Self::with_stores(settings, stores, clock).await
     }
 
-    /// Registers the config's clients in `stores` and takes the signing key: the configured
+    /// Registers the config's clients and users in `stores` and takes the signing key: the configured
     /// file's, else the stored active key, else a new one stored as active (of replicas
     /// starting together, one key wins and every replica signs with it). `settings` have
     /// been validated.
@@ -100,8 +102,10 @@ impl AppState {
             stores.clone(),
             settings.keys.lifecycle(),
             file_key.is_some(),
-        );
+        )
+        .with_passwords(Arc::new(Passwords::new(&settings.passwords)));
         ops.seed_config_clients(&settings.clients()?, now).await?;
+        ops.seed_config_users(&settings.users, now).await?;
         let keys = match file_key {
             Some(key) => PublishedKeys::new(key).map_err(BuildError::Generate)?,
             None => {

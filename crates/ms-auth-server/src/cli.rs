@@ -1,15 +1,21 @@
-//! The `ms-auth-server` command line: serve (default), check the config, hash a secret,
-//! generate a key.
+//! The `ms-auth-server` command line: serve (default), check the config, hash a secret or a
+//! password, generate a key, manage signing keys and user accounts in the store.
 
-use std::{io::Read, path::PathBuf, process::ExitCode};
+use std::{
+    io::{BufRead, IsTerminal, Read, Write},
+    path::PathBuf,
+    process::ExitCode,
+    sync::Arc,
+};
 
 use clap::{Parser, Subcommand};
 
 use crate::{
     app::App,
+    identity::{Password, PasswordSettings, Passwords, StandardClaims, User},
     keys::{SigningAlgorithm, SigningKey},
     oauth::secret::{ClientSecret, SecretHash},
-    ops::{Actor, Ops},
+    ops::{Actor, Ops, users::NewUser},
     settings::{CONFIG_FILE_ENV, Settings},
     store::{SqlStore, Stores},
 };
@@ -42,6 +48,16 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// User accounts in the store: `user create NAME`, `user set-password NAME`, `user disable
+    /// NAME`, `user list`. Passwords are read from standard input, never from the arguments.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Read a password from standard input (one line) and print its argon2id hash for a
+    /// `[[users]]` table's `password_hash`, with the `[passwords]` parameters of `--config`
+    /// (argon2id's defaults without one).
+    HashPassword,
     /// Read a client secret from standard input and print its stored form for `client_secret_hash`
     /// (secrets under 128 bits of entropy are refused: use `generate-secret`).
     HashSecret,
@@ -72,6 +88,32 @@ pub enum KeysAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create an account; its password is read from standard input (one line).
+    Create {
+        username: String,
+        /// A role (repeat for more).
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// The `name` claim.
+        #[arg(long)]
+        name: Option<String>,
+        /// The `email` claim.
+        #[arg(long)]
+        email: Option<String>,
+        /// The address has been verified (`email_verified`).
+        #[arg(long)]
+        email_verified: bool,
+    },
+    /// Set an account's password, read from standard input (one line).
+    SetPassword { username: String },
+    /// Disable an account: it can no longer sign in.
+    Disable { username: String },
+    /// Print every account: username, id, roles, status, origin.
+    List,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Algorithm {
     Rs256,
@@ -85,6 +127,8 @@ pub fn main() -> ExitCode {
         Command::Serve => serve(cli.config),
         Command::Migrate => migrate(cli.config),
         Command::Keys { action } => keys(cli.config, action),
+        Command::User { action } => user(cli.config, action),
+        Command::HashPassword => hash_password(cli.config),
         Command::CheckConfig => match Settings::load(cli.config.as_deref()) {
             Ok(s) => {
                 println!(
@@ -225,6 +269,181 @@ fn keys(config: Option<PathBuf>, action: KeysAction) -> ExitCode {
     match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
+    }
+}
+
+fn user(config: Option<PathBuf>, action: UserAction) -> ExitCode {
+    let settings = match Settings::load(config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(&format!("configuration error: {e}")),
+    };
+    if settings.store.is_memory() {
+        return fail(
+            "`store.url` is memory: accounts live in a SQL store (sqlite:// or postgres://)",
+        );
+    }
+    // Read before the store is opened: nothing is done without it.
+    let password = match &action {
+        UserAction::Create { .. } | UserAction::SetPassword { .. } => match read_password() {
+            Ok(p) => Some(p),
+            Err(e) => return fail(&e),
+        },
+        UserAction::Disable { .. } | UserAction::List => None,
+    };
+    let done = actix_web::rt::System::new().block_on(async {
+        let stores = Stores::open(&settings.store, &settings.redis)
+            .await
+            .map_err(|e| e.to_string())?;
+        let ops = Ops::new(
+            stores,
+            settings.keys.lifecycle(),
+            settings.keys.private_key_file.is_some(),
+        )
+        .with_passwords(Arc::new(Passwords::new(&settings.passwords)));
+        let now = crate::clock::Clock::system().now();
+        let actor = Actor::Cli;
+        match (action, password) {
+            (
+                UserAction::Create {
+                    username,
+                    roles,
+                    name,
+                    email,
+                    email_verified,
+                },
+                Some(password),
+            ) => {
+                let new = NewUser {
+                    username,
+                    password,
+                    roles,
+                    claims: StandardClaims {
+                        name,
+                        email,
+                        email_verified: email_verified.then_some(true),
+                        ..StandardClaims::default()
+                    },
+                };
+                let user = ops
+                    .create_user(&actor, new, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("created user {} (id {})", user.username, user.id);
+            }
+            (UserAction::SetPassword { username }, Some(password)) => {
+                ops.set_password(&actor, &username, &password, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("password of {username} changed");
+            }
+            (UserAction::Disable { username }, _) => {
+                let disabled = ops
+                    .disable_user(&actor, &username, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if disabled {
+                    println!("disabled user {username}");
+                } else {
+                    println!("user {username} was disabled already");
+                }
+            }
+            (UserAction::List, _) => {
+                let users = ops.list_users(&actor).await.map_err(|e| e.to_string())?;
+                print!("{}", user_table(&users));
+            }
+            (UserAction::Create { .. } | UserAction::SetPassword { .. }, None) => {
+                return Err("no password was read".to_owned());
+            }
+        }
+        Ok::<_, String>(())
+    });
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+/// One line of standard input, without its line ending; an empty one is refused.
+fn read_password() -> Result<Password, String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        // No echo control without a terminal library: say so rather than pretend.
+        eprint!("password (shown as typed): ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line
+        .strip_suffix('\n')
+        .map(|s| s.strip_suffix('\r').unwrap_or(s))
+        .unwrap_or(&line);
+    if password.is_empty() {
+        return Err("empty password: pipe the password to standard input (one line)".to_owned());
+    }
+    Ok(Password::new(password))
+}
+
+/// `users` as aligned columns under a header.
+fn user_table(users: &[User]) -> String {
+    let rows: Vec<[String; 5]> = users
+        .iter()
+        .map(|u| {
+            [
+                u.username.clone(),
+                u.id.clone(),
+                if u.roles.is_empty() {
+                    "-".to_owned()
+                } else {
+                    u.roles.join(",")
+                },
+                u.status.as_str().to_owned(),
+                u.origin.as_str().to_owned(),
+            ]
+        })
+        .collect();
+    let header = ["USERNAME", "ID", "ROLES", "STATUS", "ORIGIN"].map(str::to_owned);
+    let mut widths = [0usize; 5];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn hash_password(config: Option<PathBuf>) -> ExitCode {
+    let params = match &config {
+        Some(path) => match Settings::load(Some(path)) {
+            Ok(s) => s.passwords,
+            Err(e) => return config_error(&e),
+        },
+        None => PasswordSettings::default(),
+    };
+    let password = match read_password() {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let hashed = actix_web::rt::System::new()
+        .block_on(async { Passwords::new(&params).hash(password.expose()).await });
+    match hashed {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
     }
 }
 

@@ -6,9 +6,13 @@
 
 pub mod clients;
 pub mod keys;
+pub mod users;
+
+use std::sync::Arc;
 
 pub use crate::audit::Actor;
 use crate::{
+    identity::{PasswordSettings, Passwords},
     keys::{KeyError, KeyRing, lifecycle::Lifecycle},
     store::{StoreError, Stores},
 };
@@ -23,6 +27,8 @@ pub struct Ops {
     pub(crate) keys_from_file: bool,
     /// This replica's signing snapshot, reloaded after a change made here (the CLI has none).
     pub(crate) ring: Option<KeyRing>,
+    /// Hashes the passwords of the accounts the operations create and seed.
+    pub(crate) passwords: Arc<Passwords>,
 }
 
 impl Ops {
@@ -32,7 +38,15 @@ impl Ops {
             lifecycle,
             keys_from_file,
             ring: None,
+            passwords: Arc::new(Passwords::new(&PasswordSettings::default())),
         }
+    }
+
+    /// The same, hashing passwords with `passwords` (built from `[passwords]`) instead of
+    /// argon2id's default parameters.
+    pub fn with_passwords(mut self, passwords: Arc<Passwords>) -> Self {
+        self.passwords = passwords;
+        self
     }
 
     /// The same, reloading `ring` after a key change made here.

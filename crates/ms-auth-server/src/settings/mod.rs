@@ -12,6 +12,7 @@ mod scopes;
 mod server;
 mod sessions;
 mod tokens;
+mod users;
 
 use std::path::Path;
 
@@ -28,6 +29,9 @@ pub use sessions::SessionSettings;
 pub use tokens::{
     IntrospectionSettings, MAX_ACCESS_TOKEN_TTL_SECS, MAX_REFRESH_GRACE_SECS, TokenSettings,
 };
+pub use users::ConfigUser;
+
+pub use crate::identity::password::PasswordSettings;
 
 pub use crate::oauth::uri::is_loopback;
 use crate::oauth::{
@@ -73,6 +77,10 @@ pub struct Settings {
     /// description and the resource it belongs to.
     pub scopes: Vec<ScopeDefinition>,
     pub clients: Vec<ClientSettings>,
+    /// How user passwords are hashed (`[passwords]`).
+    pub passwords: PasswordSettings,
+    /// The accounts the config manages (`[[users]]`); there may be none.
+    pub users: Vec<ConfigUser>,
 }
 
 impl Default for Settings {
@@ -95,6 +103,8 @@ impl Default for Settings {
             telemetry: TraceSettings::default(),
             scopes: Vec::new(),
             clients: Vec::new(),
+            passwords: PasswordSettings::default(),
+            users: Vec::new(),
         }
     }
 }
@@ -148,7 +158,9 @@ impl Settings {
             "clients",
             &self.clients,
             &self.registration_policy(&registry),
-        )
+        )?;
+        self.passwords.validate("passwords")?;
+        users::validate("users", &self.users, self.playground)
     }
 
     /// `[store]` with `[cluster]` and `[redis]`: replicas share both tiers, and a SQL store
@@ -246,6 +258,13 @@ mod tests {
         for c in &mut s.clients {
             let secret = c.client_secret.take().unwrap();
             c.client_secret_hash = Some(SecretHash::generate(&secret).unwrap().to_phc());
+        }
+        // …then plain-text passwords in the config's users.
+        assert_eq!(refused_key(&s), "users[0].password");
+        for u in &mut s.users {
+            u.password = None;
+            // "password" under the salt "somesalt" (the argon2 reference implementation).
+            u.password_hash = Some("$argon2id$v=19$m=4096,t=3,p=1$c29tZXNhbHQ$qLml5cbqFAO6YxVHhrSBHP0UWdxrIxkNcM8aMX3blzU".to_owned());
         }
         assert!(s.validate().is_ok(), "hashed secrets, a loopback issuer");
         s.issuer = "http://auth.example.com/ms-auth-server".to_owned();

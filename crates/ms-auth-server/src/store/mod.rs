@@ -34,6 +34,7 @@ pub use codes::{CodeGrant, CodeStore, CodeUse};
 pub use consents::{Consent, ConsentStore};
 pub use hot::{HotState, MemoryHot, Notice, RedisHot};
 pub use keys::{KeyState, KeyStore, Revoked, StoredKey};
+pub use memory::MemoryUserStore;
 pub use memory::{MemoryAuditLog, MemoryClientStore, MemoryGrants, MemoryKeyStore};
 pub use refresh::{
     FamilyRevoked, IssuedAccess, RefreshGrant, RefreshTokenStore, Rotation, Successor,
@@ -67,6 +68,7 @@ pub struct Stores {
     pub codes: Arc<dyn CodeStore>,
     pub refresh: Arc<dyn RefreshTokenStore>,
     pub audit: Arc<dyn AuditLog>,
+    pub users: Arc<dyn UserStore>,
     /// Hot shared state: Redis, or in process on a single node.
     pub hot: hot::Hot,
     /// What readiness checks: the backends this server cannot work without.
@@ -84,6 +86,7 @@ impl Stores {
             codes: grants.clone(),
             refresh: grants,
             audit: Arc::new(MemoryAuditLog::default()),
+            users: Arc::new(MemoryUserStore::default()),
             hot: Arc::new(MemoryHot::default()),
             probes: Vec::new(),
             durable: false,
@@ -128,6 +131,7 @@ impl Stores {
             keys: sql.clone(),
             codes: sql.clone(),
             refresh: sql.clone(),
+            users: sql.clone(),
             audit: sql,
             hot,
             probes,

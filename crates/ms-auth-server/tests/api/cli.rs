@@ -417,3 +417,214 @@ async fn keys_revoke_withdraws_a_key_from_a_sqlite_store() {
     app.stop().await;
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `ms-auth-server -c <playground> user ARGS…` on the SQLite store at `url`, with `stdin` piped
+/// in: exit code, stdout, stderr.
+fn user_cli(url: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
+        .args(["-c", &playground(), "user"])
+        .args(args)
+        .env("MS_AUTH_SERVER__STORE__URL", url)
+        .env_remove("MS_AUTH_SERVER_CONFIG")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A command that reads nothing may have exited already.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        stderr,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_commands_create_list_set_the_password_and_disable() {
+    use ms_auth_server::identity::{PasswordSettings, Passwords, UserOrigin, UserStatus};
+    let dir = std::env::temp_dir().join(format!("users-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}/auth.db", dir.display());
+    let cli = |args: &'static [&'static str], stdin: &'static str| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || user_cli(&url, args, stdin))
+    };
+
+    let (code, out, err) = cli(&["list"], "").await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out, "USERNAME  ID  ROLES  STATUS  ORIGIN\n",
+        "a new store holds no account"
+    );
+
+    let (code, out, err) = cli(
+        &[
+            "create",
+            "carol",
+            "--role",
+            "user",
+            "--role",
+            "auditor",
+            "--name",
+            "Carol Example",
+            "--email",
+            "carol@example.com",
+            "--email-verified",
+        ],
+        "carol-password\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{err}");
+    let id = out
+        .strip_prefix("created user carol (id ")
+        .and_then(|s| s.trim_end().strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
+
+    let (code, out, err) = cli(&["list"], "").await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines[0], ["USERNAME", "ID", "ROLES", "STATUS", "ORIGIN"]);
+    assert_eq!(
+        lines[1],
+        [
+            "carol",
+            id.as_str(),
+            "user,auditor",
+            "active",
+            "administration"
+        ]
+    );
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(!out.contains("argon2"), "no hash is shown: {out}");
+
+    // One account per username: a second is refused, with a line that says why.
+    let (code, _, err) = cli(&["create", "carol"], "other-password\n").await.unwrap();
+    assert_ne!(code, 0);
+    assert_eq!(
+        err.trim(),
+        "ms-auth-server: the username \"carol\" is taken"
+    );
+    // No password, a short one: refused before anything is written.
+    let (code, _, err) = cli(&["create", "dave"], "\n").await.unwrap();
+    assert_ne!(code, 0);
+    assert!(err.contains("empty password"), "{err}");
+    let (code, _, err) = cli(&["create", "dave"], "").await.unwrap();
+    assert_ne!(code, 0);
+    assert!(err.contains("empty password"), "{err}");
+    let (code, _, err) = cli(&["create", "dave"], "short\n").await.unwrap();
+    assert_ne!(code, 0);
+    assert!(err.contains("at least 8 characters"), "{err}");
+
+    let (code, out, err) = cli(&["set-password", "carol"], "carol-new-password\r\n")
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "password of carol changed");
+    let (code, _, err) = cli(&["set-password", "nobody"], "nobody-password\n")
+        .await
+        .unwrap();
+    assert_ne!(code, 0);
+    assert_eq!(
+        err.trim(),
+        "ms-auth-server: no user has the username \"nobody\""
+    );
+
+    // What the CLI wrote, read as a server reads it.
+    let mut settings = playground_settings();
+    settings.store.url = url.clone();
+    let stores = ms_auth_server::store::Stores::open(&settings.store, &settings.redis)
+        .await
+        .unwrap();
+    let carol = stores.users.user(&id).await.unwrap().unwrap();
+    assert_eq!(carol.username, "carol");
+    assert_eq!(carol.roles, ["user", "auditor"]);
+    assert_eq!(carol.origin, UserOrigin::Administration);
+    assert_eq!(carol.claims.name.as_deref(), Some("Carol Example"));
+    assert_eq!(carol.claims.email.as_deref(), Some("carol@example.com"));
+    assert_eq!(carol.claims.email_verified, Some(true));
+    let passwords = Passwords::new(&PasswordSettings::default());
+    let hash = carol.password_hash.as_deref();
+    assert!(
+        passwords
+            .verify(hash, "carol-new-password")
+            .await
+            .unwrap()
+            .ok
+    );
+    assert!(!passwords.verify(hash, "carol-password").await.unwrap().ok);
+    assert!(
+        !passwords
+            .verify(hash, "carol-new-password\r")
+            .await
+            .unwrap()
+            .ok
+    );
+
+    let (code, out, err) = cli(&["disable", "carol"], "").await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "disabled user carol");
+    let (code, out, _) = cli(&["disable", "carol"], "").await.unwrap();
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "user carol was disabled already");
+    let (_, out, _) = cli(&["list"], "").await.unwrap();
+    assert!(out.lines().nth(1).unwrap().contains(" disabled "), "{out}");
+    assert_eq!(
+        stores.users.user(&id).await.unwrap().unwrap().status,
+        UserStatus::Disabled
+    );
+
+    let (code, err) = run(&["-c", &playground(), "user", "list"], &[]);
+    assert_ne!(code, 0);
+    assert!(err.contains("memory"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hash_password_prints_a_hash_for_the_config() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ms-auth-server"))
+        .args(["-c", &playground(), "hash-password"])
+        .env("MS_AUTH_SERVER__PASSWORDS__MEMORY_KIB", "2048")
+        .env("MS_AUTH_SERVER__PASSWORDS__ITERATIONS", "1")
+        .env_remove("MS_AUTH_SERVER_CONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hash = String::from_utf8(out.stdout).unwrap();
+    let hash = hash.trim();
+    assert!(hash.starts_with("$argon2id$v=19$m=2048,t=1,p=1$"), "{hash}");
+    ms_auth_server::identity::password::check_stored(hash).unwrap();
+    let passwords = ms_auth_server::identity::Passwords::new(&Default::default());
+    let v = passwords
+        .verify(Some(hash), "a long enough password")
+        .await
+        .unwrap();
+    assert!(
+        v.ok && v.needs_rehash,
+        "made with the config's parameters, not the defaults"
+    );
+}

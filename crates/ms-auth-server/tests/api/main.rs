@@ -24,3 +24,4 @@ mod token_client_credentials;
 mod token_code;
 mod token_input;
 mod token_refresh;
+mod users;

@@ -6,6 +6,7 @@ mod codes;
 mod grants;
 mod keys;
 mod refresh;
+mod users;
 
 use crate::store::StoreError;
 
@@ -13,6 +14,7 @@ pub use audit::MemoryAuditLog;
 pub use clients::MemoryClientStore;
 pub use grants::MemoryGrants;
 pub use keys::MemoryKeyStore;
+pub use users::MemoryUserStore;
 
 fn poisoned<T>(_: T) -> StoreError {
     StoreError::Unavailable("an in-memory store's lock is poisoned".to_owned())

@@ -10,6 +10,7 @@ mod codes;
 mod keys;
 mod refresh;
 pub mod sealing;
+mod users;
 
 use std::{future::Future, time::Duration};
 
@@ -53,6 +54,7 @@ const STEPS: &[service_kit::sql::Step] = &[
         "grant details, rotation grace and access tokens per family",
         include_str!("migrations/0006_grant_details.sql"),
     ),
+    (7, "users", include_str!("migrations/0007_users.sql")),
 ];
 
 pub struct SqlStore {

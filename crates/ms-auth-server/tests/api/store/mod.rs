@@ -50,6 +50,7 @@ mod keys;
 mod pruning;
 mod refresh;
 mod refresh_grace;
+mod users;
 
 pub use clients::client;
 
