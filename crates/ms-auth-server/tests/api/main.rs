@@ -15,6 +15,7 @@ mod introspect_revoke;
 mod jwks;
 mod key_revocation;
 mod metadata;
+mod oidc;
 mod outage;
 mod rotation;
 mod servers;

@@ -12,22 +12,40 @@ async fn metadata_lists_what_is_implemented() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(header(&headers, "content-type"), "application/json");
+    let all_methods = json!(["client_secret_basic", "client_secret_post", "none"]);
+    let confidential = json!(["client_secret_basic", "client_secret_post"]);
     assert_eq!(
         body,
         json!({
             "issuer": "http://localhost:8085/ms-auth-server",
+            "authorization_endpoint": "http://localhost:8085/ms-auth-server/oauth2/authorize",
             "token_endpoint": "http://localhost:8085/ms-auth-server/oauth2/token",
             "jwks_uri": "http://localhost:8085/ms-auth-server/oauth2/jwks",
-            "scopes_supported": ["country.read", "customer.read", "customer.write"],
-            "response_types_supported": [],
-            "grant_types_supported": ["client_credentials"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "userinfo_endpoint": "http://localhost:8085/ms-auth-server/userinfo",
+            "scopes_supported": ["country.read", "customer.read", "customer.write", "email", "offline_access", "openid", "profile"],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+            "token_endpoint_auth_methods_supported": all_methods,
+            "code_challenge_methods_supported": ["S256"],
             "introspection_endpoint": "http://localhost:8085/ms-auth-server/oauth2/introspect",
-            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "introspection_endpoint_auth_methods_supported": confidential,
             "revocation_endpoint": "http://localhost:8085/ms-auth-server/oauth2/revoke",
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": confidential,
+            "authorization_response_iss_parameter_supported": true,
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at", "email", "email_verified"],
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "claims_parameter_supported": false,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
         })
     );
+    // OpenID Connect Discovery §4 serves the same document.
+    let (status, _, oidc) = app.get_json("/.well-known/openid-configuration").await;
+    assert_eq!(status, 200);
+    assert_eq!(oidc, body);
 }
 
 #[tokio::test]
