@@ -7,9 +7,11 @@ use crate::clock::UnixTime;
 mod audit;
 mod clients;
 mod codes;
+mod consents;
 mod keys;
 mod refresh;
 pub mod sealing;
+mod sessions;
 
 use std::{future::Future, time::Duration};
 
@@ -52,6 +54,11 @@ const STEPS: &[service_kit::sql::Step] = &[
         6,
         "grant details, rotation grace and access tokens per family",
         include_str!("migrations/0006_grant_details.sql"),
+    ),
+    (
+        8,
+        "browser sessions and consents",
+        include_str!("migrations/0008_sessions_and_consents.sql"),
     ),
 ];
 

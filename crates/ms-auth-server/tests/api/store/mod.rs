@@ -46,10 +46,14 @@ mod audit;
 mod clients;
 mod cluster;
 mod codes;
+mod consents;
+mod families;
 mod keys;
 mod pruning;
 mod refresh;
 mod refresh_grace;
+mod session_cache;
+mod sessions;
 
 pub use clients::client;
 
