@@ -42,7 +42,7 @@ impl BrowserSite {
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default();
         let plain_loopback = url.as_ref().is_some_and(|u| {
-            u.scheme() == "http" && u.host_str().is_some_and(crate::settings::is_loopback)
+            u.scheme() == "http" && u.host_str().is_some_and(|h| crate::settings::is_loopback(h))
         });
         Self {
             context_path: context_path.to_owned(),

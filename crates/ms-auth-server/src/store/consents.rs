@@ -22,6 +22,18 @@ impl Consent {
     }
 }
 
+/// `granted` with the scopes of `more` it lacks appended, in their order, each once
+/// (space-separated, RFC 6749 §3.3): what a grant leaves stored.
+pub(crate) fn scope_union(granted: &str, more: &str) -> String {
+    let mut all: Vec<&str> = Vec::new();
+    for s in granted.split(' ').chain(more.split(' ')) {
+        if !s.is_empty() && !all.contains(&s) {
+            all.push(s);
+        }
+    }
+    all.join(" ")
+}
+
 #[async_trait::async_trait]
 pub trait ConsentStore: Send + Sync {
     /// Adds the scopes of `scope` to what `user_id` allowed `client_id` (a union: consent to
@@ -41,4 +53,19 @@ pub trait ConsentStore: Send + Sync {
 
     /// Forgets it; false when there was none.
     async fn revoke_consent(&self, user_id: &str, client_id: &str) -> Result<bool, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_union_keeps_the_first_order_and_each_scope_once() {
+        assert_eq!(scope_union("", "openid  profile openid"), "openid profile");
+        assert_eq!(
+            scope_union("openid profile", "email openid country.read"),
+            "openid profile email country.read"
+        );
+        assert_eq!(scope_union("openid", ""), "openid");
+    }
 }

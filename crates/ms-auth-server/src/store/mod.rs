@@ -15,6 +15,7 @@ pub mod hot;
 pub mod keys;
 mod memory;
 pub mod refresh;
+pub mod session_cache;
 pub mod sessions;
 pub mod settings;
 mod sql;
@@ -36,9 +37,11 @@ pub use hot::{HotState, MemoryHot, Notice, RedisHot};
 pub use keys::{KeyState, KeyStore, Revoked, StoredKey};
 pub use memory::MemoryUserStore;
 pub use memory::{MemoryAuditLog, MemoryClientStore, MemoryGrants, MemoryKeyStore};
+pub use memory::{MemoryConsentStore, MemorySessionStore};
 pub use refresh::{
     FamilyRevoked, IssuedAccess, RefreshGrant, RefreshTokenStore, Rotation, Successor,
 };
+pub use session_cache::{CachedSessionStore, SESSION_CACHE_TTL};
 pub use sessions::SessionStore;
 pub use settings::{RedisSettings, StoreSettings};
 pub use sql::{SqlStore, sealing};
@@ -69,6 +72,9 @@ pub struct Stores {
     pub refresh: Arc<dyn RefreshTokenStore>,
     pub audit: Arc<dyn AuditLog>,
     pub users: Arc<dyn UserStore>,
+    /// Browser sessions: cached in the hot state when it is Redis.
+    pub sessions: Arc<dyn SessionStore>,
+    pub consents: Arc<dyn ConsentStore>,
     /// Hot shared state: Redis, or in process on a single node.
     pub hot: hot::Hot,
     /// What readiness checks: the backends this server cannot work without.
@@ -87,6 +93,8 @@ impl Stores {
             refresh: grants,
             audit: Arc::new(MemoryAuditLog::default()),
             users: Arc::new(MemoryUserStore::default()),
+            sessions: Arc::new(MemorySessionStore::default()),
+            consents: Arc::new(MemoryConsentStore::default()),
             hot: Arc::new(MemoryHot::default()),
             probes: Vec::new(),
             durable: false,
@@ -95,7 +103,8 @@ impl Stores {
 
     /// The stores `store.url` names (`memory`, `sqlite://…`, `postgres://…`), migrated, with
     /// hot state on `redis.url` (in process when unset). Clients are cached per replica,
-    /// with changes announced over the hot state.
+    /// with changes announced over the hot state; sessions, when Redis is there, in it
+    /// ([`CachedSessionStore`]).
     pub async fn open(
         store: &StoreSettings,
         redis: &RedisSettings,
@@ -126,12 +135,22 @@ impl Stores {
             Duration::from_secs(store.client_cache_secs),
             UNKNOWN_CAPACITY,
         );
+        let sessions: Arc<dyn SessionStore> = match &redis.url {
+            Some(_) => Arc::new(CachedSessionStore::new(
+                sql.clone(),
+                Arc::clone(&hot),
+                SESSION_CACHE_TTL,
+            )),
+            None => sql.clone(),
+        };
         Ok(Self {
             clients: Arc::new(cached),
             keys: sql.clone(),
             codes: sql.clone(),
             refresh: sql.clone(),
             users: sql.clone(),
+            sessions,
+            consents: sql.clone(),
             audit: sql,
             hot,
             probes,
@@ -147,23 +166,26 @@ pub struct Pruned {
     pub refresh: u64,
     pub audit: u64,
     pub hot: u64,
+    pub sessions: u64,
 }
 
 impl Stores {
     /// Removes from every store what can change no outcome any more at `now`: expired codes,
     /// dead refresh families and their access records, audit entries past their retention,
-    /// expired hot entries (each store's `prune_expired` says what it keeps). Every store is
+    /// ended and expired sessions, expired hot entries (each store's `prune_expired` says what it keeps). Every store is
     /// pruned even when another fails; the first failure is returned.
     pub async fn prune_expired(&self, now: UnixTime) -> Result<Pruned, StoreError> {
         let codes = self.codes.prune_expired(now).await;
         let refresh = self.refresh.prune_expired(now).await;
         let audit = self.audit.prune_expired(now).await;
         let hot = self.hot.prune_expired(now).await;
+        let sessions = self.sessions.prune_expired(now).await;
         Ok(Pruned {
             codes: codes?,
             refresh: refresh?,
             audit: audit?,
             hot: hot?,
+            sessions: sessions?,
         })
     }
 }

@@ -118,6 +118,28 @@ pub trait RefreshTokenStore: Send + Sync {
         now: UnixTime,
     ) -> Result<FamilyRevoked, StoreError>;
 
+    /// Revokes every family issued to `user_id` for `client_id` (for every client when
+    /// `None`): what revoking a consent, or disabling the user, must take down. Families are
+    /// found by their refresh tokens and by the code that started them (one exchange may issue
+    /// no refresh token, yet its access tokens are recorded). `access` names the live access
+    /// tokens of them all, revoked before or not, for the denylist: a retry after the denylist
+    /// failed finds them again.
+    async fn revoke_user_families(
+        &self,
+        user_id: &str,
+        client_id: Option<&str>,
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError>;
+
+    /// Revokes every family issued in the session `session_id` (logout: OIDC Back-Channel
+    /// Logout §2.7 lets the families issued there end with it). Offline families are stored
+    /// with no session and survive it. `access` as for [`Self::revoke_user_families`].
+    async fn revoke_session_families(
+        &self,
+        session_id: &str,
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError>;
+
     /// Records an access token issued from `family_id` (by a code's exchange or a refresh),
     /// kept until its `exp`.
     async fn record_access(&self, family_id: &str, access: &IssuedAccess)

@@ -62,6 +62,9 @@ memory_and_redis!(
     rate_limits_count_per_key_and_window,
     notices_reach_every_replica,
     pruning_drops_expired_entries_and_keeps_live_ones,
+    a_value_is_kept_until_its_time_and_seen_by_every_replica,
+    a_value_is_taken_once_among_concurrent_takers,
+    expired_values_are_invisible_and_pruned,
 );
 
 async fn denylist_entries_live_until_the_token_expires(redis: bool) {
@@ -309,4 +312,137 @@ async fn redis_killed_and_restarted_under_a_running_server() {
     until_listening(&hot).await;
     assert_eq!(replica.token(&ok).await.status(), 200);
     replica.stop().await;
+}
+
+/// A pending sign-in interaction put by the replica that served the authorization request is
+/// read by whichever serves the sign-in page, until its time.
+async fn a_value_is_kept_until_its_time_and_seen_by_every_replica(redis: bool) {
+    let (hot, _server) = replicas(redis, 2);
+    let t = now();
+    let request = r#"{"client_id":"playground-web","scope":"openid profile"}"#;
+    hot[0]
+        .put_value("interaction:i-1", request, t.plus_secs(1), t)
+        .await
+        .unwrap();
+    assert_eq!(
+        hot[1]
+            .get_value("interaction:i-1", t)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(request),
+        "seen by the other replica"
+    );
+    assert_eq!(
+        hot[1]
+            .get_value("interaction:i-1", t)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(request),
+        "a read leaves it"
+    );
+    assert_eq!(hot[1].get_value("interaction:i-2", t).await.unwrap(), None);
+    hot[1]
+        .put_value("interaction:i-3", "first", t.plus_secs(60), t)
+        .await
+        .unwrap();
+    hot[0]
+        .put_value("interaction:i-3", "second", t.plus_secs(60), t)
+        .await
+        .unwrap();
+    assert_eq!(
+        hot[1]
+            .get_value("interaction:i-3", t)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("second"),
+        "replaced"
+    );
+    hot[0]
+        .put_value("interaction:i-3", "gone", t.plus_secs(-1), t)
+        .await
+        .unwrap();
+    assert_eq!(
+        hot[1].get_value("interaction:i-3", t).await.unwrap(),
+        None,
+        "put past its time: removed"
+    );
+    hot[0]
+        .put_value("interaction:i-4", "x", t.plus_secs(60), t)
+        .await
+        .unwrap();
+    hot[1].delete_value("interaction:i-4").await.unwrap();
+    assert_eq!(hot[0].get_value("interaction:i-4", t).await.unwrap(), None);
+    hot[1].delete_value("interaction:i-4").await.unwrap();
+    // Other kinds of entry live apart: a denial of the same name is no value.
+    hot[0]
+        .deny("interaction:i-5", t.plus_secs(60), t)
+        .await
+        .unwrap();
+    assert_eq!(hot[0].get_value("interaction:i-5", t).await.unwrap(), None);
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    assert_eq!(
+        hot[1].get_value("interaction:i-1", now()).await.unwrap(),
+        None,
+        "gone at its time"
+    );
+}
+
+/// Of a sign-in form posted twice at once (two tabs, two replicas), one completes it.
+async fn a_value_is_taken_once_among_concurrent_takers(redis: bool) {
+    let (hot, _server) = replicas(redis, 4);
+    let t = now();
+    hot[0]
+        .put_value("interaction:once", "request", t.plus_secs(60), t)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let h = Arc::clone(&hot[i % hot.len()]);
+            tokio::spawn(async move { h.take_value("interaction:once", t).await.unwrap() })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for task in tasks {
+        taken.extend(task.await.unwrap());
+    }
+    assert_eq!(taken, ["request"]);
+    assert_eq!(hot[0].get_value("interaction:once", t).await.unwrap(), None);
+    assert_eq!(
+        hot[1].take_value("interaction:none", t).await.unwrap(),
+        None
+    );
+}
+
+/// In process, a value past its time is neither read nor taken, and the pruning round drops
+/// it; Redis expires it itself (checked above in real time).
+async fn expired_values_are_invisible_and_pruned(redis: bool) {
+    let (hot, _server) = replicas(redis, 1);
+    let hot = &hot[0];
+    let t = now();
+    hot.put_value("short", "a", t.plus_secs(10), t)
+        .await
+        .unwrap();
+    hot.put_value("long", "b", t.plus_secs(1_000), t)
+        .await
+        .unwrap();
+    let later = t.plus_secs(500);
+    if !redis {
+        assert_eq!(hot.get_value("short", later).await.unwrap(), None);
+        assert_eq!(hot.take_value("short", later).await.unwrap(), None);
+        hot.put_value("short", "a", t.plus_secs(10), t)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        hot.prune_expired(later).await.unwrap(),
+        if redis { 0 } else { 1 }
+    );
+    assert_eq!(
+        hot.get_value("long", later).await.unwrap().as_deref(),
+        Some("b")
+    );
+    assert_eq!(hot.prune_expired(later).await.unwrap(), 0);
 }

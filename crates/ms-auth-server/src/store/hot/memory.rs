@@ -12,6 +12,7 @@ struct Maps {
     denied: HashMap<String, UnixTime>,
     seen: HashMap<String, UnixTime>,
     hits: HashMap<(String, UnixTime), u64>,
+    values: HashMap<String, (String, UnixTime)>,
     /// When expired entries were last dropped.
     pruned_at: UnixTime,
 }
@@ -47,11 +48,13 @@ impl MemoryHot {
     /// Drops every entry past its time at `now`; how many.
     fn drop_expired(maps: &mut Maps, now: UnixTime) -> u64 {
         maps.pruned_at = maps.pruned_at.max(now);
-        let before = maps.denied.len() + maps.seen.len() + maps.hits.len();
+        let len = |m: &Maps| m.denied.len() + m.seen.len() + m.hits.len() + m.values.len();
+        let before = len(maps);
         maps.denied.retain(|_, until| *until > now);
         maps.seen.retain(|_, until| *until > now);
         maps.hits.retain(|(_, window_end), _| *window_end > now);
-        (before - maps.denied.len() - maps.seen.len() - maps.hits.len()) as u64
+        maps.values.retain(|_, (_, until)| *until > now);
+        (before - len(maps)) as u64
     }
 }
 
@@ -112,6 +115,47 @@ impl HotState for MemoryHot {
                     .unwrap_or(0)
             })
             .collect())
+    }
+
+    async fn put_value(
+        &self,
+        key: &str,
+        value: &str,
+        until: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let mut maps = self.maps.lock().map_err(poisoned)?;
+        Self::prune(&mut maps, now);
+        if until > now {
+            maps.values
+                .insert(key.to_owned(), (value.to_owned(), until));
+        } else {
+            maps.values.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn get_value(&self, key: &str, now: UnixTime) -> Result<Option<String>, StoreError> {
+        let maps = self.maps.lock().map_err(poisoned)?;
+        Ok(maps
+            .values
+            .get(key)
+            .filter(|(_, until)| *until > now)
+            .map(|(value, _)| value.clone()))
+    }
+
+    async fn take_value(&self, key: &str, now: UnixTime) -> Result<Option<String>, StoreError> {
+        let mut maps = self.maps.lock().map_err(poisoned)?;
+        Ok(maps
+            .values
+            .remove(key)
+            .filter(|(_, until)| *until > now)
+            .map(|(value, _)| value))
+    }
+
+    async fn delete_value(&self, key: &str) -> Result<(), StoreError> {
+        self.maps.lock().map_err(poisoned)?.values.remove(key);
+        Ok(())
     }
 
     async fn publish(&self, notice: &Notice) -> Result<(), StoreError> {

@@ -1,7 +1,8 @@
 //! Hot shared state: what every replica must see within milliseconds and what may be
 //! rebuilt — the revoked-token denylist (until each token's `exp`), the `jti` replay set,
-//! rate-limit counters and notices that make replicas drop stale caches. Redis when several
-//! replicas run ([`RedisHot`]); these in-process equivalents for a single node.
+//! rate-limit counters, short-lived values (a pending sign-in interaction, cached sessions)
+//! and notices that make replicas drop stale caches. Redis when several replicas run
+//! ([`RedisHot`]); these in-process equivalents for a single node.
 use crate::clock::UnixTime;
 
 mod memory;
@@ -59,6 +60,29 @@ pub trait HotState: Send + Sync {
         window_secs: u64,
         now: UnixTime,
     ) -> Result<Vec<u64>, StoreError>;
+
+    /// Stores `value` under `key` until `until`, replacing what was there (one `until` at or
+    /// before `now` removes it). Values are small — a few KB at most, bounded by the caller:
+    /// a pending sign-in interaction (the authorization request between the authorization
+    /// endpoint, the sign-in page and the consent page, on whichever replica each lands), a
+    /// cached session. Keys are the caller's, namespaced apart from the other kinds of entry.
+    async fn put_value(
+        &self,
+        key: &str,
+        value: &str,
+        until: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), StoreError>;
+
+    /// The value under `key`, if it has not expired at `now`.
+    async fn get_value(&self, key: &str, now: UnixTime) -> Result<Option<String>, StoreError>;
+
+    /// The value under `key`, removed in the same step: of concurrent takers exactly one gets
+    /// it (a pending interaction is completed once).
+    async fn take_value(&self, key: &str, now: UnixTime) -> Result<Option<String>, StoreError>;
+
+    /// Removes the value under `key`, if any.
+    async fn delete_value(&self, key: &str) -> Result<(), StoreError>;
 
     /// Tells every replica (this one included).
     async fn publish(&self, notice: &Notice) -> Result<(), StoreError>;

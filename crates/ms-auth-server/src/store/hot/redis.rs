@@ -1,6 +1,6 @@
 //! [`HotState`] on Redis: `SET … EX` for the denylist, `SET … NX EX` for the replay set,
-//! `INCR` + `EXPIRE` in one transaction for rate limits, and `PUBLISH` / `SUBSCRIBE` on one
-//! channel for notices. The connection manager reconnects by itself; every call is bounded,
+//! `INCR` + `EXPIRE` in one transaction for rate limits, `SET … PX` / `GET` / `GETDEL` (Redis
+//! 6.2+) for values, and `PUBLISH` / `SUBSCRIBE` on one channel for notices. The connection manager reconnects by itself; every call is bounded,
 //! so an outage is an `Unavailable` error, never a hang.
 use crate::clock::UnixTime;
 
@@ -212,6 +212,51 @@ impl HotState for RedisHot {
                 .await
                 .map_err(unavailable)?;
             Ok(values.into_iter().map(Option::unwrap_or_default).collect())
+        })
+        .await
+    }
+
+    async fn put_value(
+        &self,
+        id: &str,
+        value: &str,
+        until: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        self.run("put_value", async {
+            let mut c = self.conn.clone();
+            if until <= now {
+                return c.del::<_, ()>(key("value", id)).await.map_err(unavailable);
+            }
+            let millis = u64::try_from(now.until(until).as_millis()).unwrap_or(u64::MAX);
+            c.pset_ex::<_, _, ()>(key("value", id), value, millis)
+                .await
+                .map_err(unavailable)
+        })
+        .await
+    }
+
+    /// Redis expires the key itself (`PX`): what it returns is live.
+    async fn get_value(&self, id: &str, _now: UnixTime) -> Result<Option<String>, StoreError> {
+        self.run("get_value", async {
+            let mut c = self.conn.clone();
+            c.get(key("value", id)).await.map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn take_value(&self, id: &str, _now: UnixTime) -> Result<Option<String>, StoreError> {
+        self.run("take_value", async {
+            let mut c = self.conn.clone();
+            c.get_del(key("value", id)).await.map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn delete_value(&self, id: &str) -> Result<(), StoreError> {
+        self.run("delete_value", async {
+            let mut c = self.conn.clone();
+            c.del::<_, ()>(key("value", id)).await.map_err(unavailable)
         })
         .await
     }

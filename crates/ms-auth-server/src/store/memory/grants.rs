@@ -71,6 +71,48 @@ impl GrantState {
         }
     }
 
+    /// Revokes every family a refresh token or a code of which `matches`, and names the live
+    /// access tokens of them all.
+    pub fn revoke_families_where(
+        &mut self,
+        matches: impl Fn(Option<&str>, &str, Option<&str>) -> bool,
+        now: UnixTime,
+    ) -> FamilyRevoked {
+        let tokens = self.refresh.values().map(|r| {
+            let g = &r.grant;
+            (
+                &g.family_id,
+                g.user_id.as_deref(),
+                &g.client_id,
+                g.session_id.as_deref(),
+            )
+        });
+        let codes = self.codes.values().map(|(g, _)| {
+            (
+                &g.family_id,
+                g.user_id.as_deref(),
+                &g.client_id,
+                g.session_id.as_deref(),
+            )
+        });
+        let families: HashSet<String> = tokens
+            .chain(codes)
+            .filter(|(_, user, client, session)| matches(*user, client, *session))
+            .map(|(family, ..)| family.clone())
+            .collect();
+        let mut all = FamilyRevoked {
+            revoked: 0,
+            access: Vec::new(),
+        };
+        for family in &families {
+            let one = self.revoke_family(family, now);
+            all.revoked += one.revoked;
+            all.access.extend(one.access);
+        }
+        all.access.sort();
+        all
+    }
+
     pub fn live_access(&self, family_id: &str, now: UnixTime) -> Vec<IssuedAccess> {
         let mut live: Vec<_> = self
             .access

@@ -3,18 +3,22 @@
 mod audit;
 mod clients;
 mod codes;
+mod consents;
 mod grants;
 mod keys;
 mod refresh;
 mod users;
+mod sessions;
 
 use crate::store::StoreError;
 
 pub use audit::MemoryAuditLog;
 pub use clients::MemoryClientStore;
+pub use consents::MemoryConsentStore;
 pub use grants::MemoryGrants;
 pub use keys::MemoryKeyStore;
 pub use users::MemoryUserStore;
+pub use sessions::MemorySessionStore;
 
 fn poisoned<T>(_: T) -> StoreError {
     StoreError::Unavailable("an in-memory store's lock is poisoned".to_owned())

@@ -82,6 +82,34 @@ impl RefreshTokenStore for MemoryGrants {
         .await
     }
 
+    async fn revoke_user_families(
+        &self,
+        user_id: &str,
+        client_id: Option<&str>,
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError> {
+        timed("refresh", "revoke_user_families", || {
+            let mut s = self.state.lock().map_err(poisoned)?;
+            Ok(s.revoke_families_where(
+                |user, client, _| user == Some(user_id) && client_id.is_none_or(|c| c == client),
+                now,
+            ))
+        })
+        .await
+    }
+
+    async fn revoke_session_families(
+        &self,
+        session_id: &str,
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError> {
+        timed("refresh", "revoke_session_families", || {
+            let mut s = self.state.lock().map_err(poisoned)?;
+            Ok(s.revoke_families_where(|_, _, session| session == Some(session_id), now))
+        })
+        .await
+    }
+
     async fn record_access(
         &self,
         family_id: &str,

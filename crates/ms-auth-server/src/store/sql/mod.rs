@@ -7,10 +7,12 @@ use crate::clock::UnixTime;
 mod audit;
 mod clients;
 mod codes;
+mod consents;
 mod keys;
 mod refresh;
 pub mod sealing;
 mod users;
+mod sessions;
 
 use std::{future::Future, time::Duration};
 
@@ -55,6 +57,11 @@ const STEPS: &[service_kit::sql::Step] = &[
         include_str!("migrations/0006_grant_details.sql"),
     ),
     (7, "users", include_str!("migrations/0007_users.sql")),
+    (
+        8,
+        "browser sessions and consents",
+        include_str!("migrations/0008_sessions_and_consents.sql"),
+    ),
 ];
 
 pub struct SqlStore {

@@ -168,7 +168,71 @@ pub(super) fn family_is_live(column: &str) -> String {
     )
 }
 
+/// Within `tx`, revokes every family `found` names (a query of `family_id`s, its own
+/// parameters from `$2` on, `now` being `$1`) and names the live access tokens of them all.
+async fn revoke_families_in(
+    tx: &mut Transaction<'_, Any>,
+    found: &str,
+    binds: &[&str],
+    now: UnixTime,
+) -> Result<FamilyRevoked, StoreError> {
+    let revoke = format!(
+        "UPDATE refresh_tokens SET revoked_at = $1 \
+         WHERE revoked_at IS NULL AND family_id IN ({found})"
+    );
+    let mut query = sqlx::query(&revoke).bind(now);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    let revoked = query
+        .execute(&mut **tx)
+        .await
+        .map_err(unavailable)?
+        .rows_affected();
+    let live = format!(
+        "SELECT jti, expires_at FROM family_access_tokens \
+         WHERE expires_at > $1 AND family_id IN ({found}) ORDER BY jti"
+    );
+    let mut query = sqlx::query(&live).bind(now);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    let rows = query.fetch_all(&mut **tx).await.map_err(unavailable)?;
+    let access = rows
+        .iter()
+        .map(|r| {
+            Ok(IssuedAccess {
+                jti: r.try_get("jti").map_err(corrupt)?,
+                expires_at: r.try_get("expires_at").map_err(corrupt)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(FamilyRevoked { revoked, access })
+}
+
+/// The families whose refresh tokens or code match `condition` (on `user_id`, `client_id`,
+/// `session_id`), as an SQL query of `family_id`s.
+fn families_where(condition: &str) -> String {
+    format!(
+        "SELECT family_id FROM refresh_tokens WHERE {condition} \
+         UNION SELECT family_id FROM authorization_codes WHERE {condition}"
+    )
+}
+
 impl SqlStore {
+    /// [`revoke_families_in`], in a transaction of its own.
+    async fn revoke_families(
+        &self,
+        found: &str,
+        binds: &[&str],
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let done = revoke_families_in(&mut tx, found, binds, now).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(done)
+    }
+
     /// The spend of `old_hash` at `now` if it is current: its grant, with the successor
     /// stored in its place.
     async fn rotate_current(
@@ -322,6 +386,40 @@ impl RefreshTokenStore for SqlStore {
             let done = revoke_family(&mut tx, family_id, now).await?;
             tx.commit().await.map_err(unavailable)?;
             Ok(done)
+        })
+        .await
+    }
+
+    async fn revoke_user_families(
+        &self,
+        user_id: &str,
+        client_id: Option<&str>,
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError> {
+        self.run("refresh", "revoke_user_families", async {
+            match client_id {
+                Some(client_id) => {
+                    let found = families_where("user_id = $2 AND client_id = $3");
+                    self.revoke_families(&found, &[user_id, client_id], now)
+                        .await
+                }
+                None => {
+                    let found = families_where("user_id = $2");
+                    self.revoke_families(&found, &[user_id], now).await
+                }
+            }
+        })
+        .await
+    }
+
+    async fn revoke_session_families(
+        &self,
+        session_id: &str,
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError> {
+        self.run("refresh", "revoke_session_families", async {
+            let found = families_where("session_id = $2");
+            self.revoke_families(&found, &[session_id], now).await
         })
         .await
     }

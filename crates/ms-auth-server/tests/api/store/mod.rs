@@ -46,11 +46,15 @@ mod audit;
 mod clients;
 mod cluster;
 mod codes;
+mod consents;
+mod families;
 mod keys;
 mod pruning;
 mod refresh;
 mod refresh_grace;
 mod users;
+mod session_cache;
+mod sessions;
 
 pub use clients::client;
 

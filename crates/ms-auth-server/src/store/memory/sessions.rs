@@ -1,0 +1,170 @@
+//! [`SessionStore`] in memory: one lock over the sessions by token hash and their sids, so
+//! every operation is atomic.
+use std::{collections::HashMap, sync::Mutex};
+
+use super::{poisoned, timed};
+use crate::{
+    clock::UnixTime,
+    identity::BrowserSession,
+    store::{SessionStore, StoreError},
+};
+
+#[derive(Debug)]
+struct Row {
+    session: BrowserSession,
+    ended_at: Option<UnixTime>,
+}
+
+impl Row {
+    fn is_live(&self, now: UnixTime) -> bool {
+        self.ended_at.is_none() && self.session.is_live(now)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Sessions {
+    by_token: HashMap<String, Row>,
+    /// Each sid's token hash.
+    tokens: HashMap<String, String>,
+}
+
+impl Sessions {
+    fn by_sid(&mut self, sid: &str) -> Option<&mut Row> {
+        let token = self.tokens.get(sid)?;
+        self.by_token.get_mut(token)
+    }
+}
+
+/// Browser sessions in memory.
+#[derive(Debug, Default)]
+pub struct MemorySessionStore {
+    state: Mutex<Sessions>,
+}
+
+#[async_trait::async_trait]
+impl SessionStore for MemorySessionStore {
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        session: &BrowserSession,
+    ) -> Result<(), StoreError> {
+        timed("sessions", "create", || {
+            let mut s = self.state.lock().map_err(poisoned)?;
+            // As the SQL store's unique keys refuse it: a token or sid is never reused.
+            if s.by_token.contains_key(token_hash) || s.tokens.contains_key(&session.sid) {
+                return Err(StoreError::Unavailable(
+                    "a session with this token or sid exists".to_owned(),
+                ));
+            }
+            s.tokens.insert(session.sid.clone(), token_hash.to_owned());
+            s.by_token.insert(
+                token_hash.to_owned(),
+                Row {
+                    session: session.clone(),
+                    ended_at: None,
+                },
+            );
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> Result<Option<BrowserSession>, StoreError> {
+        timed("sessions", "get", || {
+            let s = self.state.lock().map_err(poisoned)?;
+            Ok(s.by_token
+                .get(token_hash)
+                .filter(|r| r.is_live(now))
+                .map(|r| r.session.clone()))
+        })
+        .await
+    }
+
+    async fn touch_session(
+        &self,
+        sid: &str,
+        now: UnixTime,
+        idle_expires_at: UnixTime,
+    ) -> Result<(), StoreError> {
+        timed("sessions", "touch", || {
+            let mut s = self.state.lock().map_err(poisoned)?;
+            if let Some(row) = s.by_sid(sid).filter(|r| r.is_live(now)) {
+                let session = &mut row.session;
+                session.last_seen = session.last_seen.max(now);
+                session.idle_expires_at = session
+                    .idle_expires_at
+                    .max(idle_expires_at)
+                    .min(session.expires_at);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn add_session_client(&self, sid: &str, client_id: &str) -> Result<(), StoreError> {
+        timed("sessions", "add_client", || {
+            let mut s = self.state.lock().map_err(poisoned)?;
+            if let Some(row) = s.by_sid(sid).filter(|r| r.ended_at.is_none())
+                && !row.session.clients.iter().any(|c| c == client_id)
+            {
+                row.session.clients.push(client_id.to_owned());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn end_session(
+        &self,
+        sid: &str,
+        now: UnixTime,
+    ) -> Result<Option<BrowserSession>, StoreError> {
+        timed("sessions", "end", || {
+            let mut s = self.state.lock().map_err(poisoned)?;
+            Ok(s.by_sid(sid).filter(|r| r.is_live(now)).map(|row| {
+                row.ended_at = Some(now);
+                row.session.clone()
+            }))
+        })
+        .await
+    }
+
+    async fn sessions_of(
+        &self,
+        user_id: &str,
+        now: UnixTime,
+    ) -> Result<Vec<BrowserSession>, StoreError> {
+        timed("sessions", "of_user", || {
+            let s = self.state.lock().map_err(poisoned)?;
+            let mut live: Vec<_> = s
+                .by_token
+                .values()
+                .filter(|r| r.session.user_id == user_id && r.is_live(now))
+                .map(|r| r.session.clone())
+                .collect();
+            live.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.sid.cmp(&b.sid)));
+            Ok(live)
+        })
+        .await
+    }
+
+    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        timed("sessions", "prune", || {
+            let mut s = self.state.lock().map_err(poisoned)?;
+            let before = s.by_token.len();
+            s.by_token.retain(|_, r| {
+                r.ended_at.is_none_or(|at| at > now)
+                    && r.session.idle_expires_at > now
+                    && r.session.expires_at > now
+            });
+            let Sessions { by_token, tokens } = &mut *s;
+            tokens.retain(|_, token| by_token.contains_key(token));
+            Ok((before - by_token.len()) as u64)
+        })
+        .await
+    }
+}
