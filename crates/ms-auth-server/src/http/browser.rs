@@ -41,9 +41,9 @@ impl BrowserSite {
             .as_ref()
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default();
-        let plain_loopback = url.as_ref().is_some_and(|u| {
-            u.scheme() == "http" && u.host_str().is_some_and(|h| crate::settings::is_loopback(h))
-        });
+        let plain_loopback = url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "http" && crate::settings::is_loopback(u));
         Self {
             context_path: context_path.to_owned(),
             issuer_origin,

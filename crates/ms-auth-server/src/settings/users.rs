@@ -245,7 +245,10 @@ phone_number_verified = false
             "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_owned(),
         ));
         for c in &mut s.clients {
-            let secret = c.client_secret.take().unwrap();
+            // The public client has none.
+            let Some(secret) = c.client_secret.take() else {
+                continue;
+            };
             c.client_secret_hash = Some(
                 crate::oauth::secret::SecretHash::generate(&secret)
                     .unwrap()

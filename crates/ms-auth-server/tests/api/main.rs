@@ -16,6 +16,7 @@ mod jwks;
 mod key_revocation;
 mod metadata;
 mod oidc;
+mod oidc_client;
 mod outage;
 mod rotation;
 mod servers;

@@ -234,6 +234,9 @@ async fn a_client_without_the_grant_is_unauthorized_client() {
         "customer.read",
     );
     c.metadata.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
+    c.metadata.redirect_uris = vec![
+        ms_auth_server::oauth::client::RedirectUri::parse("https://web.example/cb").unwrap(),
+    ];
     let app = TestApp::spawn(playground_with([c])).await;
     let d = assert_oauth_error(
         app.token_basic("web:web-secret", CC).await,
@@ -242,12 +245,12 @@ async fn a_client_without_the_grant_is_unauthorized_client() {
     )
     .await;
     assert!(d.contains("client_credentials"), "{d}");
-    // Registrable but not yet implemented grants are unsupported at the endpoint.
+    // Its own grant reaches the grant's checks.
     assert_oauth_error(
         app.token_basic("web:web-secret", "grant_type=authorization_code&code=x")
             .await,
         400,
-        "unsupported_grant_type",
+        "invalid_grant",
     )
     .await;
 }

@@ -66,7 +66,7 @@ async fn scope_may_be_narrowed_never_widened() {
         .refresh_web(narrow["refresh_token"].as_str().unwrap(), &[])
         .await;
     assert_eq!(status, 200);
-    assert_eq!(full["scope"], "openid country.read offline_access");
+    assert_eq!(full["scope"], "openid offline_access country.read", "in the client's order");
 }
 
 #[tokio::test]
