@@ -132,8 +132,9 @@ pub fn main() -> ExitCode {
         Command::CheckConfig => match Settings::load(cli.config.as_deref()) {
             Ok(s) => {
                 println!(
-                    "configuration is valid: {} client(s), issuer {}",
+                    "configuration is valid: {} client(s), {} user(s), issuer {}",
                     s.clients.len(),
+                    s.users.len(),
                     s.issuer
                 );
                 ExitCode::SUCCESS

@@ -169,11 +169,13 @@ pub fn check_stored(stored: &str) -> Result<(), PasswordError> {
     Algorithm::try_from(hash.algorithm.as_str()).map_err(unreadable)?;
     Params::try_from(&hash).map_err(unreadable)?;
     if hash.salt.is_none() || hash.hash.is_none() {
-        return Err(PasswordError::Unreadable(
-            "it has no salt or no hash".to_owned(),
-        ));
+        return Err(no_salt_or_hash());
     }
     Ok(())
+}
+
+fn no_salt_or_hash() -> PasswordError {
+    PasswordError::Unreadable("it has no salt or no hash".to_owned())
 }
 
 fn unreadable(e: impl fmt::Display) -> PasswordError {
@@ -350,6 +352,10 @@ fn hash_with(params: &Params, password: &str) -> Result<String, PasswordError> {
 /// `stored`'s own algorithm, version and parameters are used, whatever `params` are.
 fn verify_with(params: &Params, stored: &str, password: &str) -> Result<Verified, PasswordError> {
     let hash = PasswordHash::new(stored).map_err(unreadable)?;
+    if hash.salt.is_none() || hash.hash.is_none() {
+        // argon2 would call it a mismatch: it is no hash at all.
+        return Err(no_salt_or_hash());
+    }
     let ok = match argon2id(params).verify_password(password.as_bytes(), &hash) {
         Ok(()) => true,
         Err(password_hash::Error::PasswordInvalid) => false,

@@ -38,6 +38,14 @@ pub fn check_username(username: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What a role name may be: not empty, no surrounding spaces.
+pub fn check_role(role: &str) -> Result<(), String> {
+    if role.trim().is_empty() || role.trim() != role {
+        return Err("a role is a non-empty name without surrounding spaces".to_owned());
+    }
+    Ok(())
+}
+
 /// Why a sign-in was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -230,12 +238,14 @@ mod tests {
     }
 
     fn sign_in(stores: &Stores, passwords: PasswordSettings) -> SignIn {
-        let mut settings = Settings::default();
-        settings.passwords = passwords;
-        settings.brute_force = BruteForceSettings {
-            max_failures_per_source: 3,
-            delay_after_failures: 100,
-            ..BruteForceSettings::default()
+        let settings = Settings {
+            passwords,
+            brute_force: BruteForceSettings {
+                max_failures_per_source: 3,
+                delay_after_failures: 100,
+                ..BruteForceSettings::default()
+            },
+            ..Settings::default()
         };
         SignIn::new(&settings, stores)
     }

@@ -10,7 +10,7 @@ use crate::{
     clock::UnixTime,
     identity::{
         Password, PasswordError, Passwords, StandardClaims, User, UserOrigin, UserStatus,
-        sign_in::check_username,
+        sign_in::{check_role, check_username},
     },
     settings::ConfigUser,
     store::{PutUserError, StoreError},
@@ -79,13 +79,13 @@ pub enum SeedUsersError {
 }
 
 fn check_roles(roles: &[String]) -> Result<(), UserOpsError> {
-    if roles.iter().any(|r| r.trim().is_empty() || r.trim() != r) {
-        return Err(UserOpsError::Invalid {
+    roles
+        .iter()
+        .try_for_each(|r| check_role(r))
+        .map_err(|message| UserOpsError::Invalid {
             field: "roles",
-            message: "a role is a non-empty name without surrounding spaces".to_owned(),
-        });
-    }
-    Ok(())
+            message,
+        })
 }
 
 fn new_id() -> String {

@@ -10,7 +10,7 @@ use super::{SettingsError, invalid};
 use crate::identity::{
     StandardClaims,
     password::{self, Password},
-    sign_in::check_username,
+    sign_in::{check_role, check_username},
 };
 
 /// One `[[users]]` table: the credentials and roles, then the standard claims' keys beside
@@ -72,17 +72,10 @@ impl ConfigUser {
                     .map_err(|e| invalid(key("password_hash"), e.to_string()))?;
             }
         }
-        if self
-            .roles
+        self.roles
             .iter()
-            .any(|r| r.trim().is_empty() || r.trim() != r)
-        {
-            return Err(invalid(
-                key("roles"),
-                "a role is a non-empty name without surrounding spaces",
-            ));
-        }
-        Ok(())
+            .try_for_each(|r| check_role(r))
+            .map_err(|e| invalid(key("roles"), e))
     }
 }
 

@@ -233,6 +233,14 @@ fn start_up_warns_about_plain_secrets_and_generated_keys_without_logging_the_sec
         !log.contains("service-client-jwt-secret"),
         "the secret was logged: {log}"
     );
+    assert!(
+        log.contains("user password is given in plain text") && log.contains("alice"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("alice-password") && !log.contains("$argon2"),
+        "a password or its hash was logged: {log}"
+    );
     assert!(!log.contains("PRIVATE KEY"), "{log}");
 }
 

@@ -165,8 +165,8 @@ async fn config_users_keep_their_ids_and_hashes_across_restarts(backend: Backend
     );
     let log = events(&third).await;
     let (created, changed) = (
-        format!("user_created system username alice"),
-        format!("password_changed system "),
+        "user_created system username alice".to_owned(),
+        "password_changed system ".to_owned(),
     );
     assert_eq!(log.iter().filter(|l| **l == created).count(), 1, "{log:?}");
     assert_eq!(log.iter().filter(|l| **l == changed).count(), 1, "{log:?}");
