@@ -4,6 +4,7 @@
 mod admin;
 mod browser;
 mod brute_force;
+mod chromium;
 mod cli;
 mod client_cache;
 mod docs_curl;
@@ -15,6 +16,7 @@ mod jwks;
 mod key_revocation;
 mod metadata;
 mod outage;
+mod pages;
 mod rotation;
 mod servers;
 mod store;
