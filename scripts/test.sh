@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: the README's second command, and what CI runs (.ci/run).
-# Installs what the tests need when it is missing (curl, python3, redis-server, PostgreSQL) and starts a
-# throwaway PostgreSQL server for the storage tests. With CI=true it also checks formatting and
-# lints with warnings denied.
+# Installs what the tests need when it is missing (curl, python3, redis-server, Chromium and its
+# driver, PostgreSQL) and starts a throwaway PostgreSQL server for the storage tests. With
+# CI=true it also checks formatting and lints with warnings denied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The protocol core knows no HTTP: no actix, awc or reqwest import in its folders (the ones
-# that exist of oauth/, oidc/, identity/, ops/, keys/). Checked first, as it needs no build.
+# that exist of oauth/, oidc/, identity/, ops/, keys/, pages/). Checked first, as it needs no
+# build.
 echo "==> layering: no HTTP crate in ms-auth-server's protocol folders"
 core_dirs=()
-for d in oauth oidc identity ops keys; do
+for d in oauth oidc identity ops keys pages; do
   if [ -d "crates/ms-auth-server/src/$d" ]; then core_dirs+=("crates/ms-auth-server/src/$d"); fi
 done
 http_crates='actix[a-z_]*|awc|reqwest'
@@ -25,6 +26,9 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # The hot-state tests start private redis-server processes of their own.
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# The pages' tests drive a real headless Chromium through chromedriver (tests/api/chromium.rs).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing ${need_apt[*]}"
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null

@@ -1,7 +1,8 @@
 //! ms-auth-server: an OAuth 2.0 authorization server issuing signed JWT access tokens.
 //!
-//! `oauth` is the protocol core (no HTTP), `http` the actix-web layer, `store` the storage
-//! traits and backends, `app` wires them together.
+//! `oauth` is the protocol core (no HTTP), `http` the actix-web layer, `pages` the browser
+//! pages' HTML (no HTTP either), `store` the storage traits and backends, `app` wires them
+//! together.
 
 pub mod app;
 pub mod audit;
@@ -13,6 +14,7 @@ pub mod keys;
 pub mod oauth;
 pub mod oidc;
 pub mod ops;
+pub mod pages;
 pub mod settings;
 pub mod store;
 pub mod tasks;

@@ -12,6 +12,7 @@ mod introspect;
 mod jwks;
 mod login;
 mod metadata;
+mod pages;
 mod revoke;
 mod token;
 pub mod userinfo;
@@ -24,6 +25,9 @@ use crate::oauth::endpoints;
 pub use error::{ApiError, BearerError, oauth_error_response};
 pub use form::{BodyError, ClientForm, RequestLimits};
 pub use jwks::JwksMaxAge;
+pub use pages::{
+    assets_form_post, assets_style, page_response, page_response_with_form_action, render_page,
+};
 
 /// `Cache-Control: no-store` and `Pragma: no-cache` on a response that carries token data
 /// (RFC 6749 §5.1).
@@ -122,6 +126,16 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + C
                     endpoints::ADMIN_KEY_REVOKE,
                     Method::POST,
                     admin::revoke,
+                ))
+                .service(endpoint(
+                    endpoints::ASSETS_STYLE,
+                    Method::GET,
+                    pages::assets_style,
+                ))
+                .service(endpoint(
+                    endpoints::ASSETS_FORM_POST,
+                    Method::GET,
+                    pages::assets_form_post,
                 )),
         )
         .default_service(web::to(not_found));

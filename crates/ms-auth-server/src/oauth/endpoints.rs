@@ -24,6 +24,9 @@ pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorizatio
 pub const ADMIN_KEYS: &str = "/admin/keys";
 pub const ADMIN_KEYS_ROTATE: &str = "/admin/keys/rotate";
 pub const ADMIN_KEY_REVOKE: &str = "/admin/keys/{kid}/revoke";
+/// The browser pages' embedded stylesheet and form_post script (`pages::assets`).
+pub const ASSETS_STYLE: &str = "/assets/style.css";
+pub const ASSETS_FORM_POST: &str = "/assets/form-post.js";
 
 /// Absolute endpoint URLs under an issuer.
 #[derive(Debug, Clone)]

@@ -1,10 +1,12 @@
 //! What the tests share: starting apps (`app`), the playground's clients and settings
 //! (`clients`), requests to the OAuth endpoints (`tokens`), a browser with a cookie jar
-//! (`browser`, over the form reader in `html`), and reading replies (here). Every name is
-//! re-exported, so a test file needs only `use crate::helpers::*`.
+//! (`browser`, over the form reader in `html`), a real headless Chromium (`chromium`), and
+//! reading replies (here). Every name is re-exported, so a test file needs only
+//! `use crate::helpers::*`.
 
 pub mod app;
 pub mod browser;
+pub mod chromium;
 pub mod clients;
 pub mod flows;
 pub mod html;
@@ -12,6 +14,7 @@ pub mod tokens;
 
 pub use app::*;
 pub use browser::*;
+pub use chromium::*;
 pub use clients::*;
 pub use flows::*;
 pub use html::*;
