@@ -67,18 +67,21 @@ impl BrowserSite {
             .finish()
     }
 
-    /// Whether a form post comes from this site's own pages: `Sec-Fetch-Site` (when the browser
-    /// sends it) must say same-origin, and `Origin` (when sent) must be the issuer's or this
-    /// request's own. A cross-site form is refused before anything else is read.
+    /// Whether a form post comes from this site's own pages. `Sec-Fetch-Site` decides when
+    /// the browser sends it (every current one does): it must say `same-origin` (or `none`, a
+    /// navigation the user typed). Without it, `Origin` must be the issuer's or this request's
+    /// own. An `Origin` of `null` is what browsers send from a page whose `Referrer-Policy` is
+    /// `no-referrer` — ours — so it proves nothing either way and is left to `Sec-Fetch-Site`;
+    /// without that header it is refused. A cross-site form is refused before anything else is
+    /// read; the CSRF token and the binding cookie are checked after.
     pub fn same_origin(&self, req: &HttpRequest) -> bool {
         let headers = req.headers();
-        if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-            && !matches!(site, "same-origin" | "none")
-        {
-            return false;
+        if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+            return matches!(site, "same-origin" | "none");
         }
         match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
             None => true,
+            Some("null") => false,
             Some(origin) => {
                 let info = req.connection_info();
                 origin == self.issuer_origin

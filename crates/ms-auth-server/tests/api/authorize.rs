@@ -23,19 +23,36 @@ async fn alice_signs_in_consents_and_the_client_gets_a_code_with_state_and_iss()
     assert!(form.value("username").is_some() && form.fields.iter().any(|f| f.name == "password"));
     assert!(page.body.contains("Playground web app"), "names the client");
     // The interaction is bound to this browser by a cookie with the pages' attributes.
-    let binding = page.set_cookie("ms_auth_interaction").expect("binding cookie");
-    assert!(binding.contains("HttpOnly") && binding.contains("SameSite=Lax"), "{binding}");
+    let binding = page
+        .set_cookie("ms_auth_interaction")
+        .expect("binding cookie");
+    assert!(
+        binding.contains("HttpOnly") && binding.contains("SameSite=Lax"),
+        "{binding}"
+    );
     assert!(binding.contains("Path=/ms-auth-server"), "{binding}");
-    assert!(!binding.contains("Secure"), "a plain-http loopback issuer: {binding}");
+    assert!(
+        !binding.contains("Secure"),
+        "a plain-http loopback issuer: {binding}"
+    );
 
     let after = sign_in(&browser, page, ALICE).await;
     let consent_page = after.last().unwrap();
     assert_eq!(consent_page.status, 200, "{}", consent_page.body);
-    let session = after[0].set_cookie("ms_auth_session").expect("session cookie");
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    let session = after[0]
+        .set_cookie("ms_auth_session")
+        .expect("session cookie");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
     assert!(session.contains("Path=/ms-auth-server"), "{session}");
     for description in ["Read countries", "See your email address", "Stay signed in"] {
-        assert!(consent_page.body.contains(description), "{description}: {}", consent_page.body);
+        assert!(
+            consent_page.body.contains(description),
+            "{description}: {}",
+            consent_page.body
+        );
     }
     let done = consent(&browser, consent_page, "approve").await;
     let pairs = client_redirect(&done);
@@ -57,7 +74,10 @@ async fn alice_signs_in_consents_and_the_client_gets_a_code_with_state_and_iss()
     assert_eq!(id["nonce"], "n-0S6_WzA2Mj");
     assert!(id["sid"].as_str().is_some() && id["auth_time"].as_u64().is_some());
     assert_eq!(id["amr"], serde_json::json!(["pwd"]));
-    assert_eq!(jose_header(tokens["id_token"].as_str().unwrap())["typ"], "JWT");
+    assert_eq!(
+        jose_header(tokens["id_token"].as_str().unwrap())["typ"],
+        "JWT"
+    );
     let access = claims(tokens["access_token"].as_str().unwrap());
     assert_eq!(access["sub"], id["sub"], "both name the user");
     assert_eq!(access["client_id"], WEB_CLIENT);
@@ -98,8 +118,14 @@ async fn consent_is_remembered_then_revoked_through_the_account_api() {
     assert_eq!(revoked.status(), 204);
     // Its tokens went with it, and the next request asks again.
     let (status, body) = app.refresh_web(&refresh, &[]).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    assert!(!app.active_for_web(tokens["access_token"].as_str().unwrap()).await);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert!(
+        !app.active_for_web(tokens["access_token"].as_str().unwrap())
+            .await
+    );
     let hops = browser.open(&again.url).await;
     assert!(hops.last().unwrap().body.contains("decision"));
     // Signed out, the account API says so.
@@ -134,11 +160,16 @@ async fn the_first_party_spa_skips_consent_and_exchanges_without_a_secret() {
     assert!(tokens["id_token"].as_str().is_some());
     // A public client may never use client_credentials.
     let (status, _, e) = parts(
-        app.token_form(&format!("grant_type=client_credentials&client_id={SPA_CLIENT}"))
-            .await,
+        app.token_form(&format!(
+            "grant_type=client_credentials&client_id={SPA_CLIENT}"
+        ))
+        .await,
     )
     .await;
-    assert_eq!((status, e["error"].as_str()), (400, Some("unauthorized_client")));
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
     // Nor introspect: it cannot authenticate.
     let (status, _, _) = parts(
         app.form_post_to(
@@ -156,7 +187,12 @@ async fn an_unknown_client_or_redirect_uri_shows_an_error_page_and_never_redirec
     let app = TestApp::playground().await;
     let browser = Browser::new();
     for url in [
-        authorize_url(&app, WEB_CLIENT, "https://evil.example/cb", &[("scope", "openid")]),
+        authorize_url(
+            &app,
+            WEB_CLIENT,
+            "https://evil.example/cb",
+            &[("scope", "openid")],
+        ),
         authorize_url(&app, "nobody", WEB_REDIRECT, &[("scope", "openid")]),
         app.url("/oauth2/authorize?response_type=code"),
     ] {
@@ -164,7 +200,10 @@ async fn an_unknown_client_or_redirect_uri_shows_an_error_page_and_never_redirec
         let last = hops.last().unwrap();
         assert_eq!(last.status, 400, "{url}");
         assert!(last.location().is_none(), "{url}");
-        assert!(!last.body.contains("evil.example"), "{url}: nothing of it echoed as a link");
+        assert!(
+            !last.body.contains("evil.example"),
+            "{url}: nothing of it echoed as a link"
+        );
     }
 }
 
@@ -180,14 +219,38 @@ async fn errors_after_the_redirect_uri_is_known_go_back_with_state_and_iss() {
             &[
                 ("scope", "openid"),
                 ("state", "s1"),
-                ("code_challenge", "a-plain-challenge-of-forty-three-characters-xx"),
+                (
+                    "code_challenge",
+                    "a-plain-challenge-of-forty-three-characters-xx",
+                ),
                 ("code_challenge_method", "plain"),
             ],
             "invalid_request",
         ),
-        (&[("scope", "openid unknown.scope"), ("state", "s1"), ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"), ("code_challenge_method", "S256")], "invalid_scope"),
-        (&[("scope", "openid"), ("state", "s1"), ("request", "eyJ.x.y")], "request_not_supported"),
-        (&[("scope", "openid"), ("state", "s1"), ("request_uri", "urn:x")], "request_uri_not_supported"),
+        (
+            &[
+                ("scope", "openid unknown.scope"),
+                ("state", "s1"),
+                (
+                    "code_challenge",
+                    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                ),
+                ("code_challenge_method", "S256"),
+            ],
+            "invalid_scope",
+        ),
+        (
+            &[("scope", "openid"), ("state", "s1"), ("request", "eyJ.x.y")],
+            "request_not_supported",
+        ),
+        (
+            &[
+                ("scope", "openid"),
+                ("state", "s1"),
+                ("request_uri", "urn:x"),
+            ],
+            "request_uri_not_supported",
+        ),
     ];
     for (params, code) in cases {
         let url = authorize_url(&app, WEB_CLIENT, WEB_REDIRECT, params);
@@ -260,6 +323,19 @@ async fn forms_from_another_site_another_browser_or_a_stale_page_are_refused() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+    // Without Fetch Metadata, a foreign Origin, or `null`, is refused too.
+    for origin in ["https://evil.example", "null"] {
+        let res = browser
+            .http
+            .post(form.action.clone())
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Origin", origin)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{origin}");
+    }
     // Another browser (no binding cookie), same fields.
     let other = Browser::new();
     let res = other
@@ -274,7 +350,14 @@ async fn forms_from_another_site_another_browser_or_a_stale_page_are_refused() {
     assert!(other.cookie(&app.url("/"), "ms_auth_session").is_none());
     // A wrong CSRF token.
     let res = browser
-        .submit(&form, &[("username", "alice"), ("password", "alice-password"), ("csrf_token", "forged")])
+        .submit(
+            &form,
+            &[
+                ("username", "alice"),
+                ("password", "alice-password"),
+                ("csrf_token", "forged"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 400);
     // The genuine form still works.
@@ -288,11 +371,25 @@ async fn a_wrong_password_shows_the_form_again_and_an_unknown_user_reads_the_sam
     let browser = Browser::new();
     let flow = web_flow(&app, "openid");
     let hops = browser.open(&flow.url).await;
-    let wrong = sign_in(&browser, hops.last().unwrap(), ("alice", "not-her-password")).await;
-    let unknown = sign_in(&browser, wrong.last().unwrap(), ("mallory", "whatever-it-is")).await;
+    let wrong = sign_in(
+        &browser,
+        hops.last().unwrap(),
+        ("alice", "not-her-password"),
+    )
+    .await;
+    let unknown = sign_in(
+        &browser,
+        wrong.last().unwrap(),
+        ("mallory", "whatever-it-is"),
+    )
+    .await;
     for page in [wrong.last().unwrap(), unknown.last().unwrap()] {
         assert_eq!(page.status, 200);
-        assert!(page.body.contains("Wrong username or password."), "{}", page.body);
+        assert!(
+            page.body.contains("Wrong username or password."),
+            "{}",
+            page.body
+        );
         assert!(!page.body.contains("whatever-it-is") && !page.body.contains("not-her-password"));
     }
     assert!(browser.cookie(&app.url("/"), "ms_auth_session").is_none());
@@ -310,7 +407,10 @@ async fn response_modes_fragment_and_form_post() {
     let fragment = format!("{}&response_mode=fragment", web_flow(&app, "openid").url);
     let hops = browser.open(&fragment).await;
     let location = hops.last().unwrap().location().unwrap();
-    assert!(location.query().is_none() && location.fragment().unwrap().contains("code="), "{location}");
+    assert!(
+        location.query().is_none() && location.fragment().unwrap().contains("code="),
+        "{location}"
+    );
     let post = format!("{}&response_mode=form_post", web_flow(&app, "openid").url);
     let hops = browser.open(&post).await;
     let page = hops.last().unwrap();
@@ -322,7 +422,10 @@ async fn response_modes_fragment_and_form_post() {
     assert_eq!(form.hidden("state"), Some("st"));
     assert_eq!(form.hidden("iss"), Some(ISSUER));
     let csp = header(&page.headers, "content-security-policy");
-    assert!(csp.contains("form-action 'self' http://127.0.0.1:8080"), "{csp}");
+    assert!(
+        csp.contains("form-action 'self' http://127.0.0.1:8080"),
+        "{csp}"
+    );
 }
 
 #[tokio::test]
@@ -332,7 +435,11 @@ async fn the_session_cookie_is_secure_when_the_issuer_is_https() {
     let app = TestApp::spawn(settings).await;
     let browser = Browser::new();
     let hops = browser.open(&web_flow(&app, "openid").url).await;
-    let binding = hops.last().unwrap().set_cookie("ms_auth_interaction").unwrap();
+    let binding = hops
+        .last()
+        .unwrap()
+        .set_cookie("ms_auth_interaction")
+        .unwrap();
     assert!(binding.contains("Secure"), "{binding}");
 }
 

@@ -455,3 +455,114 @@ async fn chromium_holds_form_action_on_the_submission_and_the_redirect_after_it(
     );
     browser.quit().await;
 }
+
+/// The real server: Chromium opens playground-web's authorization request, alice types her
+/// credentials into the sign-in page and approves the consent page, and the browser lands on
+/// the client's redirect URI with the code, which the client exchanges. The client listens on
+/// a free loopback port: playground-web's loopback redirect URI matches any port (RFC 8252
+/// §7.3). Screenshots: `flow-sign-in.png`, `flow-consent.png`.
+#[tokio::test]
+async fn chromium_signs_alice_in_to_playground_web_and_approves_consent() {
+    use crate::helpers::{ALICE, TestApp, WEB_CLIENT, authorize_url, pkce};
+    let app = TestApp::playground().await;
+    let received: Received = Arc::default();
+    let shared = Arc::clone(&received);
+    let server = HttpServer::new(move || {
+        let on_get = Arc::clone(&shared);
+        actix_web::App::new().route(
+            "/login/oauth2/code/playground-web",
+            web::get().to(move |q: web::Query<Vec<(String, String)>>| {
+                let received = Arc::clone(&on_get);
+                async move { callback(&received, q.into_inner()) }
+            }),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let client_origin = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    let redirect_uri = format!("{client_origin}/login/oauth2/code/playground-web");
+
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(
+        &app,
+        WEB_CLIENT,
+        &redirect_uri,
+        &[
+            ("scope", "openid profile email country.read"),
+            ("state", "chromium-state"),
+            ("nonce", "chromium-nonce"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let browser = Chromium::start().await;
+    browser.goto(&url).await;
+    assert_eq!(
+        browser.driver().title().await.unwrap(),
+        "Sign in · ms-auth-server"
+    );
+    assert!(browser.page_source().await.contains("Playground web app"));
+    browser.fill("#username", ALICE.0).await;
+    browser.fill("#password", ALICE.1).await;
+    assert_png(&browser.screenshot("flow-sign-in.png").await);
+    browser.click("#sign-in").await;
+    let source = browser.page_source().await;
+    assert!(
+        source.contains("id=\"approve\""),
+        "the consent page: {source}"
+    );
+    let consent = browser.find("#approve").await;
+    let source = browser.page_source().await;
+    for words in [
+        "Playground web app",
+        "Read countries",
+        "See your email address",
+    ] {
+        assert!(source.contains(words), "{words}: {source}");
+    }
+    assert_png(&browser.screenshot("flow-consent.png").await);
+    consent.click().await.unwrap();
+    assert!(
+        wait_for_origin(&browser, &client_origin).await,
+        "the browser reached the client: {}",
+        browser.current_url().await
+    );
+    let errors = console_errors(&browser).await;
+    assert!(
+        errors.is_empty(),
+        "nothing was refused on the way: {errors:?}"
+    );
+    browser.quit().await;
+
+    let fields = received
+        .lock()
+        .unwrap()
+        .last()
+        .cloned()
+        .expect("a callback");
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(get("state").as_deref(), Some("chromium-state"));
+    assert_eq!(get("iss").as_deref(), Some(crate::helpers::ISSUER));
+    let code = get("code").expect("a code");
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "authorization_code")
+        .append_pair("code", &code)
+        .append_pair("redirect_uri", &redirect_uri)
+        .append_pair("code_verifier", &verifier)
+        .finish();
+    let (status, _, tokens) = crate::helpers::parts(
+        app.token_basic("playground-web:playground-web-secret", &body)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let id = crate::helpers::claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["nonce"], "chromium-nonce");
+}

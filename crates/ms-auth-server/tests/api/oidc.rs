@@ -27,12 +27,9 @@ async fn the_id_token_verifies_against_the_jwks_and_binds_the_access_token() {
     let mut validation = Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.set_audience(&[WEB_CLIENT]);
     validation.set_issuer(&[ISSUER]);
-    let data = jsonwebtoken::decode::<Value>(
-        id_token,
-        &DecodingKey::from_jwk(jwk).unwrap(),
-        &validation,
-    )
-    .expect("a valid ID token");
+    let data =
+        jsonwebtoken::decode::<Value>(id_token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
+            .expect("a valid ID token");
     let c = data.claims;
     // OIDC Core §3.1.3.6: at_hash is the left half of SHA-256 of the access token.
     let access = tokens["access_token"].as_str().unwrap();

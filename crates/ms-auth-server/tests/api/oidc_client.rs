@@ -17,7 +17,10 @@ fn http_client(
 ) -> impl Fn(
     openidconnect::HttpRequest,
 ) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<openidconnect::HttpResponse, reqwest::Error>> + Send>,
+    Box<
+        dyn std::future::Future<Output = Result<openidconnect::HttpResponse, reqwest::Error>>
+            + Send,
+    >,
 > + use<> {
     let base = app.base.clone();
     let http = app.http.clone();
@@ -25,7 +28,10 @@ fn http_client(
         let base = base.clone();
         let http = http.clone();
         Box::pin(async move {
-            let url = req.uri().to_string().replace("http://localhost:8085", &base);
+            let url = req
+                .uri()
+                .to_string()
+                .replace("http://localhost:8085", &base);
             let mut out = http.request(req.method().clone(), url);
             for (name, value) in req.headers() {
                 out = out.header(name, value);
@@ -45,9 +51,10 @@ fn http_client(
 async fn the_openidconnect_crate_completes_the_flow_from_the_issuer_url_alone() {
     let app = TestApp::playground().await;
     let http = http_client(&app);
-    let provider = CoreProviderMetadata::discover_async(IssuerUrl::new(ISSUER.to_owned()).unwrap(), &http)
-        .await
-        .expect("discovery");
+    let provider =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(ISSUER.to_owned()).unwrap(), &http)
+            .await
+            .expect("discovery");
     let client = CoreClient::from_provider_metadata(
         provider,
         ClientId::new(WEB_CLIENT.to_owned()),
@@ -86,7 +93,9 @@ async fn the_openidconnect_crate_completes_the_flow_from_the_issuer_url_alone() 
         .expect("the code exchange");
     let id_token = tokens.id_token().expect("an ID token");
     let verifier = client.id_token_verifier();
-    let claims = id_token.claims(&verifier, &nonce).expect("a valid ID token");
+    let claims = id_token
+        .claims(&verifier, &nonce)
+        .expect("a valid ID token");
     let expected = AccessTokenHash::from_token(
         tokens.access_token(),
         id_token.signing_alg().unwrap(),
@@ -97,7 +106,10 @@ async fn the_openidconnect_crate_completes_the_flow_from_the_issuer_url_alone() 
     assert!(claims.auth_time().is_some());
 
     let info: CoreUserInfoClaims = client
-        .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))
+        .user_info(
+            tokens.access_token().clone(),
+            Some(claims.subject().clone()),
+        )
         .unwrap()
         .request_async(&http)
         .await

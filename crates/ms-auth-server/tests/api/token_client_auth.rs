@@ -234,9 +234,8 @@ async fn a_client_without_the_grant_is_unauthorized_client() {
         "customer.read",
     );
     c.metadata.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
-    c.metadata.redirect_uris = vec![
-        ms_auth_server::oauth::client::RedirectUri::parse("https://web.example/cb").unwrap(),
-    ];
+    c.metadata.redirect_uris =
+        vec![ms_auth_server::oauth::client::RedirectUri::parse("https://web.example/cb").unwrap()];
     let app = TestApp::spawn(playground_with([c])).await;
     let d = assert_oauth_error(
         app.token_basic("web:web-secret", CC).await,

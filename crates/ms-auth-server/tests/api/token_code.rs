@@ -14,13 +14,22 @@ async fn a_replayed_code_fails_and_revokes_what_the_first_exchange_issued() {
     let access = first["access_token"].as_str().unwrap();
     assert!(app.active_for_web(access).await);
     let (status, again) = app.exchange_web(&code, &flow.verifier).await;
-    assert_eq!((status, again["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     // RFC 6749 §4.1.2: the tokens issued from the code are revoked, access token included.
-    assert!(!app.active_for_web(access).await, "the access token is inactive");
+    assert!(
+        !app.active_for_web(access).await,
+        "the access token is inactive"
+    );
     let (status, body) = app
         .refresh_web(first["refresh_token"].as_str().unwrap(), &[])
         .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }
 
 #[tokio::test]
@@ -31,8 +40,16 @@ async fn the_verifier_must_answer_the_challenge() {
     let code = web_code(&app, &browser, &flow).await;
     let (other, _) = pkce();
     let (status, body) = app.exchange_web(&code, &other).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    assert!(body["error_description"].as_str().unwrap().contains("code_verifier"));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("code_verifier")
+    );
     // The code is spent by the failed attempt: it never works afterwards.
     let (status, _) = app.exchange_web(&code, &flow.verifier).await;
     assert_eq!(status, 400);
@@ -44,7 +61,11 @@ async fn the_verifier_must_answer_the_challenge() {
         "grant_type=authorization_code&code={code}&redirect_uri={}",
         crate::authorize::urlencode(WEB_REDIRECT)
     );
-    let (status, _, e) = parts(app.token_basic(&format!("{WEB_CLIENT}:{WEB_SECRET}"), &body).await).await;
+    let (status, _, e) = parts(
+        app.token_basic(&format!("{WEB_CLIENT}:{WEB_SECRET}"), &body)
+            .await,
+    )
+    .await;
     assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
 }
 
@@ -72,7 +93,11 @@ async fn a_verifier_for_a_code_issued_without_a_challenge_is_refused() {
     .await;
     let (verifier, _) = pkce();
     let (status, body) = app.exchange_web(&code, &verifier).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
     // Without a verifier the legacy client's code works.
     let hops = browser.open(&url).await;
     let code = param(&client_redirect(&hops), "code").unwrap().to_owned();
@@ -80,7 +105,11 @@ async fn a_verifier_for_a_code_issued_without_a_challenge_is_refused() {
         "grant_type=authorization_code&code={code}&redirect_uri={}",
         crate::authorize::urlencode(WEB_REDIRECT)
     );
-    let (status, _, tokens) = parts(app.token_basic(&format!("{WEB_CLIENT}:{WEB_SECRET}"), &body).await).await;
+    let (status, _, tokens) = parts(
+        app.token_basic(&format!("{WEB_CLIENT}:{WEB_SECRET}"), &body)
+            .await,
+    )
+    .await;
     assert_eq!(status, 200, "{tokens}");
 }
 
@@ -95,7 +124,11 @@ async fn the_code_is_bound_to_its_client_and_redirect_uri() {
         flow.verifier,
         crate::authorize::urlencode("http://127.0.0.1:8080/other")
     );
-    let (status, _, e) = parts(app.token_basic(&format!("{WEB_CLIENT}:{WEB_SECRET}"), &body).await).await;
+    let (status, _, e) = parts(
+        app.token_basic(&format!("{WEB_CLIENT}:{WEB_SECRET}"), &body)
+            .await,
+    )
+    .await;
     assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
 
     let flow = web_flow(&app, "openid");
@@ -106,7 +139,19 @@ async fn the_code_is_bound_to_its_client_and_redirect_uri() {
         crate::authorize::urlencode(WEB_REDIRECT)
     );
     let (status, _, e) = parts(app.token_form(&body).await).await;
-    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")), "another client's code");
-    let (status, _, e) = parts(app.token_basic(PLAYGROUND_ID_SECRET, "grant_type=authorization_code&code=x").await).await;
-    assert_eq!((status, e["error"].as_str()), (400, Some("unauthorized_client")), "not registered for it");
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "another client's code"
+    );
+    let (status, _, e) = parts(
+        app.token_basic(PLAYGROUND_ID_SECRET, "grant_type=authorization_code&code=x")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "not registered for it"
+    );
 }

@@ -29,7 +29,10 @@ async fn rotation_grace_retry_and_reuse_detection() {
     let r1 = second["refresh_token"].as_str().unwrap();
     assert_ne!(r0, r1, "rotated");
     let id = claims(second["id_token"].as_str().unwrap());
-    assert_eq!(id["auth_time"], claims(first["id_token"].as_str().unwrap())["auth_time"]);
+    assert_eq!(
+        id["auth_time"],
+        claims(first["id_token"].as_str().unwrap())["auth_time"]
+    );
     assert!(id.get("nonce").is_none(), "OIDC Core §12.2");
 
     // The client lost that response and retries within the grace window: the same answer.
@@ -42,11 +45,23 @@ async fn rotation_grace_retry_and_reuse_detection() {
     // tokens with it.
     clock.advance(Duration::from_secs(30));
     let (status, body) = app.refresh_web(r0, &[]).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     let (status, _) = app.refresh_web(r1, &[]).await;
-    assert_eq!(status, 400, "the current token of the family is revoked too");
-    assert!(!app.active_for_web(second["access_token"].as_str().unwrap()).await);
-    assert!(!app.active_for_web(first["access_token"].as_str().unwrap()).await);
+    assert_eq!(
+        status, 400,
+        "the current token of the family is revoked too"
+    );
+    assert!(
+        !app.active_for_web(second["access_token"].as_str().unwrap())
+            .await
+    );
+    assert!(
+        !app.active_for_web(first["access_token"].as_str().unwrap())
+            .await
+    );
 }
 
 #[tokio::test]
@@ -54,19 +69,30 @@ async fn scope_may_be_narrowed_never_widened() {
     let app = TestApp::playground().await;
     let first = tokens(&app, "openid country.read offline_access").await;
     let r0 = first["refresh_token"].as_str().unwrap();
-    let (status, wider) = app.refresh_web(r0, &[("scope", "openid customer.read")]).await;
-    assert_eq!((status, wider["error"].as_str()), (400, Some("invalid_scope")));
+    let (status, wider) = app
+        .refresh_web(r0, &[("scope", "openid customer.read")])
+        .await;
+    assert_eq!(
+        (status, wider["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
     // The refused request did not spend the token.
     let (status, narrow) = app.refresh_web(r0, &[("scope", "country.read")]).await;
     assert_eq!(status, 200, "{narrow}");
     assert_eq!(narrow["scope"], "country.read");
-    assert!(narrow.get("id_token").is_some(), "the family's grant is still openid");
+    assert!(
+        narrow.get("id_token").is_some(),
+        "the family's grant is still openid"
+    );
     // The new refresh token keeps the family's whole scope (RFC 6749 §6).
     let (status, full) = app
         .refresh_web(narrow["refresh_token"].as_str().unwrap(), &[])
         .await;
     assert_eq!(status, 200);
-    assert_eq!(full["scope"], "openid offline_access country.read", "in the client's order");
+    assert_eq!(
+        full["scope"], "openid offline_access country.read",
+        "in the client's order"
+    );
 }
 
 #[tokio::test]
@@ -101,5 +127,8 @@ async fn refresh_tokens_are_revocable_and_introspection_does_not_know_them() {
     assert_eq!(res.status(), 200);
     let (status, _) = app.refresh_web(r0, &[]).await;
     assert_eq!(status, 400);
-    assert!(!app.active_for_web(first["access_token"].as_str().unwrap()).await);
+    assert!(
+        !app.active_for_web(first["access_token"].as_str().unwrap())
+            .await
+    );
 }

@@ -7,8 +7,8 @@ mod consents;
 mod grants;
 mod keys;
 mod refresh;
-mod users;
 mod sessions;
+mod users;
 
 use crate::store::StoreError;
 
@@ -17,8 +17,8 @@ pub use clients::MemoryClientStore;
 pub use consents::MemoryConsentStore;
 pub use grants::MemoryGrants;
 pub use keys::MemoryKeyStore;
-pub use users::MemoryUserStore;
 pub use sessions::MemorySessionStore;
+pub use users::MemoryUserStore;
 
 fn poisoned<T>(_: T) -> StoreError {
     StoreError::Unavailable("an in-memory store's lock is poisoned".to_owned())

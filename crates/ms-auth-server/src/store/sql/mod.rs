@@ -11,8 +11,8 @@ mod consents;
 mod keys;
 mod refresh;
 pub mod sealing;
-mod users;
 mod sessions;
+mod users;
 
 use std::{future::Future, time::Duration};
 

@@ -18,7 +18,9 @@ pub const ISSUER: &str = "http://localhost:8085/ms-auth-server";
 
 /// A PKCE verifier and its S256 challenge (RFC 7636 §4.1, §4.2).
 pub fn pkce() -> (String, String) {
-    let verifier = URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes()).repeat(2);
+    let verifier = URL_SAFE_NO_PAD
+        .encode(uuid::Uuid::new_v4().as_bytes())
+        .repeat(2);
     let challenge = URL_SAFE_NO_PAD.encode(
         aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref(),
     );
@@ -26,7 +28,12 @@ pub fn pkce() -> (String, String) {
 }
 
 /// An authorization request of `client` to `redirect` with `params` (form-encoded here).
-pub fn authorize_url(app: &TestApp, client: &str, redirect: &str, params: &[(&str, &str)]) -> String {
+pub fn authorize_url(
+    app: &TestApp,
+    client: &str,
+    redirect: &str,
+    params: &[(&str, &str)],
+) -> String {
     let mut url = Url::parse(&app.url("/oauth2/authorize")).unwrap();
     url.query_pairs_mut()
         .append_pair("response_type", "code")

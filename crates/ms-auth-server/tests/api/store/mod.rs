@@ -52,9 +52,9 @@ mod keys;
 mod pruning;
 mod refresh;
 mod refresh_grace;
-mod users;
 mod session_cache;
 mod sessions;
+mod users;
 
 pub use clients::client;
 
