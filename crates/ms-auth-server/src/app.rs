@@ -140,7 +140,11 @@ impl AppState {
             interactions: Interactions {
                 hot: stores.hot.clone(),
             },
-            sign_in: SignIn::new(settings, &stores),
+            // One hashing pool for the process: sign-ins and the operations share its bound.
+            sign_in: SignIn {
+                passwords: Arc::clone(ops.passwords()),
+                ..SignIn::new(settings, &stores)
+            },
         };
         let trusted_proxies =
             service_kit::proxies::TrustedProxies::new(&settings.server.trusted_proxies);

@@ -145,6 +145,7 @@ impl Ops {
                 .set_status(&stored.id, UserStatus::Disabled, now)
                 .await?;
             tracing::warn!(username = %stored.username, "user removed from the config: disabled");
+            self.end_user_access(&stored.id, now).await?;
             let event = Event::UserDisabled {
                 user_id: stored.id.clone(),
                 reason: "removed from the config".to_owned(),
@@ -338,12 +339,35 @@ impl Ops {
             return Err(UserOpsError::UnknownUser(username.to_owned()));
         }
         tracing::warn!(user_id = %user.id, actor = %actor.stored(), "user disabled");
+        self.end_user_access(&user.id, now).await?;
         let event = Event::UserDisabled {
             user_id: user.id.clone(),
             reason: "disabled by an administrator".to_owned(),
         };
         audit::record(self.stores.audit.as_ref(), actor, event, now).await;
         Ok(true)
+    }
+
+    /// Ends every session of the user and revokes every token family issued to them (with
+    /// the live access tokens, denied until their `exp`): what a disabled account leaves
+    /// behind must stop working at once, not when it expires.
+    pub(crate) async fn end_user_access(
+        &self,
+        user_id: &str,
+        now: UnixTime,
+    ) -> Result<(), crate::store::StoreError> {
+        for session in self.stores.sessions.sessions_of(user_id, now).await? {
+            self.stores.sessions.end_session(&session.sid, now).await?;
+        }
+        let revoked = self
+            .stores
+            .refresh
+            .revoke_user_families(user_id, None, now)
+            .await?;
+        for a in &revoked.access {
+            self.stores.hot.deny(&a.jti, a.expires_at, now).await?;
+        }
+        Ok(())
     }
 
     /// `username`'s account, if `actor` may manage users and the config does not manage it.

@@ -446,3 +446,36 @@ async fn the_session_cookie_is_secure_when_the_issuer_is_https() {
 pub fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// A user the config no longer lists is disabled at the next start: the right password then
+/// reads "disabled", and what was issued to them before stops working.
+#[tokio::test]
+async fn a_disabled_user_is_refused_and_their_tokens_end() {
+    let dir = std::env::temp_dir().join(format!("disabled-user-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = format!("sqlite://{}/auth.db", dir.display());
+    let mut settings = playground_settings();
+    settings.store.url = store.clone();
+    let app = TestApp::spawn(settings.clone()).await;
+    let browser = Browser::new();
+    let flow = web_flow(&app, "openid offline_access");
+    let code = web_code(&app, &browser, &flow).await;
+    let (_, tokens) = app.exchange_web(&code, &flow.verifier).await;
+    app.stop().await;
+
+    settings.users.retain(|u| u.username != "alice");
+    let app = TestApp::spawn(settings).await;
+    let (status, body) = app
+        .refresh_web(tokens["refresh_token"].as_str().unwrap(), &[])
+        .await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert!(!app.active_for_web(tokens["access_token"].as_str().unwrap()).await);
+    // Her old session is over: the sign-in page again, and the right password is refused.
+    let browser_flow = web_flow(&app, "openid");
+    let hops = browser.open(&browser_flow.url).await;
+    let refused = sign_in(&browser, hops.last().unwrap(), ALICE).await;
+    let page = refused.last().unwrap();
+    assert!(page.body.contains("This account is disabled"), "{}", page.body);
+    app.stop().await;
+    std::fs::remove_dir_all(&dir).ok();
+}
