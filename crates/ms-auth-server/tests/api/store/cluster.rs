@@ -337,3 +337,92 @@ async fn a_client_removed_from_the_config_is_disabled_everywhere_at_once() {
     a.stop().await;
     b.stop().await;
 }
+
+/// A person's sign-in moves between replicas behind a load balancer: the interaction begun
+/// at one continues at the other (the hot state carries it), the session started at one is
+/// known at the other, the code issued by one is exchanged at the other and its refresh token
+/// rotates at the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_crosses_replicas_over_postgres_and_redis() {
+    use crate::helpers::{
+        ALICE, Browser, WEB_CLIENT, WEB_REDIRECT, WEB_SECRET, basic, client_redirect, param, pkce,
+    };
+    let at = location(Backend::Postgres).await;
+    let redis = crate::servers::RedisServer::start();
+    let mut settings = playground_settings();
+    settings.store = at.settings.clone();
+    settings.redis = ms_auth_server::store::RedisSettings {
+        url: Some(redis.url()),
+        ..Default::default()
+    };
+    let (a, b) = tokio::join!(
+        Replica::start_with(settings.clone()),
+        Replica::start_with(settings)
+    );
+    let browser = Browser::new();
+    let (verifier, challenge) = pkce();
+    let mut url = reqwest::Url::parse(&format!("{}/oauth2/authorize", a.base)).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", WEB_CLIENT)
+        .append_pair("redirect_uri", WEB_REDIRECT)
+        .append_pair("scope", "openid offline_access")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let hops = browser.open(url.as_str()).await;
+    // The sign-in form, posted to the other replica (cookies go to the host, any port).
+    let on_b = |form: &crate::helpers::Form, replica: &Replica| {
+        let mut moved = form.clone();
+        let to = reqwest::Url::parse(&replica.base).unwrap();
+        for u in [&mut moved.page, &mut moved.action] {
+            u.set_port(to.port()).unwrap();
+        }
+        moved
+    };
+    let form = on_b(&hops.last().unwrap().form(), &b);
+    let after = browser
+        .follow(
+            browser
+                .submit(&form, &[("username", ALICE.0), ("password", ALICE.1)])
+                .await,
+        )
+        .await;
+    let consent_page = after.last().unwrap();
+    assert!(consent_page.body.contains("decision"), "{}", consent_page.body);
+    let form = on_b(&consent_page.form(), &a);
+    let done = browser
+        .follow(browser.submit(&form, &[("decision", "approve")]).await)
+        .await;
+    let code = param(&client_redirect(&done), "code").unwrap().to_owned();
+    let body = format!(
+        "grant_type=authorization_code&code={code}&code_verifier={verifier}&redirect_uri={}",
+        url::form_urlencoded::byte_serialize(WEB_REDIRECT.as_bytes()).collect::<String>()
+    );
+    let post = |replica: &Replica, body: String| {
+        reqwest::Client::new()
+            .post(format!("{}/oauth2/token", replica.base))
+            .header("Authorization", basic(&format!("{WEB_CLIENT}:{WEB_SECRET}")))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let res = post(&b, body).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let tokens: serde_json::Value = res.json().await.unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let res = post(&a, format!("grant_type=refresh_token&refresh_token={refresh}"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // Reuse at the other replica is detected there.
+    let res = post(&b, format!("grant_type=refresh_token&refresh_token={refresh}"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "within the grace window: the one retry");
+    let res = post(&b, format!("grant_type=refresh_token&refresh_token={refresh}"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "a second reuse");
+    a.stop().await;
+    b.stop().await;
+}
