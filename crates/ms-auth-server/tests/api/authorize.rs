@@ -479,3 +479,52 @@ async fn a_disabled_user_is_refused_and_their_tokens_end() {
     app.stop().await;
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A storm of sign-ins queues on the bounded hashing pool and, past its queue, is answered
+/// 503 with `Retry-After`; the token endpoint keeps answering meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_storm_is_bounded_and_never_starves_the_token_endpoint() {
+    let mut settings = playground_settings();
+    settings.passwords.max_concurrent = 1;
+    settings.passwords.max_queued = 1;
+    let app = std::sync::Arc::new(TestApp::spawn(settings).await);
+    // Each attempt its own browser with its own pending sign-in.
+    let mut pages = Vec::new();
+    for _ in 0..12 {
+        let browser = Browser::new();
+        let hops = browser.open(&web_flow(&app, "openid").url).await;
+        let form = hops.last().unwrap().form();
+        pages.push((browser, form));
+    }
+    let storm: Vec<_> = pages
+        .into_iter()
+        .map(|(browser, form)| {
+            tokio::spawn(async move {
+                let res = browser
+                    .submit(&form, &[("username", "alice"), ("password", "alice-password")])
+                    .await;
+                let retry = header(res.headers(), "retry-after");
+                (res.status().as_u16(), retry)
+            })
+        })
+        .collect();
+    let mut tokens_ok = 0;
+    for _ in 0..10 {
+        let res = app.token_basic(PLAYGROUND_ID_SECRET, "grant_type=client_credentials").await;
+        if res.status() == 200 {
+            tokens_ok += 1;
+        }
+    }
+    let mut outcomes = Vec::new();
+    for s in storm {
+        outcomes.push(s.await.unwrap());
+    }
+    assert_eq!(tokens_ok, 10, "every token request answered during the storm");
+    let busy: Vec<_> = outcomes.iter().filter(|(s, _)| *s == 503).collect();
+    assert!(!busy.is_empty(), "past the queue, 503: {outcomes:?}");
+    assert!(busy.iter().all(|(_, r)| r.parse::<u64>().is_ok_and(|s| s >= 1)), "{busy:?}");
+    assert!(
+        outcomes.iter().any(|(s, _)| *s == 200),
+        "the queued ones were served: {outcomes:?}"
+    );
+}
