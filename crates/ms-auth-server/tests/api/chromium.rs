@@ -203,15 +203,20 @@ async fn wait_for_origin(browser: &Chromium, origin: &str) -> bool {
     false
 }
 
-/// The console's errors (the CSP's refusals among them), but for the `/favicon.ico` a browser
-/// asks for by itself: the server has none.
+/// The console's errors: the CSP's refusals, script errors, and an asset that failed to
+/// load. Not a page's own error status (the error page is a 400) nor the `/favicon.ico` a
+/// browser asks for by itself (the server has none).
 async fn console_errors(browser: &Chromium) -> Vec<String> {
     browser
         .console()
         .await
         .into_iter()
-        .filter(|e| e.level == "SEVERE" && !e.message.contains("/favicon.ico "))
+        .filter(|e| e.level == "SEVERE")
         .map(|e| e.message)
+        .filter(|m| {
+            let status = m.contains("Failed to load resource: the server responded with a status");
+            !status || m.contains("/assets/")
+        })
         .collect()
 }
 
@@ -325,6 +330,25 @@ async fn chromium_renders_the_sign_in_page_with_its_stylesheet_and_takes_typing(
         .await;
     assert_eq!(focused, "password");
     assert_png(&browser.screenshot("sign-in-error.png").await);
+
+    // A phone: the card takes the width less the page's margins, and nothing scrolls sideways.
+    browser
+        .cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+        )
+        .await;
+    browser.goto(&format!("{site}{CONTEXT}/sign-in")).await;
+    let facts = layout(&browser).await;
+    assert_eq!(facts["width"], 390 - 2 * 16, "{facts}");
+    let overflow = browser
+        .eval(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await;
+    assert_eq!(overflow, 0);
+    assert_png(&browser.screenshot("sign-in-mobile.png").await);
     browser.quit().await;
 }
 
@@ -437,6 +461,11 @@ async fn chromium_holds_form_action_on_the_submission_and_the_redirect_after_it(
     browser.click("#sign-in").await;
     assert!(!wait_for_origin(&browser, &client).await);
     assert!(received.lock().unwrap().is_empty());
+    let errors = console_errors(&browser).await;
+    assert!(
+        errors.iter().any(|e| e.contains("form-action")),
+        "the redirect's refusal is reported: {errors:?}"
+    );
 
     // ...and with it, it does.
     browser

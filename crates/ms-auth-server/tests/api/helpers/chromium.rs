@@ -5,7 +5,7 @@
 //! (`scripts/test.sh` installs them), and a machine without them fails the test, never skips
 //! it. The flags are the ones that work headless as root here (ECOSYSTEM.md), with a fresh
 //! profile per browser so no cookie, cache entry or stored password leaks between tests.
-//! Screenshots go to `target/screenshots/`.
+//! Screenshots (of the whole page) go to `target/screenshots/`.
 
 use std::{
     io::{Read, Write},
@@ -16,6 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::{Value, json};
 use thirtyfour::{
     BrowserLogEntry, By, ChromeCapabilities, ChromiumLikeCapabilities, LoggingPrefsLogLevel,
@@ -192,13 +193,14 @@ impl Chromium {
         .await;
     }
 
-    /// A DevTools protocol command, through chromedriver's `goog/cdp/execute`.
-    pub async fn cdp(&self, cmd: &'static str, params: Value) {
+    /// A DevTools protocol command, through chromedriver's `goog/cdp/execute`: its result.
+    pub async fn cdp(&self, cmd: &'static str, params: Value) -> Value {
         self.driver()
             .handle()
             .cmd(Cdp(cmd, params))
             .await
-            .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+            .and_then(|res| res.value_json())
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"))
     }
 
     /// The console messages since the last call (CSP refusals are reported there, at level
@@ -207,12 +209,32 @@ impl Chromium {
         self.driver().browser_log().await.unwrap()
     }
 
-    /// Saves a PNG of the viewport as `target/screenshots/<name>` and returns its path.
+    /// Saves a PNG of the whole page, below the fold too, as `target/screenshots/<name>` and
+    /// returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let metrics = self.cdp("Page.getLayoutMetrics", json!({})).await;
+        let size = &metrics["cssContentSize"];
+        let shot = self
+            .cdp(
+                "Page.captureScreenshot",
+                json!({
+                    "format": "png",
+                    "captureBeyondViewport": true,
+                    "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+                }),
+            )
+            .await;
+        let png = STANDARD
+            .decode(
+                shot["data"]
+                    .as_str()
+                    .expect("captureScreenshot returns data"),
+            )
+            .unwrap();
         let dir = screenshots_dir();
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(name);
-        self.driver().screenshot(&path).await.unwrap();
+        std::fs::write(&path, png).unwrap();
         path
     }
 
