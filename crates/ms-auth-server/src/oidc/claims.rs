@@ -68,7 +68,6 @@ pub const SUPPORTED: &[&str] = &[
     "iat",
     "auth_time",
     "nonce",
-    "acr",
     "amr",
     "sid",
     "at_hash",

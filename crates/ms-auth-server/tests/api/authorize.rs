@@ -468,14 +468,24 @@ async fn a_disabled_user_is_refused_and_their_tokens_end() {
     let (status, body) = app
         .refresh_web(tokens["refresh_token"].as_str().unwrap(), &[])
         .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    assert!(!app.active_for_web(tokens["access_token"].as_str().unwrap()).await);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert!(
+        !app.active_for_web(tokens["access_token"].as_str().unwrap())
+            .await
+    );
     // Her old session is over: the sign-in page again, and the right password is refused.
     let browser_flow = web_flow(&app, "openid");
     let hops = browser.open(&browser_flow.url).await;
     let refused = sign_in(&browser, hops.last().unwrap(), ALICE).await;
     let page = refused.last().unwrap();
-    assert!(page.body.contains("This account is disabled"), "{}", page.body);
+    assert!(
+        page.body.contains("This account is disabled"),
+        "{}",
+        page.body
+    );
     app.stop().await;
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -501,7 +511,10 @@ async fn a_sign_in_storm_is_bounded_and_never_starves_the_token_endpoint() {
         .map(|(browser, form)| {
             tokio::spawn(async move {
                 let res = browser
-                    .submit(&form, &[("username", "alice"), ("password", "alice-password")])
+                    .submit(
+                        &form,
+                        &[("username", "alice"), ("password", "alice-password")],
+                    )
                     .await;
                 let retry = header(res.headers(), "retry-after");
                 (res.status().as_u16(), retry)
@@ -510,7 +523,9 @@ async fn a_sign_in_storm_is_bounded_and_never_starves_the_token_endpoint() {
         .collect();
     let mut tokens_ok = 0;
     for _ in 0..10 {
-        let res = app.token_basic(PLAYGROUND_ID_SECRET, "grant_type=client_credentials").await;
+        let res = app
+            .token_basic(PLAYGROUND_ID_SECRET, "grant_type=client_credentials")
+            .await;
         if res.status() == 200 {
             tokens_ok += 1;
         }
@@ -519,10 +534,17 @@ async fn a_sign_in_storm_is_bounded_and_never_starves_the_token_endpoint() {
     for s in storm {
         outcomes.push(s.await.unwrap());
     }
-    assert_eq!(tokens_ok, 10, "every token request answered during the storm");
+    assert_eq!(
+        tokens_ok, 10,
+        "every token request answered during the storm"
+    );
     let busy: Vec<_> = outcomes.iter().filter(|(s, _)| *s == 503).collect();
     assert!(!busy.is_empty(), "past the queue, 503: {outcomes:?}");
-    assert!(busy.iter().all(|(_, r)| r.parse::<u64>().is_ok_and(|s| s >= 1)), "{busy:?}");
+    assert!(
+        busy.iter()
+            .all(|(_, r)| r.parse::<u64>().is_ok_and(|s| s >= 1)),
+        "{busy:?}"
+    );
     assert!(
         outcomes.iter().any(|(s, _)| *s == 200),
         "the queued ones were served: {outcomes:?}"

@@ -64,9 +64,11 @@ pub fn next(s: &Situation<'_>) -> Next {
             Next::SignIn
         };
     }
-    let consented = s.first_party
-        || s.consented_now
-        || (!prompt.consent && s.consent.is_some_and(|c| c.covers(&s.request.scope)));
+    // `prompt=consent` (OIDC Core §3.1.2.1: "The Authorization Server SHOULD prompt the
+    // End-User for consent") asks even a first-party client's user.
+    let consented = s.consented_now
+        || (!prompt.consent
+            && (s.first_party || s.consent.is_some_and(|c| c.covers(&s.request.scope))));
     if !consented {
         return if prompt.none {
             Next::Refuse(OAuthError::new(

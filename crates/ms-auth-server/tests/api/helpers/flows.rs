@@ -6,7 +6,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use reqwest::Url;
 use serde_json::Value;
 
-use super::{Browser, Hop, TestApp, basic, parts};
+use super::{Browser, Hop, TestApp, parts};
 
 pub const WEB_CLIENT: &str = "playground-web";
 pub const WEB_SECRET: &str = "playground-web-secret";
@@ -95,13 +95,12 @@ pub fn client_redirect(hops: &[Hop]) -> Vec<(String, String)> {
     let last = hops.last().unwrap();
     assert_eq!(last.status, 303, "a redirect to the client: {}", last.body);
     let url = last.location().unwrap();
-    let pairs = match url.fragment() {
+    match url.fragment() {
         Some(f) => url::form_urlencoded::parse(f.as_bytes())
             .into_owned()
             .collect(),
         None => url.query_pairs().into_owned().collect(),
-    };
-    pairs
+    }
 }
 
 /// The value of `name` among `pairs`.
@@ -195,8 +194,4 @@ pub fn claims(jwt: &str) -> Value {
 pub fn jose_header(jwt: &str) -> Value {
     let h = jwt.split('.').next().unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap()
-}
-
-pub fn basic_web() -> String {
-    basic(&format!("{WEB_CLIENT}:{WEB_SECRET}"))
 }

@@ -388,7 +388,11 @@ async fn a_sign_in_crosses_replicas_over_postgres_and_redis() {
         )
         .await;
     let consent_page = after.last().unwrap();
-    assert!(consent_page.body.contains("decision"), "{}", consent_page.body);
+    assert!(
+        consent_page.body.contains("decision"),
+        "{}",
+        consent_page.body
+    );
     let form = on_b(&consent_page.form(), &a);
     let done = browser
         .follow(browser.submit(&form, &[("decision", "approve")]).await)
@@ -401,7 +405,10 @@ async fn a_sign_in_crosses_replicas_over_postgres_and_redis() {
     let post = |replica: &Replica, body: String| {
         reqwest::Client::new()
             .post(format!("{}/oauth2/token", replica.base))
-            .header("Authorization", basic(&format!("{WEB_CLIENT}:{WEB_SECRET}")))
+            .header(
+                "Authorization",
+                basic(&format!("{WEB_CLIENT}:{WEB_SECRET}")),
+            )
             .header("Content-Type", "application/x-www-form-urlencoded")
             .body(body)
             .send()
@@ -410,18 +417,27 @@ async fn a_sign_in_crosses_replicas_over_postgres_and_redis() {
     assert_eq!(res.status(), 200);
     let tokens: serde_json::Value = res.json().await.unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    let res = post(&a, format!("grant_type=refresh_token&refresh_token={refresh}"))
-        .await
-        .unwrap();
+    let res = post(
+        &a,
+        format!("grant_type=refresh_token&refresh_token={refresh}"),
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), 200);
     // Reuse at the other replica is detected there.
-    let res = post(&b, format!("grant_type=refresh_token&refresh_token={refresh}"))
-        .await
-        .unwrap();
+    let res = post(
+        &b,
+        format!("grant_type=refresh_token&refresh_token={refresh}"),
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), 200, "within the grace window: the one retry");
-    let res = post(&b, format!("grant_type=refresh_token&refresh_token={refresh}"))
-        .await
-        .unwrap();
+    let res = post(
+        &b,
+        format!("grant_type=refresh_token&refresh_token={refresh}"),
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), 400, "a second reuse");
     a.stop().await;
     b.stop().await;
