@@ -14,4 +14,6 @@ exec python3 scripts/lib/walkthrough.py \
   docs/client-secret-basic.md \
   docs/resource-services.md \
   docs/revocation-introspection.md \
-  docs/operations.md
+  docs/operations.md \
+  docs/authorization-code.md \
+  docs/openid-connect.md

@@ -1,11 +1,16 @@
 """Runs the docs' requests against a running playground and checks each response against the
-sample the page shows. Used by scripts/walkthrough.sh; see docs/README.md for the conventions."""
+sample the page shows. Used by scripts/walkthrough.sh; see docs/README.md for the conventions.
+
+The blocks run as in one terminal: a shell variable (or function) a block sets is set in the
+blocks after it, and each page runs in a fresh temporary directory of its own, where it may keep
+files (a cookie jar, a saved page) for its later blocks."""
 
 import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
@@ -47,14 +52,64 @@ def mismatches(expected, actual, path="$"):
     return [] if expected == actual else [f"{path}: expected {expected!r}, got {actual!r}"]
 
 
-def run(command, env):
+# Variables bash sets by itself, never carried from one block to the next.
+SHELL_OWN = {"_", "PWD", "OLDPWD", "SHLVL", "WALKTHROUGH_STATUS"}
+
+# What the walkthrough keeps from a JSON response, as a reader would by copy and paste: the
+# field, and the variable it is kept in.
+KEPT = {"access_token": "TOKEN", "refresh_token": "REFRESH_TOKEN", "id_token": "ID_TOKEN"}
+
+
+def run(command, env, cwd):
+    """Runs one block with bash in `cwd`: its output. `env` is updated with the variables the
+    block left set (with `set -a` every assignment is exported, so `env -0` lists it)."""
     base = os.environ.get("WALKTHROUGH_BASE")
     if base:
         command = command.replace("http://localhost:8085", base)
-    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=30)
-    if done.returncode != 0:
-        raise SystemExit(f"the request failed (exit {done.returncode}): {done.stderr.strip()}")
+    with tempfile.NamedTemporaryFile(prefix="walkthrough-env-") as after:
+        script = f"set -a\n{command}\nWALKTHROUGH_STATUS=$?\nenv -0 > {after.name}\nexit $WALKTHROUGH_STATUS\n"
+        done = subprocess.run(["bash", "-c", script], env=env, cwd=cwd, capture_output=True, text=True, timeout=30)
+        if done.returncode != 0:
+            raise SystemExit(f"the request failed (exit {done.returncode}): {done.stderr.strip()}")
+        entries = [e for e in open(after.name, encoding="utf-8").read().split("\0") if e]
+    if entries:  # none when the block ended the shell itself (`exit`): then it set nothing
+        pairs = (entry.partition("=") for entry in entries)
+        env.clear()
+        env.update({name: value for name, _, value in pairs if name not in SHELL_OWN})
     return done.stdout
+
+
+def run_page(page, env, cwd):
+    """Runs the blocks of `page` in `cwd`: how many responses it checked."""
+    checked = 0
+    pending = None
+    for kind, text in BLOCK.findall(open(page, encoding="utf-8").read()):
+        if kind == "sh":
+            if pending is not None:
+                raise SystemExit(f"{page}: a request has no documented response after it:\n{pending}")
+            pending = text.strip()
+        elif kind == "json" and pending is not None:
+            print(f"\n$ {pending}")
+            output = run(pending, env, cwd)
+            try:
+                actual = json.loads(output)
+            except json.JSONDecodeError:
+                raise SystemExit(f"{page}: the response is not JSON:\n{output}")
+            print(json.dumps(actual, indent=2, ensure_ascii=False))
+            problems = mismatches(json.loads(text), actual)
+            if problems:
+                print(f"\nMISMATCH with the sample in {page}:", *problems, sep="\n  ", file=sys.stderr)
+                raise SystemExit(1)
+            for field, name in KEPT.items():
+                if isinstance(actual, dict) and isinstance(actual.get(field), str):
+                    env[name] = actual[field]
+            if isinstance(actual, dict) and "id" in actual and "email" in actual:
+                env["CUSTOMER_ID"] = actual["id"]
+            checked += 1
+            pending = None
+    if pending is not None:
+        raise SystemExit(f"{page}: a request has no documented response after it:\n{pending}")
+    return checked
 
 
 def main(pages):
@@ -62,33 +117,9 @@ def main(pages):
     checked = 0
     for page in pages:
         print(f"\n### {page}")
-        blocks = BLOCK.findall(open(page, encoding="utf-8").read())
-        pending = None
-        for kind, text in blocks:
-            if kind == "sh":
-                if pending is not None:
-                    raise SystemExit(f"{page}: a request has no documented response after it:\n{pending}")
-                pending = text.strip()
-            elif kind == "json" and pending is not None:
-                print(f"\n$ {pending}")
-                output = run(pending, env)
-                try:
-                    actual = json.loads(output)
-                except json.JSONDecodeError:
-                    raise SystemExit(f"{page}: the response is not JSON:\n{output}")
-                print(json.dumps(actual, indent=2, ensure_ascii=False))
-                problems = mismatches(json.loads(text), actual)
-                if problems:
-                    print(f"\nMISMATCH with the sample in {page}:", *problems, sep="\n  ", file=sys.stderr)
-                    raise SystemExit(1)
-                if isinstance(actual, dict) and "access_token" in actual:
-                    env["TOKEN"] = actual["access_token"]
-                if isinstance(actual, dict) and "id" in actual and "email" in actual:
-                    env["CUSTOMER_ID"] = actual["id"]
-                checked += 1
-                pending = None
-        if pending is not None:
-            raise SystemExit(f"{page}: a request has no documented response after it:\n{pending}")
+        # A page's files (a cookie jar, a saved page) are its own, and gone afterwards.
+        with tempfile.TemporaryDirectory(prefix="walkthrough-") as cwd:
+            checked += run_page(page, env, cwd)
     print(f"\nwalkthrough: {checked} requests answered as documented")
 
 
