@@ -52,7 +52,10 @@ pub fn next(s: &Situation<'_>) -> Next {
             None => true,
         };
         let right_user = s.hinted_user.is_none_or(|sub| sub == session.user_id);
-        right_user && (s.signed_in_now || (!prompt.login && fresh_enough))
+        // select_account: there is no account chooser but the sign-in page itself, where any
+        // account can be chosen, so it is asked for as login is.
+        let asked_to_sign_in = prompt.login || prompt.select_account;
+        right_user && (s.signed_in_now || (!asked_to_sign_in && fresh_enough))
     });
     if !authenticated {
         return if prompt.none {
