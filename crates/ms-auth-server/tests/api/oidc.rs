@@ -7,19 +7,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn signed_in_tokens(app: &TestApp, scope: &str) -> Value {
-    let browser = Browser::new();
-    let flow = web_flow(app, scope);
-    let code = web_code(app, &browser, &flow).await;
-    let (status, tokens) = app.exchange_web(&code, &flow.verifier).await;
-    assert_eq!(status, 200, "{tokens}");
-    tokens
-}
-
 #[tokio::test]
 async fn the_id_token_verifies_against_the_jwks_and_binds_the_access_token() {
     let app = TestApp::playground().await;
-    let tokens = signed_in_tokens(&app, "openid profile email").await;
+    let tokens = app.web_tokens("openid profile email").await;
     let id_token = tokens["id_token"].as_str().unwrap();
     let jwks: JwkSet = serde_json::from_value(app.jwks().await).unwrap();
     let kid = jose_header(id_token)["kid"].as_str().unwrap().to_owned();
@@ -45,7 +36,7 @@ async fn the_id_token_verifies_against_the_jwks_and_binds_the_access_token() {
 #[tokio::test]
 async fn userinfo_releases_the_claims_of_the_granted_scopes() {
     let app = TestApp::playground().await;
-    let tokens = signed_in_tokens(&app, "openid profile email").await;
+    let tokens = app.web_tokens("openid profile email").await;
     let access = tokens["access_token"].as_str().unwrap();
     let sub = claims(tokens["id_token"].as_str().unwrap())["sub"].clone();
     for method in [reqwest::Method::GET, reqwest::Method::POST] {
@@ -67,7 +58,7 @@ async fn userinfo_releases_the_claims_of_the_granted_scopes() {
         assert_eq!(body["email_verified"], true);
     }
     // openid alone releases sub only.
-    let bare = signed_in_tokens(&app, "openid").await;
+    let bare = app.web_tokens("openid").await;
     let res = app
         .http
         .get(app.url("/userinfo"))
@@ -111,7 +102,7 @@ async fn userinfo_answers_rfc6750_errors() {
     assert_eq!(res.status(), 403, "no openid scope: insufficient_scope");
     assert!(header(res.headers(), "www-authenticate").contains("insufficient_scope"));
     // A revoked access token is refused.
-    let tokens = signed_in_tokens(&app, "openid").await;
+    let tokens = app.web_tokens("openid").await;
     let access = tokens["access_token"].as_str().unwrap();
     let revoked = app
         .post_basic(

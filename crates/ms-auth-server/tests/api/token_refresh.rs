@@ -8,20 +8,11 @@ use ms_auth_server::clock::{ManualClock, UnixTime};
 
 use crate::helpers::*;
 
-async fn tokens(app: &TestApp, scope: &str) -> serde_json::Value {
-    let browser = Browser::new();
-    let flow = web_flow(app, scope);
-    let code = web_code(app, &browser, &flow).await;
-    let (status, tokens) = app.exchange_web(&code, &flow.verifier).await;
-    assert_eq!(status, 200, "{tokens}");
-    tokens
-}
-
 #[tokio::test]
 async fn rotation_grace_retry_and_reuse_detection() {
     let clock = ManualClock::at(UnixTime::from_secs(1_900_000_000));
     let app = TestApp::spawn_at(playground_settings(), &clock).await;
-    let first = tokens(&app, "openid offline_access country.read").await;
+    let first = app.web_tokens("openid offline_access country.read").await;
     let r0 = first["refresh_token"].as_str().unwrap();
 
     let (status, second) = app.refresh_web(r0, &[]).await;
@@ -67,7 +58,7 @@ async fn rotation_grace_retry_and_reuse_detection() {
 #[tokio::test]
 async fn scope_may_be_narrowed_never_widened() {
     let app = TestApp::playground().await;
-    let first = tokens(&app, "openid country.read offline_access").await;
+    let first = app.web_tokens("openid country.read offline_access").await;
     let r0 = first["refresh_token"].as_str().unwrap();
     let (status, wider) = app
         .refresh_web(r0, &[("scope", "openid customer.read")])
@@ -98,7 +89,7 @@ async fn scope_may_be_narrowed_never_widened() {
 #[tokio::test]
 async fn another_clients_refresh_token_is_refused_and_left_intact() {
     let app = TestApp::playground().await;
-    let first = tokens(&app, "openid offline_access").await;
+    let first = app.web_tokens("openid offline_access").await;
     let r0 = first["refresh_token"].as_str().unwrap();
     let (status, _, e) = parts(
         app.token_form(&format!(
@@ -115,7 +106,7 @@ async fn another_clients_refresh_token_is_refused_and_left_intact() {
 #[tokio::test]
 async fn refresh_tokens_are_revocable_and_introspection_does_not_know_them() {
     let app = TestApp::playground().await;
-    let first = tokens(&app, "openid offline_access").await;
+    let first = app.web_tokens("openid offline_access").await;
     let r0 = first["refresh_token"].as_str().unwrap();
     let res = app
         .post_basic(

@@ -17,7 +17,7 @@ use super::{
     user_tokens::{self, ForUser},
 };
 use crate::{
-    audit::{self, Actor, Event},
+    audit::Event,
     store::{CodeUse, RefreshGrant, credential_hash},
 };
 
@@ -68,18 +68,12 @@ pub async fn grant(
         // tokens previously issued based on that authorization code." The store revoked the
         // refresh family; its access tokens are denied here.
         CodeUse::Replayed { family_id, access } => {
-            user_tokens::deny_all(cx, &access).await?;
             tracing::warn!(client_id = %client.id, family_id, "authorization code replayed: its tokens are revoked");
-            audit::record(
-                cx.audit,
-                &Actor::Client(client.id.to_string()),
-                Event::CodeReplayed {
-                    client_id: client.id.to_string(),
-                    family_id,
-                },
-                cx.now,
-            )
-            .await;
+            let event = Event::CodeReplayed {
+                client_id: client.id.to_string(),
+                family_id,
+            };
+            user_tokens::family_revoked(cx, client, &access, event).await?;
             return Err(invalid_grant(
                 "the code is invalid, expired or already used",
             ));

@@ -20,7 +20,7 @@ use super::{
     user_tokens::{self, ForUser},
 };
 use crate::{
-    audit::{self, Actor, Event},
+    audit::Event,
     store::{RefreshGrant, Rotation, Successor, credential_hash},
 };
 
@@ -140,18 +140,12 @@ pub async fn grant(
             }
         }
         Rotation::Reused { family_id, access } => {
-            user_tokens::deny_all(cx, &access).await?;
             tracing::warn!(client_id = %client.id, family_id, "refresh token reused: its family is revoked");
-            audit::record(
-                cx.audit,
-                &Actor::Client(client.id.to_string()),
-                Event::RefreshReuseDetected {
-                    client_id: client.id.to_string(),
-                    family_id,
-                },
-                cx.now,
-            )
-            .await;
+            let event = Event::RefreshReuseDetected {
+                client_id: client.id.to_string(),
+                family_id,
+            };
+            user_tokens::family_revoked(cx, client, &access, event).await?;
             Err(invalid_grant())
         }
         Rotation::Invalid => Err(invalid_grant()),

@@ -6,7 +6,12 @@ use super::{
     super::{client::Client, error::EndpointError, scope::ScopeSet, token_response::TokenResponse},
     GrantContext,
 };
-use crate::{clock::UnixTime, oidc::id_token::IdTokenFacts, store::IssuedAccess};
+use crate::{
+    audit::{self, Actor, Event},
+    clock::UnixTime,
+    oidc::id_token::IdTokenFacts,
+    store::IssuedAccess,
+};
 
 /// Who and what the tokens are for.
 #[derive(Debug, Clone, Copy)]
@@ -74,11 +79,24 @@ pub fn sign(
     })
 }
 
-/// Denies the still-live access tokens of a family just revoked (a replayed code, a reused
-/// refresh token): until their `exp`, so no resource server that introspects accepts them.
-pub async fn deny_all(cx: &GrantContext<'_>, access: &[IssuedAccess]) -> Result<(), EndpointError> {
+/// After the store revoked a family (a replayed code, a reused refresh token): denies its
+/// still-live access tokens until their `exp`, so no resource server that introspects accepts
+/// them, and audits `event` as the presenting client's.
+pub async fn family_revoked(
+    cx: &GrantContext<'_>,
+    client: &Client,
+    access: &[IssuedAccess],
+    event: Event,
+) -> Result<(), EndpointError> {
     for a in access {
         cx.hot.deny(&a.jti, a.expires_at, cx.now).await?;
     }
+    audit::record(
+        cx.audit,
+        &Actor::Client(client.id.to_string()),
+        event,
+        cx.now,
+    )
+    .await;
     Ok(())
 }

@@ -133,6 +133,17 @@ pub async fn web_code(app: &TestApp, browser: &Browser, flow: &Flow) -> String {
 }
 
 impl TestApp {
+    /// Alice signs in to playground-web for `scope` (in a browser of her own) and the client
+    /// exchanges the code: the token response.
+    pub async fn web_tokens(&self, scope: &str) -> Value {
+        let browser = Browser::new();
+        let flow = web_flow(self, scope);
+        let code = web_code(self, &browser, &flow).await;
+        let (status, tokens) = self.exchange_web(&code, &flow.verifier).await;
+        assert_eq!(status, 200, "{tokens}");
+        tokens
+    }
+
     /// playground-web exchanges `code` with `verifier`.
     pub async fn exchange_web(&self, code: &str, verifier: &str) -> (u16, Value) {
         let body = url::form_urlencoded::Serializer::new(String::new())
