@@ -48,6 +48,10 @@ source scripts/lib/postgres.sh
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 pids=()
 cleanup() {
+  local status=$?
+  if [ "$status" -ne 0 ]; then
+    for log in "$work"/*.log; do [ -s "$log" ] && { echo "--- the end of $log" >&2; tail -n 20 "$log" >&2; }; done
+  fi
   [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
   pg_stop "$pg_dir"
@@ -124,14 +128,16 @@ names = [
     ("refresh-plain", "refresh, no openid"),
 ]
 labels = {"sqlite": "SQLite", "postgres": "PostgreSQL + Redis"}
-print(f"{'store':19s} {'measure':36s} {'req/s':>8s} {'p50 ms':>8s} {'sig/req':>7s} {'sig/s':>8s} {'503s':>5s}")
+# 503s: the password pool full (sign-ins); store 503s: the store did not answer in time;
+# unmade: codes or refresh tokens that could not be prepared (skipped). Totals of the rounds.
+print(f"{'store':19s} {'measure':36s} {'req/s':>8s} {'p50 ms':>8s} {'sig/req':>7s} {'sig/s':>8s} {'503s':>5s} {'store 503s':>10s} {'unmade':>6s}")
 for store in labels:
     for phase, name in names:
         if (store, phase) not in rows:
             continue
         rps, p50, spr = (med(store, phase, k) for k in ("rps", "p50_ms", "sigs_per_req"))
-        busy = sum(int(r["busy"]) for r in rows[(store, phase)])
-        print(f"{labels[store]:19s} {name:36s} {rps:8.1f} {p50:8.2f} {spr:7.2f} {rps * spr:8.1f} {busy:5d}")
+        busy, unavailable, unmade = (sum(int(r[k]) for r in rows[(store, phase)]) for k in ("busy", "unavailable", "prep_failed"))
+        print(f"{labels[store]:19s} {name:36s} {rps:8.1f} {p50:8.2f} {spr:7.2f} {rps * spr:8.1f} {busy:5d} {unavailable:10d} {unmade:6d}")
 print()
 for store in labels:
     cc = med(store, "cc", "rps")

@@ -13,8 +13,8 @@
 //! - `cc`: `client_credentials` for `service-client-jwt` (one signature each).
 //! - `signin`: each iteration a fresh browser (no cookies): `GET /oauth2/authorize` for the
 //!   first-party `playground-spa` with PKCE (S256) → the sign-in page → `POST /login` as alice
-//!   (argon2id) → counted when the 303 to the client carries a `code`. A 503 (the password
-//!   pool's queue is full, by design) is counted apart as `busy`.
+//!   (argon2id) → counted when the 303 to the client carries a `code`. A 503 of the password
+//!   pool (its queue is full: the designed answer to a storm) is counted apart as `busy`.
 //! - `signin+cc`: both of the above flat out at once, CONCURRENCY each; two lines.
 //! - `exchange[-plain]`: codes minted by one signed-in session (`GET /oauth2/authorize` with
 //!   the session cookie: a 303 with a code, no argon2id), then each exchanged once (RFC 6749
@@ -24,10 +24,12 @@
 //! - `refresh[-plain]`: refresh tokens got the same way (mint + exchange, untimed), then each
 //!   refreshed once (RFC 6749 §6), scope `openid offline_access` or `country.read`.
 //!
-//! Each line: `phase=… rps=… p50_ms=… n=… busy=… errors=… sigs_per_req=… secs=…`, where `n`
-//! counts successes, `rps` is `n` per measured second and `sigs_per_req` counts the JWTs in
-//! the successful responses (`access_token`, `id_token`). Any error ends the run with status 1
-//! after the lines are printed.
+//! Each line: `phase=… rps=… p50_ms=… n=… busy=… unavailable=… errors=… prep_failed=…
+//! sigs_per_req=… secs=…`, where `n` counts successes, `rps` is `n` per measured second,
+//! `unavailable` counts the other 503s (the store did not answer in time), `prep_failed` the
+//! codes or refresh tokens that could not be made (skipped), and `sigs_per_req` the JWTs in the
+//! successful responses (`access_token`, `id_token`). Any other error ends the run with
+//! status 1 after the lines are printed.
 
 use std::{
     collections::VecDeque,
@@ -48,15 +50,21 @@ const ALICE: (&str, &str) = ("alice", "alice-password");
 const SERVICE_BASIC: &str = "Basic c2VydmljZS1jbGllbnQtand0OnNlcnZpY2UtY2xpZW50LWp3dC1zZWNyZXQ=";
 const SESSION_COOKIE: &str = "ms_auth_session";
 const BINDING_COOKIE: &str = "ms_auth_interaction";
+/// What the 503 page of a full password pool says (src/http/login.rs).
+const POOL_FULL: &str = "Too many people are signing in right now";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// What one request came to.
 enum Outcome {
     /// Done; the JWTs the response carried.
-    Ok { sigs: u64 },
-    /// 503: the server said to come back later.
+    Ok {
+        sigs: u64,
+    },
+    /// 503 from the password pool: too many sign-ins queued.
     Busy,
+    /// Any other 503: the store did not answer in time.
+    Unavailable,
     Failed(String),
 }
 
@@ -72,8 +80,11 @@ struct Tally {
     ok_ms: Vec<f64>,
     sigs: u64,
     busy: u64,
+    unavailable: u64,
     errors: u64,
+    prep_failed: u64,
     first_error: Option<String>,
+    first_prep_error: Option<String>,
 }
 
 impl Tally {
@@ -84,6 +95,7 @@ impl Tally {
                 self.sigs += sigs;
             }
             Outcome::Busy => self.busy += 1,
+            Outcome::Unavailable => self.unavailable += 1,
             Outcome::Failed(e) => {
                 self.errors += 1;
                 self.first_error.get_or_insert(e);
@@ -95,6 +107,8 @@ impl Tally {
         self.ok_ms.extend(other.ok_ms);
         self.sigs += other.sigs;
         self.busy += other.busy;
+        self.unavailable += other.unavailable;
+        self.prep_failed += other.prep_failed;
         self.errors += other.errors;
         if self.first_error.is_none() {
             self.first_error = other.first_error;
@@ -106,15 +120,27 @@ impl Tally {
         self.ok_ms.sort_by(f64::total_cmp);
         let n = self.ok_ms.len();
         let p50 = self.ok_ms.get(n / 2).copied().unwrap_or(f64::NAN);
-        let per_req = if n == 0 { 0.0 } else { self.sigs as f64 / n as f64 };
+        let per_req = if n == 0 {
+            0.0
+        } else {
+            self.sigs as f64 / n as f64
+        };
         println!(
-            "phase={phase} rps={:.1} p50_ms={p50:.2} n={n} busy={} errors={} sigs_per_req={per_req:.2} secs={secs:.2}",
+            "phase={phase} rps={:.1} p50_ms={p50:.2} n={n} busy={} unavailable={} errors={} prep_failed={} sigs_per_req={per_req:.2} secs={secs:.2}",
             n as f64 / secs,
             self.busy,
+            self.unavailable,
             self.errors,
+            self.prep_failed,
         );
         if let Some(e) = &self.first_error {
             eprintln!("{phase}: {} error(s), the first: {e}", self.errors);
+        }
+        if let Some(e) = &self.first_prep_error {
+            eprintln!(
+                "{phase}: {} item(s) not prepared, the first: {e}",
+                self.prep_failed
+            );
         }
         self.errors == 0
     }
@@ -122,17 +148,22 @@ impl Tally {
 
 /// A PKCE verifier and its S256 challenge (RFC 7636 §4.1, §4.2).
 fn pkce() -> (String, String) {
-    let verifier = URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes()).repeat(2);
+    let verifier = URL_SAFE_NO_PAD
+        .encode(uuid::Uuid::new_v4().as_bytes())
+        .repeat(2);
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
     (verifier, URL_SAFE_NO_PAD.encode(digest.as_ref()))
 }
 
 /// The value of cookie `name` a response sets.
 fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers().get_all(header::SET_COOKIE).iter().find_map(|v| {
-        let (n, value) = v.to_str().ok()?.split(';').next()?.split_once('=')?;
-        (n.trim() == name).then(|| value.trim().to_owned())
-    })
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .find_map(|v| {
+            let (n, value) = v.to_str().ok()?.split(';').next()?.split_once('=')?;
+            (n.trim() == name).then(|| value.trim().to_owned())
+        })
 }
 
 /// The value of the page's hidden input `name` (the sign-in template's markup).
@@ -146,13 +177,19 @@ fn hidden(page: &str, name: &str) -> Option<String> {
 fn location_param(res: &reqwest::Response, name: &str) -> Option<String> {
     let location = res.headers().get(header::LOCATION)?.to_str().ok()?;
     let url = url::Url::parse(location).ok()?;
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 fn jwts(json: &Value) -> u64 {
     ["access_token", "id_token"]
         .iter()
-        .filter(|k| json[**k].as_str().is_some_and(|t| t.split('.').count() == 3))
+        .filter(|k| {
+            json[**k]
+                .as_str()
+                .is_some_and(|t| t.split('.').count() == 3)
+        })
         .count() as u64
 }
 
@@ -214,13 +251,19 @@ impl Target {
         let json: Value = res.json().await.unwrap_or(Value::Null);
         Ok(match status {
             StatusCode::OK => (Outcome::Ok { sigs: jwts(&json) }, json),
-            StatusCode::SERVICE_UNAVAILABLE => (Outcome::Busy, Value::Null),
-            s => (Outcome::Failed(format!("token endpoint: {s} {json}")), Value::Null),
+            StatusCode::SERVICE_UNAVAILABLE => (Outcome::Unavailable, Value::Null),
+            s => (
+                Outcome::Failed(format!("token endpoint: {s} {json}")),
+                Value::Null,
+            ),
         })
     }
 
     async fn client_credentials(&self) -> Outcome {
-        let form = [("grant_type", "client_credentials"), ("scope", "country.read")];
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("scope", "country.read"),
+        ];
         self.token(&form, Some(SERVICE_BASIC)).await.into()
     }
 
@@ -232,8 +275,13 @@ impl Target {
             .get(self.authorize_url("openid", &challenge)?)
             .send()
             .await?;
+        if page.status() == StatusCode::SERVICE_UNAVAILABLE {
+            return Ok((Outcome::Unavailable, None));
+        }
         if page.status() != StatusCode::OK {
-            return Err(format!("authorize answered {}, not the sign-in page", page.status()).into());
+            return Err(
+                format!("authorize answered {}, not the sign-in page", page.status()).into(),
+            );
         }
         let binding = set_cookie(&page, BINDING_COOKIE).ok_or("no binding cookie")?;
         let body = page.text().await?;
@@ -257,7 +305,12 @@ impl Target {
             StatusCode::SEE_OTHER if location_param(&res, "code").is_some() => {
                 Ok((Outcome::Ok { sigs: 0 }, set_cookie(&res, SESSION_COOKIE)))
             }
-            StatusCode::SERVICE_UNAVAILABLE => Ok((Outcome::Busy, None)),
+            // The password pool's page says so; any other 503 is the store's.
+            StatusCode::SERVICE_UNAVAILABLE => Ok(if res.text().await?.contains(POOL_FULL) {
+                (Outcome::Busy, None)
+            } else {
+                (Outcome::Unavailable, None)
+            }),
             s => Err(format!("POST /login answered {s}").into()),
         }
     }
@@ -315,7 +368,7 @@ impl Target {
 async fn flat_out<F, Fut>(concurrency: usize, secs: f64, op: F) -> Result<(Tally, f64), Error>
 where
     F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = Outcome> + Send,
+    Fut: Future<Output = Outcome> + Send + 'static,
 {
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(secs);
@@ -340,11 +393,15 @@ where
 }
 
 /// Each of `items` through `op` once, `concurrency` at a time; the results in any order.
-async fn each<I, F, Fut>(concurrency: usize, items: Vec<I>, op: F) -> Result<Vec<Fut::Output>, Error>
+async fn each<I, F, Fut>(
+    concurrency: usize,
+    items: Vec<I>,
+    op: F,
+) -> Result<Vec<Fut::Output>, Error>
 where
     I: Send + 'static,
     F: Fn(I) -> Fut + Clone + Send + 'static,
-    Fut: Future + Send,
+    Fut: Future + Send + 'static,
     Fut::Output: Send + 'static,
 {
     let queue = Arc::new(Mutex::new(VecDeque::from(items)));
@@ -353,7 +410,7 @@ where
         let (queue, op) = (Arc::clone(&queue), op.clone());
         tasks.spawn(async move {
             let mut out = Vec::new();
-            while let Some(item) = queue.lock().ok().and_then(|mut q| q.pop_front()) {
+            while let Some(item) = pop(&queue) {
                 out.push(op(item).await);
             }
             out
@@ -364,6 +421,11 @@ where
         all.extend(out?);
     }
     Ok(all)
+}
+
+/// The next item of `queue`; none once it is empty (or a task panicked holding it).
+fn pop<I>(queue: &Mutex<VecDeque<I>>) -> Option<I> {
+    queue.lock().ok()?.pop_front()
 }
 
 /// Batches of `prepare`d items (untimed), each then through `measure` once (timed), until
@@ -378,14 +440,29 @@ async fn batched<I, P, PF, M, MF>(
 where
     I: Send + 'static,
     P: Fn(()) -> PF + Clone + Send + 'static,
-    PF: Future<Output = Result<I, Error>> + Send,
+    PF: Future<Output = Result<I, Error>> + Send + 'static,
     M: Fn(I) -> MF + Clone + Send + 'static,
-    MF: Future<Output = Outcome> + Send,
+    MF: Future<Output = Outcome> + Send + 'static,
 {
-    let (mut tally, mut timed, mut batch) = (Tally::default(), 0.0, concurrency * 8);
+    let (mut tally, mut timed, mut batch) = (Tally::default(), 0.0, concurrency * 4);
     while timed < secs {
-        let items = each(concurrency, vec![(); batch], prepare.clone()).await?;
-        let items = items.into_iter().collect::<Result<Vec<I>, Error>>()?;
+        let mut items = Vec::with_capacity(batch);
+        for made in each(concurrency, vec![(); batch], prepare.clone()).await? {
+            match made {
+                Ok(item) => items.push(item),
+                Err(e) => {
+                    tally.prep_failed += 1;
+                    tally.first_prep_error.get_or_insert(e.to_string());
+                }
+            }
+        }
+        if items.is_empty() {
+            return Err(format!(
+                "no item of a batch of {batch} could be prepared: {}",
+                tally.first_prep_error.unwrap_or_default()
+            )
+            .into());
+        }
         let measure = measure.clone();
         let t0 = Instant::now();
         let done = each(concurrency, items, move |item| {
@@ -407,11 +484,15 @@ where
     Ok((tally, timed))
 }
 
+/// A signed-in session to mint codes with; a few tries, as a busy store may answer 503.
 async fn signed_in_session(target: &Target) -> Result<String, Error> {
-    match target.sign_in().await? {
-        (Outcome::Ok { .. }, Some(session)) => Ok(session),
-        _ => Err("the sign-in for minting codes failed".into()),
+    for _ in 0..5 {
+        if let (Outcome::Ok { .. }, Some(session)) = target.sign_in().await? {
+            return Ok(session);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    Err("the sign-in for minting codes failed five times".into())
 }
 
 async fn run(target: Target, phase: &str, secs: f64, concurrency: usize) -> Result<bool, Error> {
@@ -430,7 +511,13 @@ async fn run(target: Target, phase: &str, secs: f64, concurrency: usize) -> Resu
         }
     };
     let exchange_scope = |plain: bool| if plain { "country.read" } else { "openid" };
-    let refresh_scope = |plain: bool| if plain { "country.read" } else { "openid offline_access" };
+    let refresh_scope = |plain: bool| {
+        if plain {
+            "country.read"
+        } else {
+            "openid offline_access"
+        }
+    };
     Ok(match phase {
         "cc" => {
             let (tally, wall) = flat_out(concurrency, secs, cc).await?;
