@@ -82,10 +82,20 @@ pub async fn open(
         .after_connect(|conn, _| {
             Box::pin(async move {
                 if conn.backend_name() == "SQLite" {
-                    // Writers wait for each other instead of failing at once.
-                    sqlx::query("PRAGMA busy_timeout = 5000")
-                        .execute(&mut *conn)
-                        .await?;
+                    // Writers wait for each other instead of failing at once. Write-ahead
+                    // logging lets readers go on beside the one writer, and with it
+                    // `synchronous = NORMAL` syncs at checkpoints rather than at every commit:
+                    // a commit survives a crash of the process (not a power cut before the
+                    // next checkpoint), the SQLite documentation's advice for WAL. In the
+                    // default rollback journal every grant's few writes were serialised and
+                    // synced one by one: code exchanges ran at 0.02–0.06 of client_credentials.
+                    for pragma in [
+                        "PRAGMA busy_timeout = 5000",
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = NORMAL",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
                 }
                 Ok(())
             })
