@@ -76,8 +76,13 @@ pub async fn open(
     let target = connect_url(url)?;
     sqlx::any::install_default_drivers();
     let shown = redacted_url(url);
+    // SQLite has one writer at a time: several connections only take turns at its file lock,
+    // and a connection refused it sleeps in SQLite's busy handler (milliseconds at a time)
+    // before it tries again. One connection serves them in order instead, with no sleeping;
+    // waiting for it is bounded by `acquire_timeout` like any other.
+    let sqlite = target.starts_with("sqlite:");
     let pool = AnyPoolOptions::new()
-        .max_connections(max_connections.max(1))
+        .max_connections(if sqlite { 1 } else { max_connections.max(1) })
         .acquire_timeout(acquire_timeout)
         .after_connect(|conn, _| {
             Box::pin(async move {
