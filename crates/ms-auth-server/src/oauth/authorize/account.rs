@@ -18,7 +18,7 @@ impl Authorizer {
         browser: Browser<'_>,
         now: UnixTime,
     ) -> Result<Option<(User, Vec<Consent>)>, EndpointError> {
-        let Some((_, user)) = self.signed_in_user(browser, now).await? else {
+        let Some((_, user)) = self.signed_in(browser, now).await? else {
             return Ok(None);
         };
         let consents = self.consents.consents_of(&user.id).await?;
@@ -33,7 +33,7 @@ impl Authorizer {
         client_id: &str,
         now: UnixTime,
     ) -> Result<Option<bool>, EndpointError> {
-        let Some((_, user)) = self.signed_in_user(browser, now).await? else {
+        let Some((_, user)) = self.signed_in(browser, now).await? else {
             return Ok(None);
         };
         if !self.consents.revoke_consent(&user.id, client_id).await? {

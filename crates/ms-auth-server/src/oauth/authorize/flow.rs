@@ -161,15 +161,7 @@ impl Authorizer {
     }
 
     /// The browser's live session and its user, if the user is active.
-    pub(super) async fn signed_in_user(
-        &self,
-        browser: Browser<'_>,
-        now: UnixTime,
-    ) -> Result<Option<(BrowserSession, User)>, StoreError> {
-        self.signed_in(browser, now).await
-    }
-
-    async fn signed_in(
+    pub(super) async fn signed_in(
         &self,
         browser: Browser<'_>,
         now: UnixTime,
