@@ -40,6 +40,8 @@ pub struct Successor<'a> {
     pub sealed: &'a str,
     /// Capped at the family's absolute expiry.
     pub expires_at: UnixTime,
+    /// The access token issued with it, recorded with the family in the same write.
+    pub access: Option<&'a IssuedAccess>,
 }
 
 /// An access token issued from a family: its `jti` and `exp`.
@@ -139,6 +141,21 @@ pub trait RefreshTokenStore: Send + Sync {
         session_id: &str,
         now: UnixTime,
     ) -> Result<FamilyRevoked, StoreError>;
+
+    /// Starts a family at a code's exchange: its first refresh token when the client may
+    /// refresh (`first`, of `family_id`), and the access token issued with it, in as few
+    /// writes as the store can make them.
+    async fn start_family(
+        &self,
+        family_id: &str,
+        first: Option<(&str, &RefreshGrant)>,
+        access: &IssuedAccess,
+    ) -> Result<(), StoreError> {
+        if let Some((token_hash, grant)) = first {
+            self.put_refresh(token_hash, grant).await?;
+        }
+        self.record_access(family_id, access).await
+    }
 
     /// Records an access token issued from `family_id` (by a code's exchange or a refresh),
     /// kept until its `exp`.

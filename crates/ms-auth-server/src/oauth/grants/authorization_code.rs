@@ -133,7 +133,7 @@ pub async fn grant(
     } else {
         g.session_id.as_deref()
     };
-    let refresh = if client.may_use_grant(GrantType::RefreshToken) {
+    let first = if client.may_use_grant(GrantType::RefreshToken) {
         let token = random::token()?;
         let absolute = cx
             .now
@@ -159,10 +159,7 @@ pub async fn grant(
                 .min(family_expires_at),
             family_expires_at,
         };
-        cx.refresh
-            .put_refresh(&credential_hash(&token), &grant)
-            .await?;
-        Some(token)
+        Some((credential_hash(&token), grant, token))
     } else {
         None
     };
@@ -179,10 +176,17 @@ pub async fn grant(
             amr: &g.amr,
             nonce: g.nonce.as_deref(),
         },
-        refresh,
+        first.as_ref().map(|(_, _, token)| token.clone()),
     )?;
+    // The family's first refresh token and its access token, stored together once signed.
     cx.refresh
-        .record_access(&g.family_id, &signed.access)
+        .start_family(
+            &g.family_id,
+            first
+                .as_ref()
+                .map(|(hash, grant, _)| (hash.as_str(), grant)),
+            &signed.access,
+        )
         .await?;
     Ok(signed.response)
 }

@@ -93,6 +93,7 @@ pub async fn grant(
             hash: &p.hash,
             sealed: &p.sealed,
             expires_at: p.expires_at,
+            access: Some(&p.access),
         },
         // Not current: the store can only find it retried, reused or invalid, and stores no
         // successor for those.
@@ -102,6 +103,7 @@ pub async fn grant(
                 hash: &placeholder,
                 sealed: "",
                 expires_at: cx.now,
+                access: None,
             }
         }
     };
@@ -116,7 +118,6 @@ pub async fn grant(
                 tracing::error!(family_id = %g.family_id, "a refresh token rotated that was not current");
                 return Err(invalid_grant());
             };
-            cx.refresh.record_access(&g.family_id, &p.access).await?;
             Ok(p.response)
         }
         Rotation::Retried {

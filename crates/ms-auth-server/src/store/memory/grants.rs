@@ -113,6 +113,14 @@ impl GrantState {
         all
     }
 
+    /// Records `access` as issued from `family_id`, once.
+    pub fn record_access(&mut self, family_id: &str, access: &IssuedAccess) {
+        let issued = self.access.entry(family_id.to_owned()).or_default();
+        if !issued.iter().any(|a| a.jti == access.jti) {
+            issued.push(access.clone());
+        }
+    }
+
     pub fn live_access(&self, family_id: &str, now: UnixTime) -> Vec<IssuedAccess> {
         let mut live: Vec<_> = self
             .access
@@ -197,6 +205,9 @@ impl GrantState {
         );
         self.refresh
             .insert(successor.hash.to_owned(), RefreshRow::new(grant.clone()));
+        if let Some(access) = successor.access {
+            self.record_access(&grant.family_id, access);
+        }
         Rotation::Rotated(grant)
     }
 

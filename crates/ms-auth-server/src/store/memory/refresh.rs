@@ -117,10 +117,7 @@ impl RefreshTokenStore for MemoryGrants {
     ) -> Result<(), StoreError> {
         timed("refresh", "record_access", || {
             let mut s = self.state.lock().map_err(poisoned)?;
-            let issued = s.access.entry(family_id.to_owned()).or_default();
-            if !issued.iter().any(|a| a.jti == access.jti) {
-                issued.push(access.clone());
-            }
+            s.record_access(family_id, access);
             Ok(())
         })
         .await

@@ -101,7 +101,8 @@ impl CodeStore for SqlStore {
 
     async fn consume_code(&self, code_hash: &str, now: UnixTime) -> Result<CodeUse, StoreError> {
         self.run("codes", "consume", async {
-            let mut tx = self.pool.begin().await.map_err(unavailable)?;
+            // The first use is one conditional statement, atomic by itself; only a code that
+            // was not fresh takes a transaction, to revoke what a replay must.
             let fresh = sqlx::query(&format!(
                 "UPDATE authorization_codes SET consumed_at = $2 \
                  WHERE code_hash = $1 AND consumed_at IS NULL AND expires_at > $2 \
@@ -109,19 +110,18 @@ impl CodeStore for SqlStore {
             ))
             .bind(code_hash)
             .bind(now)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&self.pool)
             .await
             .map_err(unavailable)?;
-            let outcome = match fresh {
-                Some(row) => CodeUse::Fresh(from_row(&row)?),
-                None => {
-                    let spent = "SELECT family_id FROM authorization_codes \
-                                 WHERE code_hash = $1 AND consumed_at IS NOT NULL";
-                    match revoke_if_spent(&mut tx, spent, code_hash, now).await? {
-                        Some((family_id, access)) => CodeUse::Replayed { family_id, access },
-                        None => CodeUse::Invalid,
-                    }
-                }
+            if let Some(row) = fresh {
+                return Ok(CodeUse::Fresh(from_row(&row)?));
+            }
+            let mut tx = self.begin().await?;
+            let spent = "SELECT family_id FROM authorization_codes \
+                         WHERE code_hash = $1 AND consumed_at IS NOT NULL";
+            let outcome = match revoke_if_spent(&mut tx, spent, code_hash, now).await? {
+                Some((family_id, access)) => CodeUse::Replayed { family_id, access },
+                None => CodeUse::Invalid,
             };
             tx.commit().await.map_err(unavailable)?;
             Ok(outcome)

@@ -275,7 +275,7 @@ impl KeyStore for SqlStore {
             }) else {
                 return Ok(false);
             };
-            let mut tx = self.pool.begin().await.map_err(unavailable)?;
+            let mut tx = self.begin().await?;
             // Retire first: the index admits one active key at a time. Each rewrite holds only if
             // its row is as read, so a second replica finds nothing left to do (and rolls back).
             if let Some(active) = keys.iter().find(|k| k.key.state == KeyState::Active) {
@@ -342,7 +342,7 @@ impl KeyStore for SqlStore {
                     publish_until: Some(now),
                     ..target.key.clone()
                 };
-                let mut tx = self.pool.begin().await.map_err(unavailable)?;
+                let mut tx = self.begin().await?;
                 // Revoke first: the index admits one active key at a time. Any rewrite that finds
                 // its row changed meanwhile (another replica's revocation or promotion) rolls the
                 // whole step back, and it starts again from what is stored then.

@@ -66,6 +66,9 @@ const STEPS: &[service_kit::sql::Step] = &[
 
 pub struct SqlStore {
     pool: AnyPool,
+    /// SQLite (one connection, statements run in order) rather than PostgreSQL: the few
+    /// operations written differently for each ask.
+    sqlite: bool,
     sealer: Sealer,
     /// How long one operation may take before the store counts as unavailable
     /// (`store.connect_timeout_ms`).
@@ -134,6 +137,7 @@ impl SqlStore {
         let store = Self {
             pool,
             sealer,
+            sqlite: settings.url.starts_with("sqlite:"),
             limit,
             audit_retention: settings.audit_retention(),
         };
@@ -156,6 +160,19 @@ impl SqlStore {
             .map_err(unavailable)?;
         row.map(|r| r.try_get::<String, _>(0).map_err(corrupt))
             .transpose()
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// deferred one that read first and then writes fails with "database is locked" when
+    /// another connection wrote in between (write-ahead logging cannot move its snapshot),
+    /// where waiting for the lock at the start is served by the busy timeout.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        let begun = if self.sqlite {
+            self.pool.begin_with("BEGIN IMMEDIATE").await
+        } else {
+            self.pool.begin().await
+        };
+        begun.map_err(unavailable)
     }
 
     /// Runs one operation of `store` (the trait: `clients`, `keys`, …), bounded and timed.

@@ -57,34 +57,72 @@ fn from_row(r: &AnyRow) -> Result<RefreshGrant, StoreError> {
     })
 }
 
-async fn insert<'e, E>(exec: E, token_hash: &str, g: &RefreshGrant) -> Result<(), StoreError>
-where
-    E: sqlx::Executor<'e, Database = Any>,
-{
+/// The statement inserting a refresh token, its parameters from `$first` on (as [`bind_row`]
+/// binds them).
+fn insert_statement(first: usize) -> String {
+    let params = (first..first + 11)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("INSERT INTO refresh_tokens (token_hash, {COLUMNS}) VALUES ({params})")
+}
+
+/// Binds a refresh token's row, in [`insert_statement`]'s order.
+fn bind_row<'q>(
+    query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    token_hash: &'q str,
+    g: &'q RefreshGrant,
+) -> Result<sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>, StoreError> {
     let details = serde_json::to_string(&Details {
         acr: g.acr.clone(),
         amr: g.amr.clone(),
         auth_time: Some(g.auth_time),
     })
     .map_err(corrupt)?;
-    sqlx::query(&format!(
-        "INSERT INTO refresh_tokens (token_hash, {COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    ))
-    .bind(token_hash)
-    .bind(&g.family_id)
-    .bind(&g.client_id)
-    .bind(&g.subject)
-    .bind(&g.scope)
-    .bind(g.issued_at)
-    .bind(g.expires_at)
-    .bind(g.family_expires_at)
-    .bind(g.user_id.clone())
-    .bind(g.session_id.clone())
-    .bind(details)
-    .execute(exec)
-    .await
-    .map_err(unavailable)?;
+    Ok(query
+        .bind(token_hash)
+        .bind(&g.family_id)
+        .bind(&g.client_id)
+        .bind(&g.subject)
+        .bind(&g.scope)
+        .bind(g.issued_at)
+        .bind(g.expires_at)
+        .bind(g.family_expires_at)
+        .bind(g.user_id.clone())
+        .bind(g.session_id.clone())
+        .bind(details))
+}
+
+async fn insert<'e, E>(exec: E, token_hash: &str, g: &RefreshGrant) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let statement = insert_statement(1);
+    bind_row(sqlx::query(&statement), token_hash, g)?
+        .execute(exec)
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+const RECORD_ACCESS: &str = "INSERT INTO family_access_tokens (family_id, jti, expires_at) \
+     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+async fn record_access<'e, E>(
+    exec: E,
+    family_id: &str,
+    access: &IssuedAccess,
+) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    sqlx::query(RECORD_ACCESS)
+        .bind(family_id)
+        .bind(&access.jti)
+        .bind(access.expires_at)
+        .execute(exec)
+        .await
+        .map_err(unavailable)?;
     Ok(())
 }
 
@@ -227,7 +265,7 @@ impl SqlStore {
         binds: &[&str],
         now: UnixTime,
     ) -> Result<FamilyRevoked, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.begin().await?;
         let done = revoke_families_in(&mut tx, found, binds, now).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(done)
@@ -265,7 +303,60 @@ impl SqlStore {
             ..old
         };
         insert(&mut **tx, successor.hash, &grant).await?;
+        if let Some(access) = successor.access {
+            record_access(&mut **tx, &grant.family_id, access).await?;
+        }
         Ok(Some(grant))
+    }
+
+    /// [`Self::rotate_current`] in one PostgreSQL statement (data-modifying `WITH`s, atomic
+    /// as one): the spend, the successor copied from the spent row, and its access token.
+    /// `None` when `old_hash` is not current: the transaction tells retried, reused and
+    /// invalid apart.
+    async fn rotate_in_one(
+        &self,
+        old_hash: &str,
+        successor: Successor<'_>,
+        grace_until: UnixTime,
+        now: UnixTime,
+    ) -> Result<Option<RefreshGrant>, StoreError> {
+        let copied = "family_id, client_id, subject, scope, $2, LEAST($6, family_expires_at), \
+                      family_expires_at, user_id, session_id, details";
+        let (jti, access_expires_at) = match successor.access {
+            Some(a) => (Some(a.jti.as_str()), Some(a.expires_at)),
+            None => (None, None),
+        };
+        let spent = sqlx::query(&format!(
+            "WITH spent AS (UPDATE refresh_tokens SET rotated_at = $2, successor_hash = $3, \
+             successor_sealed = $4, grace_until = $5 \
+             WHERE token_hash = $1 AND {LIVE} RETURNING {COLUMNS}), \
+             successor AS (INSERT INTO refresh_tokens (token_hash, {COLUMNS}) \
+             SELECT $3, {copied} FROM spent RETURNING family_id), \
+             recorded AS (INSERT INTO family_access_tokens (family_id, jti, expires_at) \
+             SELECT family_id, $7, $8 FROM successor WHERE $7 IS NOT NULL \
+             ON CONFLICT DO NOTHING) \
+             SELECT {COLUMNS} FROM spent"
+        ))
+        .bind(old_hash)
+        .bind(now)
+        .bind(successor.hash)
+        .bind(successor.sealed)
+        .bind(grace_until)
+        .bind(successor.expires_at)
+        .bind(jti)
+        .bind(access_expires_at)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let Some(row) = spent else {
+            return Ok(None);
+        };
+        let old = from_row(&row)?;
+        Ok(Some(RefreshGrant {
+            issued_at: now,
+            expires_at: successor.expires_at.min(old.family_expires_at),
+            ..old
+        }))
     }
 
     /// The one retry of `old_hash`, rotated already, before its grace window ends and while
@@ -318,7 +409,16 @@ impl RefreshTokenStore for SqlStore {
         now: UnixTime,
     ) -> Result<Rotation, StoreError> {
         self.run("refresh", "rotate", async {
-            let mut tx = self.pool.begin().await.map_err(unavailable)?;
+            // PostgreSQL rotates a current token in one statement; SQLite, and every token
+            // that is not current, take the transaction.
+            if !self.sqlite
+                && let Some(grant) = self
+                    .rotate_in_one(old_hash, successor, grace_until, now)
+                    .await?
+            {
+                return Ok(Rotation::Rotated(grant));
+            }
+            let mut tx = self.begin().await?;
             let outcome = if let Some(grant) =
                 Self::rotate_current(&mut tx, old_hash, successor, grace_until, now).await?
             {
@@ -382,7 +482,7 @@ impl RefreshTokenStore for SqlStore {
         now: UnixTime,
     ) -> Result<FamilyRevoked, StoreError> {
         self.run("refresh", "revoke_family", async {
-            let mut tx = self.pool.begin().await.map_err(unavailable)?;
+            let mut tx = self.begin().await?;
             let done = revoke_family(&mut tx, family_id, now).await?;
             tx.commit().await.map_err(unavailable)?;
             Ok(done)
@@ -424,24 +524,49 @@ impl RefreshTokenStore for SqlStore {
         .await
     }
 
+    async fn start_family(
+        &self,
+        family_id: &str,
+        first: Option<(&str, &RefreshGrant)>,
+        access: &IssuedAccess,
+    ) -> Result<(), StoreError> {
+        let Some((token_hash, grant)) = first else {
+            return self.record_access(family_id, access).await;
+        };
+        self.run("refresh", "start_family", async {
+            // One command, not a transaction of several: each command waits for the
+            // connection (SQLite has one) and for the task to be polled again. On SQLite, two
+            // statements in one command, each committed; on PostgreSQL one statement, the
+            // access record in a data-modifying `WITH`. Should the second fail, the exchange
+            // answers an error and the tokens are never handed out.
+            let statement = if self.sqlite {
+                format!("{RECORD_ACCESS}; {}", insert_statement(4))
+            } else {
+                format!("WITH recorded AS ({RECORD_ACCESS}) {}", insert_statement(4))
+            };
+            let query = sqlx::query(&statement)
+                .bind(family_id)
+                .bind(&access.jti)
+                .bind(access.expires_at);
+            bind_row(query, token_hash, grant)?
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn record_access(
         &self,
         family_id: &str,
         access: &IssuedAccess,
     ) -> Result<(), StoreError> {
-        self.run("refresh", "record_access", async {
-            sqlx::query(
-                "INSERT INTO family_access_tokens (family_id, jti, expires_at) \
-                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind(family_id)
-            .bind(&access.jti)
-            .bind(access.expires_at)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-            Ok(())
-        })
+        self.run(
+            "refresh",
+            "record_access",
+            record_access(&self.pool, family_id, access),
+        )
         .await
     }
 

@@ -19,6 +19,7 @@ per_backend!(
     a_refresh_token_rotates_once_and_reuse_revokes_the_family,
     a_family_ends_at_its_absolute_expiry,
     a_reuse_or_a_revocation_names_the_live_access_tokens_of_the_family,
+    a_family_starts_and_rotates_with_its_access_tokens_recorded,
 );
 
 per_sql_backend!(a_refresh_row_reads_whatever_its_details_hold);
@@ -64,6 +65,7 @@ pub async fn rotate(
                 hash: &hash,
                 sealed: &sealed,
                 expires_at: t(expires_at),
+                access: None,
             },
             t(grace_until),
             t(now),
@@ -459,4 +461,70 @@ async fn a_revocation_the_denylist_could_not_take_is_done_whole_by_the_retry() {
         .is_none()
     );
     replica.stop().await;
+}
+
+/// A code's exchange starts a family with its first refresh token and access token in one
+/// write (or the access token alone, for a client that may not refresh), and a rotation
+/// records its successor's access token with it: what a reuse then revokes names them all.
+async fn a_family_starts_and_rotates_with_its_access_tokens_recorded(backend: Backend) {
+    let at = location(backend).await;
+    let stores = replicas(&at, backend, 2).await;
+    let (g, other) = (
+        stores[0].refresh.as_ref(),
+        stores[stores.len() - 1].refresh.as_ref(),
+    );
+    let first = refresh("started", 5_000);
+    g.start_family(
+        "started",
+        Some((&credential_hash("s0"), &first)),
+        &access("at-s0", 500),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        other.refresh(&credential_hash("s0"), t(100)).await.unwrap(),
+        Some(first.clone())
+    );
+    let (hash, sealed_s1) = (credential_hash("s1"), sealed("s1"));
+    let rotated = other
+        .rotate_refresh(
+            &credential_hash("s0"),
+            Successor {
+                hash: &hash,
+                sealed: &sealed_s1,
+                expires_at: t(6_000),
+                access: Some(&access("at-s1", 600)),
+            },
+            t(100),
+            t(100),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rotated,
+        Rotation::Rotated(RefreshGrant {
+            issued_at: t(100),
+            expires_at: t(6_000),
+            ..first
+        })
+    );
+    assert_eq!(
+        g.family_access("started", t(200)).await.unwrap(),
+        [access("at-s0", 500), access("at-s1", 600)]
+    );
+    assert_eq!(
+        rotate(g, "s0", "s1-bis", 6_000, 300, 300).await,
+        Rotation::Reused {
+            family_id: "started".to_owned(),
+            access: vec![access("at-s0", 500), access("at-s1", 600)],
+        }
+    );
+
+    g.start_family("no-refresh", None, &access("at-n", 700))
+        .await
+        .unwrap();
+    assert_eq!(
+        other.family_access("no-refresh", t(300)).await.unwrap(),
+        [access("at-n", 700)]
+    );
 }
