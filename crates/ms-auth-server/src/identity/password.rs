@@ -64,7 +64,10 @@ pub struct PasswordSettings {
     pub iterations: u32,
     /// Lanes (argon2 `p`).
     pub parallelism: u32,
-    /// Hashes computed at once (each holds `memory_kib`); by default the number of CPUs.
+    /// Hashes computed at once (each holds `memory_kib`); by default half the CPUs (at
+    /// least one), so that a storm of sign-ins leaves the other half to the token endpoint:
+    /// on two cores, client_credentials kept 0.46 of its rate with both hashing and 0.73
+    /// with one, while sign-ins went from 67/s to 57/s (scripts/bench-flows.sh).
     pub max_concurrent: usize,
     /// Hashes that may wait for a slot; more are refused at once.
     pub max_queued: usize,
@@ -78,7 +81,8 @@ impl Default for PasswordSettings {
             memory_kib: Params::DEFAULT_M_COST,
             iterations: Params::DEFAULT_T_COST,
             parallelism: Params::DEFAULT_P_COST,
-            max_concurrent: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            max_concurrent: std::thread::available_parallelism()
+                .map_or(1, |n| (n.get() / 2).max(1)),
             max_queued: 64,
             queue_timeout_ms: 2_000,
         }
