@@ -91,8 +91,7 @@ pub async fn open(
         // a round trip to the server (or a wake of SQLite's worker thread) beside every
         // operation's own. A connection that has just been used is known to be alive; only one
         // idle for a while (a server restarted, a connection dropped by a firewall) is pinged
-        // before use. The code exchange's few writes ran at 0.3 of client_credentials with the
-        // extra pings.
+        // before use.
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {
