@@ -9,13 +9,14 @@ use actix_web::{HttpServer, dev::Server, web};
 use crate::{
     clock::Clock,
     http::{self, JwksMaxAge, RequestLimits},
-    identity::{Passwords, Sessions, sign_in::SignIn},
+    identity::{Passwords, SessionEnder, Sessions, sign_in::SignIn},
     keys::{KeyError, KeyRing, PublishedKeys, bootstrap::KeyFileError, lifecycle},
     oauth::{
         authorize::{Authorizer, Interactions},
         secret::SecretHash,
         server::AuthorizationServer,
     },
+    oidc::backchannel::Delivery,
     ops::{Ops, OpsError, clients::SeedError, users::SeedUsersError},
     settings::{Settings, SettingsError},
     store::{StoreError, Stores, settings::OpenError},
@@ -137,6 +138,7 @@ impl AppState {
                 store: stores.sessions.clone(),
                 settings: settings.sessions.clone(),
             },
+            ender: SessionEnder::new(&stores),
             interactions: Interactions {
                 hot: stores.hot.clone(),
             },
@@ -211,6 +213,12 @@ impl AppState {
             clock: self.clock.get_ref().clone(),
             key_lifecycle: settings.keys.private_key_file.is_none(),
             poll: settings.keys.lifecycle().poll,
+            delivery: Delivery::new(
+                self.server.clone().into_inner(),
+                self.stores.outbox.clone(),
+                self.clock.get_ref().clone(),
+                settings.logout.clone(),
+            ),
         })
     }
 }

@@ -94,6 +94,21 @@ pub enum Event {
     PasswordChanged { user_id: String },
     /// An account was disabled.
     UserDisabled { user_id: String, reason: String },
+    /// A browser session ended (logout, the user, an administrator): its session-bound
+    /// token families revoked, its clients to be told by back-channel logout.
+    SessionEnded {
+        user_id: String,
+        sid: String,
+        reason: &'static str,
+        families_revoked: u64,
+    },
+    /// A client's back-channel logout could not be delivered before the deadline.
+    LogoutNoticeAbandoned {
+        client_id: String,
+        user_id: String,
+        sid: String,
+        attempts: u32,
+    },
 }
 
 impl Event {
@@ -115,6 +130,8 @@ impl Event {
             Self::UserCreated { .. } => "user_created",
             Self::PasswordChanged { .. } => "password_changed",
             Self::UserDisabled { .. } => "user_disabled",
+            Self::SessionEnded { .. } => "session_ended",
+            Self::LogoutNoticeAbandoned { .. } => "logout_notice_abandoned",
         }
     }
 
@@ -208,6 +225,26 @@ impl Event {
             }
             Self::PasswordChanged { user_id } => (None, Some(user_id.clone()), String::new()),
             Self::UserDisabled { user_id, reason } => (None, Some(user_id.clone()), reason.clone()),
+            Self::SessionEnded {
+                user_id,
+                sid,
+                reason,
+                families_revoked,
+            } => (
+                None,
+                Some(user_id.clone()),
+                format!("session {sid}: {reason}; {families_revoked} token famil(ies) revoked"),
+            ),
+            Self::LogoutNoticeAbandoned {
+                client_id,
+                user_id,
+                sid,
+                attempts,
+            } => (
+                Some(client_id.clone()),
+                Some(user_id.clone()),
+                format!("session {sid}: not delivered after {attempts} attempt(s)"),
+            ),
         };
         AuditEvent {
             at,

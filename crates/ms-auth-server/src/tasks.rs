@@ -1,12 +1,18 @@
 //! Every background loop of the server, started from one place ([`start`]): the key
-//! lifecycle and pruning now; back-channel delivery and statistics as they arrive. Each loop reads
+//! lifecycle, pruning and back-channel logout delivery; statistics as they arrive. Each loop reads
 //! time from the one [`Clock`], so tests that move a manual clock move the loops too.
 
 use std::time::Duration;
 
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::{clock::Clock, keys::lifecycle::LifecycleHealth, ops::Ops, store::Stores};
+use crate::{
+    clock::Clock,
+    keys::lifecycle::LifecycleHealth,
+    oidc::backchannel::{self, Delivery},
+    ops::Ops,
+    store::{Notice, Stores},
+};
 
 /// How often expired codes, dead refresh families, old audit entries and expired hot entries
 /// are removed. Every replica prunes: the deletes are idempotent, and a round is cheap when
@@ -20,6 +26,8 @@ pub struct Tasks {
     /// Run the key lifecycle (not when the key comes from `keys.private_key_file`).
     pub key_lifecycle: bool,
     pub poll: Duration,
+    /// Back-channel logout delivery.
+    pub delivery: Delivery,
 }
 
 /// What the loops report to readiness.
@@ -32,14 +40,31 @@ pub struct TaskHealth {
 pub fn start(tasks: Tasks) -> TaskHealth {
     let health = TaskHealth::default();
     tokio::spawn(prune(tasks.ops.stores.clone(), tasks.clock.clone()));
-    if tasks.key_lifecycle {
+    let hot = tasks.ops.stores.hot.clone();
+    let Tasks {
+        ops,
+        clock,
+        key_lifecycle: lifecycle,
+        poll,
+        delivery,
+    } = tasks;
+    tokio::spawn(deliver_logouts(delivery, hot));
+    let tasks = KeyTasks { ops, clock, poll };
+    if lifecycle {
         tokio::spawn(key_lifecycle(tasks, health.keys.clone()));
     }
     health
 }
 
+/// What the key lifecycle needs.
+struct KeyTasks {
+    ops: Ops,
+    clock: Clock,
+    poll: Duration,
+}
+
 /// Runs a lifecycle step every `poll`, and at once when a replica announces a key change.
-async fn key_lifecycle(tasks: Tasks, health: LifecycleHealth) {
+async fn key_lifecycle(tasks: KeyTasks, health: LifecycleHealth) {
     let mut notices = tasks.ops.stores.hot.subscribe();
     loop {
         tasks
@@ -52,6 +77,28 @@ async fn key_lifecycle(tasks: Tasks, health: LifecycleHealth) {
                 if let Err(RecvError::Closed) = notice {
                     tokio::time::sleep(tasks.poll).await;
                 }
+            }
+        }
+    }
+}
+
+/// Delivers back-channel logout notices: a round every `backchannel_poll_millis`, at once when
+/// a replica announces ended sessions, and again straight away while rounds come back full.
+async fn deliver_logouts(delivery: Delivery, hot: crate::store::hot::Hot) {
+    let poll = Duration::from_millis(delivery.settings.backchannel_poll_millis);
+    let mut notices = hot.subscribe();
+    loop {
+        match delivery.round().await {
+            Ok(n) if n == backchannel::BATCH as usize => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "back-channel logout round failed; trying again"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            notice = notices.recv() => match notice {
+                Ok(Notice::LogoutsPending) | Err(RecvError::Lagged(_)) => {}
+                Ok(_) => continue,
+                Err(RecvError::Closed) => tokio::time::sleep(poll).await,
             }
         }
     }

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     clock::Clock,
-    oauth::{authorize::Authorizer, params::Params},
+    oauth::{authorize::Authorizer, error::OAuthError, params::Params},
 };
 
 pub async fn authorize(
@@ -20,18 +20,7 @@ pub async fn authorize(
     limits: web::Data<RequestLimits>,
     clock: web::Data<Clock>,
 ) -> HttpResponse {
-    let body = if req.method() == actix_web::http::Method::POST {
-        match read_form_body(&req, payload, limits.max_body_bytes).await {
-            Ok(b) => b,
-            Err(e) => {
-                let e = crate::oauth::error::OAuthError::invalid_request(e.to_string());
-                return browser::error_page(&site, StatusCode::BAD_REQUEST, &e);
-            }
-        }
-    } else {
-        Vec::new()
-    };
-    let params = match Params::from_query_and_body(req.query_string(), &body) {
+    let params = match request_params(&req, payload, &limits).await {
         Ok(p) => p,
         Err(e) => return browser::error_page(&site, StatusCode::BAD_REQUEST, &e),
     };
@@ -43,4 +32,20 @@ pub async fn authorize(
         Ok(outcome) => browser::respond(&site, outcome),
         Err(e) => browser::internal(&site, &e),
     }
+}
+
+/// A browser endpoint's parameters: the query's, and on a POST the form body's (bounded).
+pub(super) async fn request_params(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limits: &RequestLimits,
+) -> Result<Params, OAuthError> {
+    let body = if req.method() == actix_web::http::Method::POST {
+        read_form_body(req, payload, limits.max_body_bytes)
+            .await
+            .map_err(|e| OAuthError::invalid_request(e.to_string()))?
+    } else {
+        Vec::new()
+    };
+    Params::from_query_and_body(req.query_string(), &body)
 }

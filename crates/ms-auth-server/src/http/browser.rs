@@ -67,6 +67,13 @@ impl BrowserSite {
             .finish()
     }
 
+    /// The cookie `name` removed (empty, expired at once).
+    pub fn removal(&self, name: &'static str) -> Cookie<'static> {
+        let mut gone = self.cookie(name, String::new());
+        gone.set_max_age(actix_web::cookie::time::Duration::ZERO);
+        gone
+    }
+
     /// Whether a form post comes from this site's own pages. `Sec-Fetch-Site` decides when
     /// the browser sends it (every current one does): it must say `same-origin` (or `none`, a
     /// navigation the user typed). Without it, `Origin` must be the issuer's or this request's

@@ -11,6 +11,7 @@ mod form;
 mod introspect;
 mod jwks;
 mod login;
+mod logout;
 mod metadata;
 mod pages;
 mod revoke;
@@ -96,6 +97,7 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + C
                         .default_service(web::to(|| async { method_not_allowed("GET, POST") })),
                 )
                 .service(endpoint(endpoints::CONSENT, Method::POST, consent::submit))
+                .service(get_and_post(endpoints::LOGOUT, logout::logout))
                 .service(endpoint(
                     endpoints::ACCOUNT_CONSENTS,
                     Method::GET,
@@ -105,6 +107,17 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + C
                     endpoints::ACCOUNT_CONSENT,
                     Method::DELETE,
                     account::revoke,
+                ))
+                .service(
+                    web::resource(endpoints::ACCOUNT_SESSIONS)
+                        .route(web::get().to(account::sessions))
+                        .route(web::delete().to(account::end_sessions))
+                        .default_service(web::to(|| async { method_not_allowed("GET, DELETE") })),
+                )
+                .service(endpoint(
+                    endpoints::ACCOUNT_SESSION,
+                    Method::DELETE,
+                    account::end_session,
                 ))
                 .service(endpoint(
                     endpoints::OPENID_CONFIGURATION,

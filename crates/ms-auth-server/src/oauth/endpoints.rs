@@ -17,9 +17,14 @@ pub const USERINFO: &str = "/userinfo";
 pub const LOGIN: &str = "/login";
 /// The consent page's form.
 pub const CONSENT: &str = "/consent";
+/// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2): `end_session_endpoint`.
+pub const LOGOUT: &str = "/connect/logout";
 /// The signed-in user's consents (JSON), and one of them by client id.
 pub const ACCOUNT_CONSENTS: &str = "/account/consents";
 pub const ACCOUNT_CONSENT: &str = "/account/consents/{client_id}";
+/// The signed-in user's live sessions (JSON), and one of them by `sid`.
+pub const ACCOUNT_SESSIONS: &str = "/account/sessions";
+pub const ACCOUNT_SESSION: &str = "/account/sessions/{sid}";
 pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const ADMIN_KEYS: &str = "/admin/keys";
 pub const ADMIN_KEYS_ROTATE: &str = "/admin/keys/rotate";

@@ -44,6 +44,12 @@ pub struct Metadata {
     pub claims_parameter_supported: bool,
     pub request_parameter_supported: bool,
     pub request_uri_parameter_supported: bool,
+    /// OpenID Connect RP-Initiated Logout 1.0 §2.1.
+    pub end_session_endpoint: String,
+    /// OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens are posted to clients that
+    /// registered a `backchannel_logout_uri`, and always carry `sid`.
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
 }
 
 /// What the document depends on besides the issuer and the scopes.
@@ -107,6 +113,9 @@ impl Metadata {
             claims_parameter_supported: false,
             request_parameter_supported: false,
             request_uri_parameter_supported: false,
+            end_session_endpoint: at.url(endpoints::LOGOUT),
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
         }
     }
 }

@@ -92,10 +92,16 @@ impl Issuer {
         key.sign(Typ::IdToken, &claims)
     }
 
-    /// The `sub` of an ID token this server issued (`id_token_hint`, OIDC Core §3.1.2.1): the
-    /// signature and issuer must hold, and an expired one still identifies its user (checked
-    /// as at time 0 with no upper bound on `exp`).
+    /// The `sub` of an ID token this server issued (`id_token_hint`, OIDC Core §3.1.2.1).
     pub fn id_token_hint_subject(&self, token: &str) -> Option<String> {
+        self.id_token_hint(token).map(|h| h.subject)
+    }
+
+    /// What an ID token this server issued says of its session (`id_token_hint`, OIDC Core
+    /// §3.1.2.1, RP-Initiated Logout §2): the signature and issuer must hold, and an expired
+    /// one still identifies its user and client (checked as at time 0 with no upper bound on
+    /// `exp`: RP-Initiated Logout §4 "the OP SHOULD accept ID Tokens … when … expired").
+    pub fn id_token_hint(&self, token: &str) -> Option<IdTokenHint> {
         let settings = auth_middleware::VerifierSettings {
             issuer: self.iss.clone(),
             require_at_jwt_typ: false,
@@ -105,12 +111,34 @@ impl Issuer {
             ..auth_middleware::VerifierSettings::default()
         };
         let keys = self.keys.current();
-        auth_middleware::verify_any_audience(&settings, keys.verify_keys(), token, 0)
+        let p = auth_middleware::verify_any_audience(&settings, keys.verify_keys(), token, 0)
             .ok()
             // An access token (it has `nbf`, refused at time 0) or any other JWT is no hint.
-            .filter(|p| p.claims.contains_key("auth_time"))
-            .map(|p| p.subject)
+            .filter(|p| p.claims.contains_key("auth_time"))?;
+        let text = |name: &str| {
+            p.claims
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        // This server's ID tokens have one audience, the client, and `azp` the same.
+        let client_id = text("azp").or_else(|| text("aud"));
+        Some(IdTokenHint {
+            client_id,
+            sid: text("sid"),
+            subject: p.subject,
+        })
     }
+}
+
+/// Who an `id_token_hint` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdTokenHint {
+    pub subject: String,
+    /// The client it was issued to.
+    pub client_id: Option<String>,
+    /// The session it was issued in.
+    pub sid: Option<String>,
 }
 
 #[cfg(test)]

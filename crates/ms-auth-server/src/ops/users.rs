@@ -9,7 +9,8 @@ use crate::{
     audit::{self, Event},
     clock::UnixTime,
     identity::{
-        Password, PasswordError, Passwords, StandardClaims, User, UserOrigin, UserStatus,
+        EndReason, Password, PasswordError, Passwords, StandardClaims, User, UserOrigin,
+        UserStatus,
         sign_in::{check_role, check_username},
     },
     settings::ConfigUser,
@@ -145,7 +146,8 @@ impl Ops {
                 .set_status(&stored.id, UserStatus::Disabled, now)
                 .await?;
             tracing::warn!(username = %stored.username, "user removed from the config: disabled");
-            self.end_user_access(&stored.id, now).await?;
+            self.end_user_access(&stored.id, &Actor::System, now)
+                .await?;
             let event = Event::UserDisabled {
                 user_id: stored.id.clone(),
                 reason: "removed from the config".to_owned(),
@@ -339,7 +341,7 @@ impl Ops {
             return Err(UserOpsError::UnknownUser(username.to_owned()));
         }
         tracing::warn!(user_id = %user.id, actor = %actor.stored(), "user disabled");
-        self.end_user_access(&user.id, now).await?;
+        self.end_user_access(&user.id, actor, now).await?;
         let event = Event::UserDisabled {
             user_id: user.id.clone(),
             reason: "disabled by an administrator".to_owned(),
@@ -354,11 +356,12 @@ impl Ops {
     pub(crate) async fn end_user_access(
         &self,
         user_id: &str,
+        actor: &Actor,
         now: UnixTime,
     ) -> Result<(), crate::store::StoreError> {
-        for session in self.stores.sessions.sessions_of(user_id, now).await? {
-            self.stores.sessions.end_session(&session.sid, now).await?;
-        }
+        crate::identity::SessionEnder::new(&self.stores)
+            .end_all_of(user_id, actor, EndReason::UserDisabled, now)
+            .await?;
         let revoked = self
             .stores
             .refresh

@@ -17,7 +17,7 @@ mod sign_in;
 pub use consent::{Consent, ScopeLine};
 pub use error::ErrorPage;
 pub use form_post::FormPost;
-pub use session::{SignedIn, SignedOut};
+pub use session::{SignOut, SignedIn, SignedOut};
 pub use sign_in::SignIn;
 
 /// A page that failed to render. Only a template bug or a failing writer causes it; the

@@ -8,6 +8,7 @@ mod admin;
 mod clients;
 mod issuer;
 mod keys;
+mod logout;
 mod scopes;
 mod server;
 mod sessions;
@@ -24,6 +25,7 @@ use telemetry::{LogSettings, TraceSettings};
 pub use admin::{AdminSettings, ClusterSettings};
 pub use clients::ClientSettings;
 pub use keys::KeySettings;
+pub use logout::LogoutSettings;
 pub use server::{DEFAULT_MAX_BODY_BYTES, ServerSettings};
 pub use sessions::SessionSettings;
 pub use tokens::{
@@ -60,6 +62,8 @@ pub struct Settings {
     pub tokens: TokenSettings,
     /// Browser sessions at the sign-in pages (`[sessions]`).
     pub sessions: SessionSettings,
+    /// Back-channel logout delivery (`[logout]`).
+    pub logout: LogoutSettings,
     pub keys: KeySettings,
     /// The store of record (`[store]`).
     pub store: StoreSettings,
@@ -92,6 +96,7 @@ impl Default for Settings {
             issuer: "http://localhost:8085/ms-auth-server".to_owned(),
             tokens: TokenSettings::default(),
             sessions: SessionSettings::default(),
+            logout: LogoutSettings::default(),
             keys: KeySettings::default(),
             store: StoreSettings::default(),
             redis: RedisSettings::default(),
@@ -142,6 +147,7 @@ impl Settings {
         issuer::validate(&self.issuer, self.playground)?;
         self.tokens.validate()?;
         self.sessions.validate()?;
+        self.logout.validate()?;
         self.server.validate("server")?;
         self.validate_store()?;
         self.admin.validate("admin")?;

@@ -130,7 +130,7 @@ impl<S: ClientStore> CachedClientStore<S> {
                         map.known.remove(&client_id);
                         map.unknown.remove(&id_hash(&client_id));
                     }
-                    Ok(Notice::KeysChanged) => {}
+                    Ok(Notice::KeysChanged | Notice::LogoutsPending) => {}
                     // Some change went unheard: anything may be stale.
                     Err(RecvError::Lagged(_)) => {
                         map.known.clear();

@@ -14,6 +14,7 @@ pub mod consents;
 pub mod hot;
 pub mod keys;
 mod memory;
+pub mod outbox;
 pub mod refresh;
 pub mod session_cache;
 pub mod sessions;
@@ -38,6 +39,7 @@ pub use keys::{KeyState, KeyStore, Revoked, StoredKey};
 pub use memory::MemoryUserStore;
 pub use memory::{MemoryAuditLog, MemoryClientStore, MemoryGrants, MemoryKeyStore};
 pub use memory::{MemoryConsentStore, MemorySessionStore};
+pub use outbox::{LogoutNotice, LogoutOutbox};
 pub use refresh::{
     FamilyRevoked, IssuedAccess, RefreshGrant, RefreshTokenStore, Rotation, Successor,
 };
@@ -74,6 +76,8 @@ pub struct Stores {
     pub users: Arc<dyn UserStore>,
     /// Browser sessions: cached in the hot state when it is Redis.
     pub sessions: Arc<dyn SessionStore>,
+    /// Back-channel logout notices, written by `sessions` as sessions end.
+    pub outbox: Arc<dyn LogoutOutbox>,
     pub consents: Arc<dyn ConsentStore>,
     /// Hot shared state: Redis, or in process on a single node.
     pub hot: hot::Hot,
@@ -86,6 +90,7 @@ pub struct Stores {
 impl Stores {
     pub fn memory() -> Self {
         let grants = Arc::new(MemoryGrants::default());
+        let sessions = Arc::new(MemorySessionStore::default());
         Self {
             clients: Arc::new(MemoryClientStore::default()),
             keys: Arc::new(MemoryKeyStore::default()),
@@ -93,7 +98,8 @@ impl Stores {
             refresh: grants,
             audit: Arc::new(MemoryAuditLog::default()),
             users: Arc::new(MemoryUserStore::default()),
-            sessions: Arc::new(MemorySessionStore::default()),
+            sessions: sessions.clone(),
+            outbox: sessions,
             consents: Arc::new(MemoryConsentStore::default()),
             hot: Arc::new(MemoryHot::default()),
             probes: Vec::new(),
@@ -150,6 +156,7 @@ impl Stores {
             refresh: sql.clone(),
             users: sql.clone(),
             sessions,
+            outbox: sql.clone(),
             consents: sql.clone(),
             audit: sql,
             hot,

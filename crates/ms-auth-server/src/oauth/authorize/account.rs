@@ -1,12 +1,13 @@
-//! The signed-in user's own consents (the account API): which clients may act for them, and
-//! withdrawing one — which revokes that client's refresh tokens and access tokens for the
-//! user, so the next request for it asks again.
+//! The signed-in user's own consents and sessions (the account API): which clients may act
+//! for them, and withdrawing one — which revokes that client's refresh tokens and access
+//! tokens for the user, so the next request for it asks again; where they are signed in, and
+//! ending one or all of those sessions — as a logout does, back-channel notices included.
 
 use super::{Authorizer, flow::Browser};
 use crate::{
     audit::{self, Actor, Event},
     clock::UnixTime,
-    identity::User,
+    identity::{BrowserSession, EndReason, User},
     oauth::error::EndpointError,
     store::Consent,
 };
@@ -59,5 +60,80 @@ impl Authorizer {
         )
         .await;
         Ok(Some(true))
+    }
+}
+
+/// The signed-in user's sessions, the browser's own among them.
+#[derive(Debug, Clone)]
+pub struct OwnSessions {
+    pub user: User,
+    /// The `sid` of the session this browser is signed in with.
+    pub current: String,
+    /// Live, newest first; each with the names of the clients it signed in to.
+    pub sessions: Vec<(BrowserSession, Vec<(String, String)>)>,
+}
+
+impl Authorizer {
+    /// The user signed in in this browser and their live sessions; `None` when nobody is.
+    pub async fn own_sessions(
+        &self,
+        browser: Browser<'_>,
+        now: UnixTime,
+    ) -> Result<Option<OwnSessions>, EndpointError> {
+        let Some((current, user)) = self.signed_in(browser, now).await? else {
+            return Ok(None);
+        };
+        let mut sessions = Vec::new();
+        for session in self.sessions.store.sessions_of(&user.id, now).await? {
+            let mut clients = Vec::with_capacity(session.clients.len());
+            for id in &session.clients {
+                let name = match self.server.clients.client(id).await? {
+                    Some(c) => c.display_name(),
+                    None => id.clone(),
+                };
+                clients.push((id.clone(), name));
+            }
+            sessions.push((session, clients));
+        }
+        Ok(Some(OwnSessions {
+            user,
+            current: current.sid,
+            sessions,
+        }))
+    }
+
+    /// Ends the user's session `sid` (every one of them when `None`), with the same token
+    /// revocation and back-channel notices as a logout. `None` when nobody is signed in; else
+    /// how many ended and whether this browser's own was among them.
+    pub async fn end_own_sessions(
+        &self,
+        browser: Browser<'_>,
+        sid: Option<&str>,
+        now: UnixTime,
+    ) -> Result<Option<(usize, bool)>, EndpointError> {
+        let Some((current, user)) = self.signed_in(browser, now).await? else {
+            return Ok(None);
+        };
+        let actor = Actor::User(user.id.clone());
+        let Some(sid) = sid else {
+            let ended = self
+                .ender
+                .end_all_of(&user.id, &actor, EndReason::ByUser, now)
+                .await?;
+            return Ok(Some((ended, true)));
+        };
+        // Only one of the user's own: another user's sid is answered as unknown.
+        let own = self
+            .sessions
+            .store
+            .sessions_of(&user.id, now)
+            .await?
+            .into_iter()
+            .any(|s| s.sid == sid);
+        if !own {
+            return Ok(Some((0, false)));
+        }
+        let ended = self.ender.end(sid, &actor, EndReason::ByUser, now).await?;
+        Ok(Some((usize::from(ended.is_some()), sid == current.sid)))
     }
 }

@@ -14,7 +14,9 @@ use super::{
 use crate::{
     audit::{self, Actor, Event},
     clock::UnixTime,
-    identity::{BrowserSession, Device, SessionError, Sessions, User, sign_in::SignIn},
+    identity::{
+        BrowserSession, Device, SessionEnder, SessionError, Sessions, User, sign_in::SignIn,
+    },
     oauth::{
         client::Client,
         error::{AuthorizeError, EndpointError, ErrorCode, OAuthError},
@@ -143,6 +145,8 @@ pub struct Authorizer {
     pub users: Arc<dyn UserStore>,
     pub consents: Arc<dyn ConsentStore>,
     pub sessions: Sessions,
+    /// Ends sessions (logout, the account API), with their tokens and notices.
+    pub ender: SessionEnder,
     pub interactions: Interactions,
     pub sign_in: SignIn,
 }
@@ -161,7 +165,7 @@ impl Authorizer {
     }
 
     /// The browser's live session and its user, if the user is active.
-    pub(super) async fn signed_in(
+    pub(crate) async fn signed_in(
         &self,
         browser: Browser<'_>,
         now: UnixTime,
@@ -237,7 +241,7 @@ impl Authorizer {
                     binding: Some(binding),
                     username,
                     error: None,
-                    client_name: Some(display_name(&client)),
+                    client_name: Some(client.display_name()),
                 }))
             }
             Next::Consent => {
@@ -275,7 +279,7 @@ impl Authorizer {
                 Some(r) => self
                     .client(Some(&r.client_id))
                     .await?
-                    .map(|c| display_name(&c)),
+                    .map(|c| c.display_name()),
                 None => None,
             };
             let username = i
@@ -328,7 +332,7 @@ impl Authorizer {
                 interaction,
                 username: form.username.to_owned(),
                 error: Some(error.to_owned()),
-                client_name: client.as_deref().map(display_name),
+                client_name: client.as_deref().map(Client::display_name),
             })
         };
         use crate::identity::sign_in::SignInError as E;
@@ -592,7 +596,7 @@ impl Authorizer {
             interaction,
             binding,
             client_id: client.id.to_string(),
-            client_name: display_name(client),
+            client_name: client.display_name(),
             username: user
                 .claims
                 .preferred_username
@@ -601,13 +605,4 @@ impl Authorizer {
             scopes,
         }
     }
-}
-
-/// The name a person sees for a client: its registered name, else its id.
-fn display_name(client: &Client) -> String {
-    client
-        .metadata
-        .client_name
-        .clone()
-        .unwrap_or_else(|| client.id.to_string())
 }

@@ -89,6 +89,14 @@ impl Client {
         }
     }
 
+    /// The name the pages show: its `client_name`, else its id.
+    pub fn display_name(&self) -> String {
+        self.metadata
+            .client_name
+            .clone()
+            .unwrap_or_else(|| self.id.to_string())
+    }
+
     pub fn may_use_grant(&self, grant: GrantType) -> bool {
         self.metadata.grant_types.contains(&grant)
     }

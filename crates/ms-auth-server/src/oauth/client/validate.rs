@@ -120,6 +120,21 @@ impl ClientMetadata {
         }
         if let Some(u) = &self.backchannel_logout_uri {
             https_url(u, policy.playground).or_else(|m| refuse("backchannel_logout_uri", m))?;
+            // Back-Channel Logout 1.0 §2.2: "The domain, port, and scheme of this URL MUST be
+            // the same as that of a registered Redirection URI value." Logout tokens go only
+            // where the client's own users are sent anyway.
+            let origin = |url: &url::Url| url.origin().ascii_serialization();
+            let same = url::Url::parse(u).is_ok_and(|url| {
+                self.redirect_uris
+                    .iter()
+                    .any(|r| origin(r.url()) == origin(&url))
+            });
+            if !same {
+                return refuse(
+                    "backchannel_logout_uri",
+                    "must have the scheme, host and port of one of the redirect_uris (Back-Channel Logout §2.2)",
+                );
+            }
         }
         self.validate_keys(policy)
     }
@@ -314,6 +329,21 @@ mod tests {
                 ClientMetadata {
                     backchannel_logout_uri: Some("http://app.example/logout".to_owned()),
                     ..valid()
+                },
+                "backchannel_logout_uri",
+            ),
+            // §2.2: not where any of its users are sent.
+            (
+                ClientMetadata {
+                    backchannel_logout_uri: Some("https://internal.example/logout".to_owned()),
+                    ..valid().redirect_uri(uri("https://app.example/cb"))
+                },
+                "backchannel_logout_uri",
+            ),
+            (
+                ClientMetadata {
+                    backchannel_logout_uri: Some("https://app.example:8443/logout".to_owned()),
+                    ..valid().redirect_uri(uri("https://app.example/cb"))
                 },
                 "backchannel_logout_uri",
             ),

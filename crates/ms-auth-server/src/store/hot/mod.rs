@@ -22,8 +22,12 @@ pub use redis::{RedisHot, RedisOpenError};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Notice {
-    ClientChanged { client_id: String },
+    ClientChanged {
+        client_id: String,
+    },
     KeysChanged,
+    /// Sessions ended: back-channel logout notices wait in the outbox.
+    LogoutsPending,
 }
 
 #[async_trait::async_trait]

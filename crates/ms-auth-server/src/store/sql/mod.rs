@@ -9,6 +9,7 @@ mod clients;
 mod codes;
 mod consents;
 mod keys;
+mod outbox;
 mod refresh;
 pub mod sealing;
 mod sessions;
@@ -61,6 +62,11 @@ const STEPS: &[service_kit::sql::Step] = &[
         8,
         "browser sessions and consents",
         include_str!("migrations/0008_sessions_and_consents.sql"),
+    ),
+    (
+        9,
+        "back-channel logout notices",
+        include_str!("migrations/0009_logout_notices.sql"),
     ),
 ];
 

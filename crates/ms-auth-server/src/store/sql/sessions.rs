@@ -1,7 +1,9 @@
 //! [`SessionStore`] on SQL: one row per session, keyed by its token's hash, with a unique
 //! `sid`. Every change is one conditional `UPDATE`; adding a client to the JSON list is a
 //! compare-and-set on the list read, retried when another replica changed it first, so two
-//! clients added at once are both kept.
+//! clients added at once are both kept. Ending a session, or pruning it once expired, writes
+//! its back-channel logout notices (`logout_notices`, [`super::outbox`]) in the same
+//! transaction.
 use sqlx::{Row, any::AnyRow};
 
 use super::{SqlStore, corrupt, unavailable};
@@ -169,16 +171,22 @@ impl SessionStore for SqlStore {
         now: UnixTime,
     ) -> Result<Option<BrowserSession>, StoreError> {
         self.run("sessions", "end", async {
+            let mut tx = self.begin().await?;
             let row = sqlx::query(&format!(
                 "UPDATE browser_sessions SET ended_at = $2 WHERE sid = $1 AND {LIVE} \
                  RETURNING {COLUMNS}"
             ))
             .bind(sid)
             .bind(now)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(unavailable)?;
-            row.map(|r| from_row(&r)).transpose()
+            let ended = row.map(|r| from_row(&r)).transpose()?;
+            if let Some(session) = &ended {
+                notify(&mut tx, session, now).await?;
+            }
+            tx.commit().await.map_err(unavailable)?;
+            Ok(ended)
         })
         .await
     }
@@ -205,16 +213,54 @@ impl SessionStore for SqlStore {
 
     async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
         self.run("sessions", "prune", async {
+            let mut tx = self.begin().await?;
+            // Expiry ends a session too: its clients are told, as at logout. An ended session's
+            // notices were written when it ended.
+            let expired = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM browser_sessions \
+                 WHERE ended_at IS NULL AND (idle_expires_at <= $1 OR expires_at <= $1)"
+            ))
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+            for row in &expired {
+                notify(&mut tx, &from_row(row)?, now).await?;
+            }
             let done = sqlx::query(
                 "DELETE FROM browser_sessions \
                  WHERE ended_at <= $1 OR idle_expires_at <= $1 OR expires_at <= $1",
             )
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+            tx.commit().await.map_err(unavailable)?;
             Ok(done.rows_affected())
         })
         .await
     }
+}
+
+/// A logout notice for each client `session` signed in to, due at `now` (once per pair: a
+/// session ends once).
+async fn notify(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    session: &BrowserSession,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    for client_id in &session.clients {
+        sqlx::query(
+            "INSERT INTO logout_notices (sid, client_id, subject, created_at, due_at, attempts) \
+             VALUES ($1, $2, $3, $4, $4, 0) ON CONFLICT (sid, client_id) DO NOTHING",
+        )
+        .bind(&session.sid)
+        .bind(client_id)
+        .bind(&session.user_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+    }
+    Ok(())
 }

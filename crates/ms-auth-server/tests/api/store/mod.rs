@@ -49,6 +49,7 @@ mod codes;
 mod consents;
 mod families;
 mod keys;
+mod outbox;
 mod pruning;
 mod refresh;
 mod refresh_grace;
