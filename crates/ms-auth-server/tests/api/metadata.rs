@@ -40,6 +40,9 @@ async fn metadata_lists_what_is_implemented() {
             "claims_parameter_supported": false,
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
+            "end_session_endpoint": "http://localhost:8085/ms-auth-server/connect/logout",
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
         })
     );
     // OpenID Connect Discovery §4 serves the same document.

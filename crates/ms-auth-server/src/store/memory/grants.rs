@@ -78,6 +78,19 @@ impl GrantState {
         matches: impl Fn(Option<&str>, &str, Option<&str>) -> bool,
         now: UnixTime,
     ) -> FamilyRevoked {
+        self.revoke_families_started(
+            |user, client, session, _| matches(user, client, session),
+            now,
+        )
+    }
+
+    /// As [`Self::revoke_families_where`], `matches` also given the scope a code grants
+    /// (`None` for a refresh token: its session says whether it is bound).
+    pub fn revoke_families_started(
+        &mut self,
+        matches: impl Fn(Option<&str>, &str, Option<&str>, Option<&str>) -> bool,
+        now: UnixTime,
+    ) -> FamilyRevoked {
         let tokens = self.refresh.values().map(|r| {
             let g = &r.grant;
             (
@@ -85,6 +98,7 @@ impl GrantState {
                 g.user_id.as_deref(),
                 &g.client_id,
                 g.session_id.as_deref(),
+                None,
             )
         });
         let codes = self.codes.values().map(|(g, _)| {
@@ -93,11 +107,12 @@ impl GrantState {
                 g.user_id.as_deref(),
                 &g.client_id,
                 g.session_id.as_deref(),
+                Some(g.scope.as_str()),
             )
         });
         let families: HashSet<String> = tokens
             .chain(codes)
-            .filter(|(_, user, client, session)| matches(*user, client, *session))
+            .filter(|(_, user, client, session, scope)| matches(*user, client, *session, *scope))
             .map(|(family, ..)| family.clone())
             .collect();
         let mut all = FamilyRevoked {

@@ -105,7 +105,13 @@ impl RefreshTokenStore for MemoryGrants {
     ) -> Result<FamilyRevoked, StoreError> {
         timed("refresh", "revoke_session_families", || {
             let mut s = self.state.lock().map_err(poisoned)?;
-            Ok(s.revoke_families_where(|_, _, session| session == Some(session_id), now))
+            // A code's session is where it was issued; an offline family outlives it.
+            Ok(s.revoke_families_started(
+                |_, _, session, code_scope| {
+                    session == Some(session_id) && code_scope.is_none_or(|s| !is_offline(s))
+                },
+                now,
+            ))
         })
         .await
     }
@@ -129,4 +135,9 @@ impl RefreshTokenStore for MemoryGrants {
         })
         .await
     }
+}
+
+/// Whether a code's space-separated scope holds `offline_access` (OIDC Core §11).
+fn is_offline(scope: &str) -> bool {
+    scope.split(' ').any(|s| s == "offline_access")
 }

@@ -518,8 +518,12 @@ impl RefreshTokenStore for SqlStore {
         now: UnixTime,
     ) -> Result<FamilyRevoked, StoreError> {
         self.run("refresh", "revoke_session_families", async {
-            let found = families_where("session_id = $2");
-            self.revoke_families(&found, &[session_id], now).await
+            // A code's session is where it was issued; an offline family (OIDC Core §11)
+            // outlives it, and its refresh tokens are stored without one.
+            let found = "SELECT family_id FROM refresh_tokens WHERE session_id = $2 \
+                 UNION SELECT family_id FROM authorization_codes WHERE session_id = $2 \
+                 AND (' ' || scope || ' ') NOT LIKE '% offline_access %'";
+            self.revoke_families(found, &[session_id], now).await
         })
         .await
     }
