@@ -12,7 +12,7 @@ use std::{
 use actix_web::{HttpResponse, HttpServer, http::StatusCode, web};
 use ms_auth_server::{
     http::{assets_form_post, assets_style, render_page},
-    pages::{Consent, ErrorPage, FormPost, ScopeLine, SignIn, SignedIn, SignedOut},
+    pages::{Consent, ErrorPage, FormPost, ScopeLine, SignIn, SignOut, SignedIn, SignedOut},
 };
 use serde_json::{Value, json};
 
@@ -37,6 +37,7 @@ async fn auth_site() -> String {
                 .route("/error", web::get().to(error))
                 .route("/signed-in", web::get().to(signed_in))
                 .route("/signed-out", web::get().to(signed_out))
+                .route("/sign-out", web::get().to(sign_out))
                 .route("/form-post", web::get().to(form_post))
                 .route("/submit", web::post().to(submit)),
         )
@@ -128,6 +129,18 @@ async fn signed_in() -> HttpResponse {
     let page = SignedIn {
         context_path: CONTEXT.into(),
         username: "alice".into(),
+    };
+    render_page(StatusCode::OK, &page, None)
+}
+
+async fn sign_out() -> HttpResponse {
+    let page = SignOut {
+        context_path: CONTEXT.into(),
+        action: format!("{CONTEXT}/submit"),
+        csrf_token: "csrf-789".into(),
+        client_name: Some("Playground web app".into()),
+        username: "alice".into(),
+        fields: vec![("client_id", "playground-web".into())],
     };
     render_page(StatusCode::OK, &page, None)
 }
@@ -359,7 +372,14 @@ async fn chromium_renders_every_page_in_light_and_dark() {
     for scheme in ["light", "dark"] {
         browser.prefer_color_scheme(scheme).await;
         let suffix = if scheme == "dark" { "-dark" } else { "" };
-        for page in ["sign-in", "consent", "error", "signed-in", "signed-out"] {
+        for page in [
+            "sign-in",
+            "consent",
+            "error",
+            "signed-in",
+            "sign-out",
+            "signed-out",
+        ] {
             browser.goto(&format!("{site}{CONTEXT}/{page}")).await;
             let facts = layout(&browser).await;
             assert_eq!(facts["width"], 420, "{page} ({scheme}): {facts}");
@@ -380,6 +400,17 @@ async fn chromium_renders_every_page_in_light_and_dark() {
             buttons,
             json!({"same_row": true, "allow_right": true, "scopes": 7})
         );
+        // The sign-out question too: Sign out the primary button, on the right.
+        browser.goto(&format!("{site}{CONTEXT}/sign-out")).await;
+        let buttons = browser
+            .eval(
+                r#"const o = document.getElementById("sign-out").getBoundingClientRect();
+                   const s = document.getElementById("stay").getBoundingClientRect();
+                   return {same_row: o.top === s.top, sign_out_right: o.left > s.left};"#,
+                vec![],
+            )
+            .await;
+        assert_eq!(buttons, json!({"same_row": true, "sign_out_right": true}));
         let page = browser
             .eval(
                 "return getComputedStyle(document.body).backgroundColor;",
