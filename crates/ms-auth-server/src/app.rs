@@ -213,12 +213,15 @@ impl AppState {
             clock: self.clock.get_ref().clone(),
             key_lifecycle: settings.keys.private_key_file.is_none(),
             poll: settings.keys.lifecycle().poll,
-            delivery: Delivery::new(
-                self.server.clone().into_inner(),
-                self.stores.outbox.clone(),
-                self.clock.get_ref().clone(),
-                settings.logout.clone(),
-            ),
+            delivery: Delivery {
+                server: self.server.clone().into_inner(),
+                outbox: self.stores.outbox.clone(),
+                clock: self.clock.get_ref().clone(),
+                settings: settings.logout.clone(),
+                poster: Arc::new(http::outbound::LogoutPoster::new(Duration::from_secs(
+                    settings.logout.backchannel_timeout_secs,
+                ))),
+            },
         })
     }
 }

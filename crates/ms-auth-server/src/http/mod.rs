@@ -13,6 +13,7 @@ mod jwks;
 mod login;
 mod logout;
 mod metadata;
+pub mod outbound;
 mod pages;
 mod revoke;
 mod token;

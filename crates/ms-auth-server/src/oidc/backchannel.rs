@@ -4,7 +4,7 @@
 //! retried with exponential backoff until a deadline after the session ended, then given up
 //! and audited. Nothing here runs on a user's request: a logout never waits for a client.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use futures_util::future::join_all;
 
@@ -51,37 +51,32 @@ pub fn backoff_secs(attempts: u32) -> i64 {
         .min(MAX_BACKOFF_SECS)
 }
 
+/// What a client answered a logout token's POST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Its HTTP status.
+    Status(u16),
+    /// No answer within the attempt's bound, or no connection: why, without the URL.
+    Unreachable(String),
+}
+
+/// How a logout token reaches a client (§2.5): one form POST of `logout_token` to `uri`,
+/// bounded in time, following no redirect. The HTTP layer implements it.
+#[async_trait::async_trait]
+pub trait Poster: Send + Sync {
+    async fn post_logout_token(&self, uri: &str, token: &str) -> Answer;
+}
+
 /// Delivers logout notices.
 pub struct Delivery {
     pub server: Arc<AuthorizationServer>,
     pub outbox: Arc<dyn LogoutOutbox>,
     pub clock: Clock,
     pub settings: LogoutSettings,
-    http: reqwest::Client,
+    pub poster: Arc<dyn Poster>,
 }
 
 impl Delivery {
-    pub fn new(
-        server: Arc<AuthorizationServer>,
-        outbox: Arc<dyn LogoutOutbox>,
-        clock: Clock,
-        settings: LogoutSettings,
-    ) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(settings.backchannel_timeout_secs))
-            // §2.5 posts to the registered URI; a redirect elsewhere is not followed.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
-        Self {
-            server,
-            outbox,
-            clock,
-            settings,
-            http,
-        }
-    }
-
     /// One round: claims what is due and delivers it; how many notices were claimed.
     pub async fn round(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
@@ -156,8 +151,7 @@ impl Delivery {
         Ok(Outcome::Abandoned)
     }
 
-    /// One POST of a fresh logout token (§2.5: `application/x-www-form-urlencoded`,
-    /// `logout_token`).
+    /// One POST of a fresh logout token.
     async fn attempt(&self, notice: &LogoutNotice, uri: &str) -> Result<(), Failure> {
         let jti = random::token().map_err(|e| Failure::Unreachable(e.to_string()))?;
         let facts = LogoutFacts {
@@ -171,24 +165,16 @@ impl Delivery {
             .issuer
             .logout_token(&facts, self.clock.now())
             .map_err(|e| Failure::Unreachable(e.to_string()))?;
-        let res = self
-            .http
-            .post(uri)
-            .form(&[("logout_token", token.as_str())])
-            .send()
-            .await
-            // Without the URL: a query could carry something the client put there.
-            .map_err(|e| Failure::Unreachable(e.without_url().to_string()))?;
-        let status = res.status();
-        if status.is_success() {
-            Ok(())
-        } else if status.is_client_error()
-            && status != reqwest::StatusCode::REQUEST_TIMEOUT
-            && status != reqwest::StatusCode::TOO_MANY_REQUESTS
-        {
-            Err(Failure::Refused(status.as_u16()))
-        } else {
-            Err(Failure::Unreachable(format!("answered {status}")))
+        match self.poster.post_logout_token(uri, &token).await {
+            Answer::Status(status) if (200..300).contains(&status) => Ok(()),
+            // 408 and 429 say "later"; any other 4xx that this token is refused.
+            Answer::Status(status)
+                if (400..500).contains(&status) && status != 408 && status != 429 =>
+            {
+                Err(Failure::Refused(status))
+            }
+            Answer::Status(status) => Err(Failure::Unreachable(format!("answered {status}"))),
+            Answer::Unreachable(why) => Err(Failure::Unreachable(why)),
         }
     }
 }
