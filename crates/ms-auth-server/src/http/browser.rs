@@ -116,11 +116,21 @@ pub fn as_browser<'a>(cookies: &'a (Option<String>, Option<String>)) -> Browser<
 
 /// The error page.
 pub fn error_page(site: &BrowserSite, status: StatusCode, e: &OAuthError) -> HttpResponse {
+    error_page_titled(site, status, "Sign-in cannot continue", e)
+}
+
+/// The error page under `title`.
+pub fn error_page_titled(
+    site: &BrowserSite,
+    status: StatusCode,
+    title: &str,
+    e: &OAuthError,
+) -> HttpResponse {
     render_page(
         status,
         &pages::ErrorPage {
             context_path: site.context_path.clone(),
-            title: "Sign-in cannot continue".to_owned(),
+            title: title.to_owned(),
             message: e
                 .error_description
                 .clone()

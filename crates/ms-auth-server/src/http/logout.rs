@@ -111,17 +111,5 @@ fn respond(site: &BrowserSite, outcome: LogoutOutcome) -> HttpResponse {
 }
 
 fn refused(site: &BrowserSite, e: &OAuthError) -> HttpResponse {
-    render_page(
-        StatusCode::BAD_REQUEST,
-        &pages::ErrorPage {
-            context_path: site.context_path.clone(),
-            title: "Sign-out cannot continue".to_owned(),
-            message: e
-                .error_description
-                .clone()
-                .unwrap_or_else(|| "The request could not be completed.".to_owned()),
-            code: Some(e.error.as_str().to_owned()),
-        },
-        None,
-    )
+    browser::error_page_titled(site, StatusCode::BAD_REQUEST, "Sign-out cannot continue", e)
 }

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::{
     helpers::*,
+    servers::free_port,
     store::{Backend, location},
 };
 
@@ -96,15 +97,6 @@ impl Receiver {
     async fn stop(self) {
         self.handle.stop(true).await;
     }
-}
-
-/// A free loopback port nothing listens on (yet).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The playground with playground-web's back-channel logout URI at `origin` (which it may

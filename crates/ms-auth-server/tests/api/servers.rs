@@ -11,7 +11,8 @@ pub struct PgServer {
     as_postgres: bool,
 }
 
-fn free_port() -> u16 {
+/// A free loopback port nothing listens on (yet).
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
