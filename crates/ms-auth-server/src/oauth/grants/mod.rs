@@ -3,8 +3,9 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod password;
 pub mod refresh_token;
-mod user_tokens;
+pub(crate) mod user_tokens;
 
 use super::{
     client::GrantType,
@@ -39,15 +40,19 @@ pub enum TokenRequest {
     AuthorizationCode(authorization_code::Request),
     ClientCredentials(client_credentials::Request),
     RefreshToken(refresh_token::Request),
+    Password(password::Request),
 }
 
 /// Whether the token endpoint implements `grant`: what metadata advertises. Exhaustive, so
 /// that a new grant type is decided here; registrable is not implemented.
 pub const fn implements(grant: GrantType) -> bool {
     match grant {
-        GrantType::ClientCredentials | GrantType::AuthorizationCode | GrantType::RefreshToken => {
-            true
-        }
+        GrantType::ClientCredentials
+        | GrantType::AuthorizationCode
+        | GrantType::RefreshToken
+        | GrantType::Password => true,
+        // Tokens from the authorization endpoint: never a token request.
+        GrantType::Implicit => false,
     }
 }
 
@@ -66,6 +71,7 @@ impl TokenRequest {
                 authorization_code::Request::parse(params)?,
             )),
             "refresh_token" => Ok(Self::RefreshToken(refresh_token::Request::parse(params)?)),
+            "password" => Ok(Self::Password(password::Request::parse(params)?)),
             other => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("grant_type {} is not supported", truncate(other, 64)),
@@ -78,6 +84,7 @@ impl TokenRequest {
             Self::AuthorizationCode(_) => GrantType::AuthorizationCode,
             Self::ClientCredentials(_) => GrantType::ClientCredentials,
             Self::RefreshToken(_) => GrantType::RefreshToken,
+            Self::Password(_) => GrantType::Password,
         }
     }
 }
