@@ -16,4 +16,5 @@ exec python3 scripts/lib/walkthrough.py \
   docs/revocation-introspection.md \
   docs/operations.md \
   docs/authorization-code.md \
-  docs/openid-connect.md
+  docs/openid-connect.md \
+  docs/legacy-flows.md
