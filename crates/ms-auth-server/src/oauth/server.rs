@@ -228,7 +228,7 @@ impl AuthorizationServer {
         now: UnixTime,
     ) -> Result<Issued, EndpointError> {
         let params = Params::from_query_and_body(input.query, input.body)?;
-        let request = TokenRequest::parse(&params)?;
+        let request = TokenRequest::parse(&params, &self.metadata.grant_types_supported)?;
         let client = self.authenticate_client(&input, &params, now).await?;
         let grant_type = request.grant_type();
         // RFC 9700 §2.1.1 and the registration rules: a public client may never use

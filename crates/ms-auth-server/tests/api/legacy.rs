@@ -158,6 +158,18 @@ async fn implicit_is_refused_to_clients_not_registered_for_it() {
 }
 
 #[tokio::test]
+async fn the_password_grant_is_unsupported_when_no_client_may_use_it() {
+    let app = TestApp::spawn(without_legacy()).await;
+    let res = app
+        .token_basic(
+            &format!("{WEB_CLIENT}:{WEB_SECRET}"),
+            &password_body("alice", "alice-password", "openid"),
+        )
+        .await;
+    assert_oauth_error(res, 400, "unsupported_grant_type").await;
+}
+
+#[tokio::test]
 async fn response_type_token_delivers_an_access_token_in_the_fragment_and_never_a_refresh_token() {
     let app = TestApp::playground().await;
     let browser = Browser::new();

@@ -62,8 +62,16 @@ pub fn implemented() -> impl Iterator<Item = GrantType> {
 }
 
 impl TokenRequest {
-    pub fn parse(params: &Params) -> Result<Self, OAuthError> {
-        match params.require("grant_type")? {
+    /// Reads `grant_type` and that grant's parameters. `supported` names the grant types some
+    /// client may use (what metadata advertises): another is `unsupported_grant_type` before
+    /// its parameters are read, so a grant that is off (password, unless a client is
+    /// registered for it) answers as if it did not exist.
+    pub fn parse(params: &Params, supported: &[&str]) -> Result<Self, OAuthError> {
+        let grant_type = params.require("grant_type")?;
+        if !supported.contains(&grant_type) {
+            return Err(unsupported(grant_type));
+        }
+        match grant_type {
             "client_credentials" => Ok(Self::ClientCredentials(
                 client_credentials::Request::parse(params)?,
             )),
@@ -72,10 +80,7 @@ impl TokenRequest {
             )),
             "refresh_token" => Ok(Self::RefreshToken(refresh_token::Request::parse(params)?)),
             "password" => Ok(Self::Password(password::Request::parse(params)?)),
-            other => Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!("grant_type {} is not supported", truncate(other, 64)),
-            )),
+            other => Err(unsupported(other)),
         }
     }
 
@@ -87,6 +92,13 @@ impl TokenRequest {
             Self::Password(_) => GrantType::Password,
         }
     }
+}
+
+fn unsupported(grant_type: &str) -> OAuthError {
+    OAuthError::new(
+        ErrorCode::UnsupportedGrantType,
+        format!("grant_type {} is not supported", truncate(grant_type, 64)),
+    )
 }
 
 /// Client-supplied text echoed in an error description is kept short.
@@ -102,7 +114,19 @@ mod tests {
     use super::*;
 
     fn parse(body: &str) -> Result<TokenRequest, OAuthError> {
-        TokenRequest::parse(&Params::from_query_and_body("", body.as_bytes()).unwrap())
+        let all: Vec<_> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
+        TokenRequest::parse(
+            &Params::from_query_and_body("", body.as_bytes()).unwrap(),
+            &all,
+        )
+    }
+
+    /// A grant no client may use is unsupported, whatever its parameters.
+    #[test]
+    fn a_grant_that_is_off_is_unsupported() {
+        let params = Params::from_query_and_body("", b"grant_type=password").unwrap();
+        let e = TokenRequest::parse(&params, &["client_credentials"]).unwrap_err();
+        assert_eq!(e.error, ErrorCode::UnsupportedGrantType);
     }
 
     #[test]
