@@ -12,7 +12,6 @@ use ms_auth_server::{
     },
     settings::ClientSettings,
 };
-use reqwest::Url;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -29,23 +28,18 @@ fn without_legacy() -> Settings {
     settings
 }
 
-/// An authorization request of `client` with `response_type` and `params`.
-fn implicit_url(
-    app: &TestApp,
-    client: &str,
-    redirect: &str,
-    response_type: &str,
-    params: &[(&str, &str)],
-) -> String {
-    let mut url = Url::parse(&app.url("/oauth2/authorize")).unwrap();
-    url.query_pairs_mut()
-        .append_pair("response_type", response_type)
-        .append_pair("client_id", client)
-        .append_pair("redirect_uri", redirect);
-    for (k, v) in params {
-        url.query_pairs_mut().append_pair(k, v);
-    }
-    url.to_string()
+/// playground-legacy's authorization request with `response_type` and `params`.
+fn legacy_url(app: &TestApp, response_type: &str, params: &[(&str, &str)]) -> String {
+    authorize_url_for(response_type, app, LEGACY, LEGACY_REDIRECT, params)
+}
+
+/// The parameters of the redirect ending `hops`, checked to be in the fragment: never in the
+/// query (Multiple Response Type Encoding Practices §5).
+fn in_fragment(hops: &[Hop]) -> Vec<(String, String)> {
+    let location = hops.last().unwrap().location().unwrap();
+    assert!(location.fragment().is_some(), "{location}");
+    assert_eq!(location.query(), None, "{location}");
+    client_redirect(hops)
 }
 
 /// Alice signs in (playground-legacy is first-party: no consent page): the hops to the client.
@@ -65,13 +59,21 @@ fn at_hash(access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&hash.as_ref()[..16])
 }
 
-fn password_body(username: &str, password: &str, scope: &str) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
+/// `grant_type=password` for `username` and `password`, asking for `scope`, by `id_secret`.
+async fn password_grant(
+    app: &TestApp,
+    id_secret: &str,
+    username: &str,
+    password: &str,
+    scope: &str,
+) -> reqwest::Response {
+    let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "password")
         .append_pair("username", username)
         .append_pair("password", password)
         .append_pair("scope", scope)
-        .finish()
+        .finish();
+    app.token_basic(id_secret, &body).await
 }
 
 /// A confidential client registered for the password grant and refresh tokens.
@@ -120,37 +122,34 @@ async fn implicit_is_refused_to_clients_not_registered_for_it() {
     // the fragment (the implicit response types' mode) since its redirect URI is valid.
     let app = TestApp::playground().await;
     let browser = Browser::new();
-    let url = implicit_url(
+    let url = authorize_url_for(
+        "token",
         &app,
         WEB_CLIENT,
         WEB_REDIRECT,
-        "token",
         &[("scope", "country.read"), ("state", "st")],
     );
-    let hops = browser.open(&url).await;
-    let last = hops.last().unwrap();
-    assert!(last.location().unwrap().fragment().is_some());
-    let pairs = client_redirect(&hops);
+    let pairs = in_fragment(&browser.open(&url).await);
     assert_eq!(param(&pairs, "error"), Some("unauthorized_client"));
     assert_eq!(param(&pairs, "state"), Some("st"));
     assert_eq!(param(&pairs, "iss"), Some(ISSUER));
     // An unregistered redirect URI is never redirected to.
-    let url = implicit_url(
+    let url = authorize_url_for(
+        "token",
         &app,
         LEGACY,
         "http://127.0.0.1:8080/elsewhere",
-        "token",
         &[],
     );
     assert_eq!(browser.open(&url).await.last().unwrap().status, 400);
 
     // With no client registered for it, the server does not support it at all.
     let app = TestApp::spawn(without_legacy()).await;
-    let url = implicit_url(
+    let url = authorize_url_for(
+        "token",
         &app,
         WEB_CLIENT,
         WEB_REDIRECT,
-        "token",
         &[("scope", "country.read")],
     );
     let pairs = client_redirect(&browser.open(&url).await);
@@ -158,32 +157,11 @@ async fn implicit_is_refused_to_clients_not_registered_for_it() {
 }
 
 #[tokio::test]
-async fn the_password_grant_is_unsupported_when_no_client_may_use_it() {
-    let app = TestApp::spawn(without_legacy()).await;
-    let res = app
-        .token_basic(
-            &format!("{WEB_CLIENT}:{WEB_SECRET}"),
-            &password_body("alice", "alice-password", "openid"),
-        )
-        .await;
-    assert_oauth_error(res, 400, "unsupported_grant_type").await;
-}
-
-#[tokio::test]
 async fn response_type_token_delivers_an_access_token_in_the_fragment_and_never_a_refresh_token() {
     let app = TestApp::playground().await;
     let browser = Browser::new();
-    let url = implicit_url(
-        &app,
-        LEGACY,
-        LEGACY_REDIRECT,
-        "token",
-        &[("scope", "country.read"), ("state", "st")],
-    );
-    let hops = signed_in_hops(&browser, &url).await;
-    let location = hops.last().unwrap().location().unwrap();
-    assert_eq!(location.query(), None, "tokens never in the query");
-    let pairs = client_redirect(&hops);
+    let url = legacy_url(&app, "token", &[("scope", "country.read"), ("state", "st")]);
+    let pairs = in_fragment(&signed_in_hops(&browser, &url).await);
     let names: Vec<_> = pairs.iter().map(|(k, _)| k.as_str()).collect();
     // RFC 6749 §4.2.2: scope only when it differs from the request's; no refresh_token.
     assert_eq!(
@@ -202,14 +180,8 @@ async fn response_type_token_delivers_an_access_token_in_the_fragment_and_never_
         c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap()
     );
     // No ID token for `token` alone, even with openid granted.
-    let url = implicit_url(
-        &app,
-        LEGACY,
-        LEGACY_REDIRECT,
-        "token",
-        &[("scope", "openid country.read")],
-    );
-    let pairs = client_redirect(&signed_in_hops(&browser, &url).await);
+    let url = legacy_url(&app, "token", &[("scope", "openid country.read")]);
+    let pairs = in_fragment(&signed_in_hops(&browser, &url).await);
     assert!(param(&pairs, "access_token").is_some());
     assert_eq!(param(&pairs, "id_token"), None);
 }
@@ -220,10 +192,8 @@ async fn id_token_token_binds_the_id_token_to_the_access_token_and_the_nonce() {
     let browser = Browser::new();
     // The other order of the space-separated values is the same response type.
     for response_type in ["id_token token", "token id_token"] {
-        let url = implicit_url(
+        let url = legacy_url(
             &app,
-            LEGACY,
-            LEGACY_REDIRECT,
             response_type,
             &[
                 ("scope", "openid profile"),
@@ -231,7 +201,7 @@ async fn id_token_token_binds_the_id_token_to_the_access_token_and_the_nonce() {
                 ("nonce", NONCE),
             ],
         );
-        let pairs = client_redirect(&signed_in_hops(&browser, &url).await);
+        let pairs = in_fragment(&signed_in_hops(&browser, &url).await);
         assert_eq!(param(&pairs, "refresh_token"), None);
         let access = param(&pairs, "access_token").unwrap();
         let id = claims(param(&pairs, "id_token").unwrap());
@@ -250,14 +220,12 @@ async fn id_token_token_binds_the_id_token_to_the_access_token_and_the_nonce() {
 async fn id_token_alone_carries_the_users_claims_by_scope() {
     let app = TestApp::playground().await;
     let browser = Browser::new();
-    let url = implicit_url(
+    let url = legacy_url(
         &app,
-        LEGACY,
-        LEGACY_REDIRECT,
         "id_token",
         &[("scope", "openid profile"), ("nonce", NONCE)],
     );
-    let pairs = client_redirect(&signed_in_hops(&browser, &url).await);
+    let pairs = in_fragment(&signed_in_hops(&browser, &url).await);
     let names: Vec<_> = pairs.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(names, ["id_token", "iss"]);
     let id = claims(param(&pairs, "id_token").unwrap());
@@ -276,17 +244,8 @@ async fn an_id_token_needs_a_nonce_and_openid() {
         ("id_token token", vec![("scope", "openid")]),
         ("id_token", vec![("scope", "profile"), ("nonce", NONCE)]),
     ] {
-        let url = implicit_url(&app, LEGACY, LEGACY_REDIRECT, response_type, &params);
-        let hops = browser.open(&url).await;
-        assert!(
-            hops.last()
-                .unwrap()
-                .location()
-                .unwrap()
-                .fragment()
-                .is_some()
-        );
-        let pairs = client_redirect(&hops);
+        let url = legacy_url(&app, response_type, &params);
+        let pairs = in_fragment(&browser.open(&url).await);
         assert_eq!(
             param(&pairs, "error"),
             Some("invalid_request"),
@@ -300,23 +259,16 @@ async fn tokens_are_never_put_in_a_query_but_may_be_posted() {
     let app = TestApp::playground().await;
     let browser = Browser::new();
     // Multiple Response Type Encoding Practices §5: refused, the error in the fragment.
-    let url = implicit_url(
+    let url = legacy_url(
         &app,
-        LEGACY,
-        LEGACY_REDIRECT,
         "token",
         &[("scope", "country.read"), ("response_mode", "query")],
     );
-    let hops = browser.open(&url).await;
-    let location = hops.last().unwrap().location().unwrap();
-    assert_eq!(location.query(), None);
-    let pairs = client_redirect(&hops);
+    let pairs = in_fragment(&browser.open(&url).await);
     assert_eq!(param(&pairs, "error"), Some("invalid_request"));
 
-    let url = implicit_url(
+    let url = legacy_url(
         &app,
-        LEGACY,
-        LEGACY_REDIRECT,
         "id_token token",
         &[
             ("scope", "openid"),
@@ -335,12 +287,14 @@ async fn tokens_are_never_put_in_a_query_but_may_be_posted() {
 async fn the_password_grant_issues_tokens_to_a_client_registered_for_it() {
     let app = TestApp::spawn(playground_with([refreshing_password_client()])).await;
     // playground-legacy may not refresh: no refresh token.
-    let res = app
-        .token_basic(
-            LEGACY_ID_SECRET,
-            &password_body("alice", "alice-password", "openid profile"),
-        )
-        .await;
+    let res = password_grant(
+        &app,
+        LEGACY_ID_SECRET,
+        "alice",
+        "alice-password",
+        "openid profile",
+    )
+    .await;
     let (status, headers, body) = parts(res).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(header(&headers, "cache-control"), "no-store");
@@ -356,12 +310,14 @@ async fn the_password_grant_issues_tokens_to_a_client_registered_for_it() {
     assert_eq!(claims(access)["sub"], id["sub"]);
 
     // A client that may refresh gets a family bound to no session, and it rotates.
-    let res = app
-        .token_basic(
-            "password-refresher:password-refresher-secret",
-            &password_body("alice", "alice-password", "country.read"),
-        )
-        .await;
+    let res = password_grant(
+        &app,
+        "password-refresher:password-refresher-secret",
+        "alice",
+        "alice-password",
+        "country.read",
+    )
+    .await;
     let (status, _, body) = parts(res).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body.get("id_token"), None, "no openid, no ID token");
@@ -379,14 +335,17 @@ async fn the_password_grant_issues_tokens_to_a_client_registered_for_it() {
 
 #[tokio::test]
 async fn the_password_grant_is_refused_to_other_clients() {
-    let app = TestApp::playground().await;
-    let res = app
-        .token_basic(
-            &format!("{WEB_CLIENT}:{WEB_SECRET}"),
-            &password_body("alice", "alice-password", "openid"),
-        )
-        .await;
-    assert_oauth_error(res, 400, "unauthorized_client").await;
+    // Registered for another grant: unauthorized_client; with no client registered for it,
+    // the grant is unsupported.
+    for (settings, code) in [
+        (playground_settings(), "unauthorized_client"),
+        (without_legacy(), "unsupported_grant_type"),
+    ] {
+        let app = TestApp::spawn(settings).await;
+        let web = format!("{WEB_CLIENT}:{WEB_SECRET}");
+        let res = password_grant(&app, &web, "alice", "alice-password", "openid").await;
+        assert_oauth_error(res, 400, code).await;
+    }
     // A public client can never be registered for it.
     let public = ClientSettings {
         client_id: "public-password".to_owned(),
@@ -426,19 +385,16 @@ async fn the_password_grant_is_refused_to_other_clients() {
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_user_answer_the_same() {
     let app = TestApp::playground().await;
-    let wrong = app
-        .token_basic(
-            LEGACY_ID_SECRET,
-            &password_body("alice", "not-hers", "openid"),
-        )
-        .await;
+    let wrong = password_grant(&app, LEGACY_ID_SECRET, "alice", "not-hers", "openid").await;
     let wrong = assert_oauth_error(wrong, 400, "invalid_grant").await;
-    let unknown = app
-        .token_basic(
-            LEGACY_ID_SECRET,
-            &password_body("mallory", "alice-password", "openid"),
-        )
-        .await;
+    let unknown = password_grant(
+        &app,
+        LEGACY_ID_SECRET,
+        "mallory",
+        "alice-password",
+        "openid",
+    )
+    .await;
     let unknown = assert_oauth_error(unknown, 400, "invalid_grant").await;
     assert_eq!(wrong, unknown);
     // A missing password is a malformed request, not a failed sign-in.
@@ -456,31 +412,18 @@ async fn a_username_with_too_many_failures_is_locked_out_as_at_the_sign_in_page(
     settings.brute_force.delay_after_failures = 100;
     let app = TestApp::spawn(settings).await;
     for _ in 0..3 {
-        let res = app
-            .token_basic(LEGACY_ID_SECRET, &password_body("alice", "guess", "openid"))
-            .await;
+        let res = password_grant(&app, LEGACY_ID_SECRET, "alice", "guess", "openid").await;
         assert_oauth_error(res, 400, "invalid_grant").await;
     }
     // Locked: even the right password is refused, with when to come back.
-    let res = app
-        .token_basic(
-            LEGACY_ID_SECRET,
-            &password_body("alice", "alice-password", "openid"),
-        )
-        .await;
+    let res = password_grant(&app, LEGACY_ID_SECRET, "alice", "alice-password", "openid").await;
     let retry_after = header(res.headers(), "retry-after");
     assert!(retry_after.parse::<u64>().unwrap() > 0);
     let d = assert_oauth_error(res, 429, "slow_down").await;
     assert!(d.contains("sign-ins"), "{d}");
     // The sign-in page shares the counter: it is limited for alice too.
     let browser = Browser::new();
-    let url = implicit_url(
-        &app,
-        LEGACY,
-        LEGACY_REDIRECT,
-        "token",
-        &[("scope", "country.read")],
-    );
+    let url = legacy_url(&app, "token", &[("scope", "country.read")]);
     let hops = browser.open(&url).await;
     let after = sign_in(&browser, hops.last().unwrap(), ALICE).await;
     assert_eq!(after.last().unwrap().status, 429);
@@ -494,22 +437,12 @@ async fn a_disabled_user_is_refused() {
     let mut settings = playground_settings();
     settings.store.url = format!("sqlite://{}/auth.db", dir.display());
     let app = TestApp::spawn(settings.clone()).await;
-    let res = app
-        .token_basic(
-            LEGACY_ID_SECRET,
-            &password_body("admin", "admin-password", "openid"),
-        )
-        .await;
+    let res = password_grant(&app, LEGACY_ID_SECRET, "admin", "admin-password", "openid").await;
     assert_eq!(res.status(), 200);
     app.stop().await;
     settings.users.retain(|u| u.username != "admin");
     let app = TestApp::spawn(settings).await;
-    let res = app
-        .token_basic(
-            LEGACY_ID_SECRET,
-            &password_body("admin", "admin-password", "openid"),
-        )
-        .await;
+    let res = password_grant(&app, LEGACY_ID_SECRET, "admin", "admin-password", "openid").await;
     let d = assert_oauth_error(res, 400, "invalid_grant").await;
     assert!(d.contains("disabled"), "{d}");
     app.stop().await;

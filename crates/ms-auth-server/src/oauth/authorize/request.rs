@@ -251,8 +251,7 @@ pub fn parse(
         .map(ScopeSet::parse_param)
         .transpose()
         .map_err(&refuse)?;
-    let scope = ScopeSet::allowed(client.scopes(), client.default_scopes(), requested.as_ref())
-        .map_err(&refuse)?;
+    let scope = client.grantable(requested.as_ref()).map_err(&refuse)?;
     // PKCE binds a code to its exchange: with no code there is nothing to bind.
     let (code_challenge, code_challenge_method) = if response_type.is_implicit() {
         (None, None)

@@ -141,27 +141,14 @@ pub async fn grant(
         nonce: g.nonce.as_deref(),
         id_token: user_tokens::is_openid(&g.scope),
     };
-    let first = user_tokens::first_refresh(
+    // The family's first refresh token and its access token, stored together once signed.
+    user_tokens::start_family(
         cx,
         client,
         &g.family_id,
         &for_user,
         session_bound,
         g.session_expires_at,
-    )?;
-    let signed = user_tokens::sign(
-        cx,
-        client,
-        &for_user,
-        first.as_ref().map(|f| f.token.clone()),
-    )?;
-    // The family's first refresh token and its access token, stored together once signed.
-    cx.refresh
-        .start_family(
-            &g.family_id,
-            first.as_ref().map(|f| (f.hash.as_str(), &f.grant)),
-            &signed.access,
-        )
-        .await?;
-    Ok(signed.response)
+    )
+    .await
 }

@@ -91,11 +91,7 @@ pub async fn grant(
     client: &Client,
     request: &Request,
 ) -> Result<TokenResponse, EndpointError> {
-    let scope = ScopeSet::allowed(
-        client.scopes(),
-        client.default_scopes(),
-        request.scope.as_ref(),
-    )?;
+    let scope = client.grantable(request.scope.as_ref())?;
     let user = sign_in
         .sign_in(&request.username, &request.password, source, cx.now)
         .await
@@ -123,21 +119,8 @@ pub async fn grant(
         id_token: user_tokens::is_openid(&granted),
     };
     let family_id = uuid::Uuid::new_v4().to_string();
-    let first = user_tokens::first_refresh(cx, client, &family_id, &for_user, None, None)?;
-    let signed = user_tokens::sign(
-        cx,
-        client,
-        &for_user,
-        first.as_ref().map(|f| f.token.clone()),
-    )?;
-    cx.refresh
-        .start_family(
-            &family_id,
-            first.as_ref().map(|f| (f.hash.as_str(), &f.grant)),
-            &signed.access,
-        )
-        .await?;
-    Ok(signed.response)
+    // No browser session: the family is bound to none.
+    user_tokens::start_family(cx, client, &family_id, &for_user, None, None).await
 }
 
 #[cfg(test)]

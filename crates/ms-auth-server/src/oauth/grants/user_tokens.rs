@@ -50,57 +50,59 @@ pub struct Signed {
     pub access: IssuedAccess,
 }
 
-/// A family's first refresh token, not yet stored.
-pub struct FirstRefresh {
-    pub hash: String,
-    pub grant: RefreshGrant,
-    pub token: String,
-}
-
-/// The first refresh token of family `family_id`, when `client` may refresh: it lives the
-/// idle lifetime, and the family the absolute one — or less, when bound to `session_bound`,
-/// to the end of that session (`session_end`).
-pub fn first_refresh(
+/// Starts family `family_id` for `g`: signs the access token (and the ID token), with the
+/// first refresh token when `client` may refresh, and stores the two together once signed.
+/// The refresh token lives the idle lifetime, its family the absolute one — or less, when
+/// bound to `session_bound`, to the end of that session (`session_end`).
+pub async fn start_family(
     cx: &GrantContext<'_>,
     client: &Client,
     family_id: &str,
     g: &ForUser<'_>,
     session_bound: Option<&str>,
     session_end: Option<UnixTime>,
-) -> Result<Option<FirstRefresh>, EndpointError> {
-    if !client.may_use_grant(GrantType::RefreshToken) {
-        return Ok(None);
-    }
-    let token = random::token()?;
-    let absolute = cx
-        .now
-        .plus(Duration::from_secs(cx.tokens.refresh_token_absolute_secs));
-    let family_expires_at = match (session_bound, session_end) {
-        (Some(_), Some(session_end)) => absolute.min(session_end),
-        _ => absolute,
-    };
-    let grant = RefreshGrant {
-        family_id: family_id.to_owned(),
-        client_id: client.id.to_string(),
-        subject: g.user_id.to_owned(),
-        scope: g.scope.to_param(),
-        user_id: Some(g.user_id.to_owned()),
-        session_id: session_bound.map(str::to_owned),
-        acr: g.acr.map(str::to_owned),
-        amr: g.amr.to_vec(),
-        auth_time: g.auth_time,
-        issued_at: cx.now,
-        expires_at: cx
+) -> Result<TokenResponse, EndpointError> {
+    let first = if client.may_use_grant(GrantType::RefreshToken) {
+        let token = random::token()?;
+        let absolute = cx
             .now
-            .plus(Duration::from_secs(cx.tokens.refresh_token_idle_secs))
-            .min(family_expires_at),
-        family_expires_at,
+            .plus(Duration::from_secs(cx.tokens.refresh_token_absolute_secs));
+        let family_expires_at = match (session_bound, session_end) {
+            (Some(_), Some(session_end)) => absolute.min(session_end),
+            _ => absolute,
+        };
+        let grant = RefreshGrant {
+            family_id: family_id.to_owned(),
+            client_id: client.id.to_string(),
+            subject: g.user_id.to_owned(),
+            scope: g.scope.to_param(),
+            user_id: Some(g.user_id.to_owned()),
+            session_id: session_bound.map(str::to_owned),
+            acr: g.acr.map(str::to_owned),
+            amr: g.amr.to_vec(),
+            auth_time: g.auth_time,
+            issued_at: cx.now,
+            expires_at: cx
+                .now
+                .plus(Duration::from_secs(cx.tokens.refresh_token_idle_secs))
+                .min(family_expires_at),
+            family_expires_at,
+        };
+        Some((credential_hash(&token), grant, token))
+    } else {
+        None
     };
-    Ok(Some(FirstRefresh {
-        hash: credential_hash(&token),
-        grant,
-        token,
-    }))
+    let signed = sign(cx, client, g, first.as_ref().map(|(_, _, t)| t.clone()))?;
+    cx.refresh
+        .start_family(
+            family_id,
+            first
+                .as_ref()
+                .map(|(hash, grant, _)| (hash.as_str(), grant)),
+            &signed.access,
+        )
+        .await?;
+    Ok(signed.response)
 }
 
 /// Signs the access token and, for `openid`, the ID token.
