@@ -99,7 +99,8 @@ playground_walkthrough "SQLite"
 # operations page shows the single node's health checks, so it is left out here.
 playground_walkthrough "cluster" PLAYGROUND_CLUSTER=1 -- \
   docs/playground.md docs/client-secret-post.md docs/client-secret-basic.md docs/resource-services.md \
-  docs/revocation-introspection.md docs/authorization-code.md docs/openid-connect.md
+  docs/revocation-introspection.md docs/authorization-code.md docs/openid-connect.md \
+  docs/logout.md docs/legacy-flows.md
 
 # F4: a service nobody scrapes keeps flat memory (200,000 requests, no /metrics read).
 scripts/check-metrics-memory.sh

@@ -17,4 +17,5 @@ exec python3 scripts/lib/walkthrough.py \
   docs/operations.md \
   docs/authorization-code.md \
   docs/openid-connect.md \
-  docs/logout.md
+  docs/logout.md \
+  docs/legacy-flows.md

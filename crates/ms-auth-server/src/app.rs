@@ -124,11 +124,18 @@ impl AppState {
             key: "store.encryption_key".to_owned(),
             message: e.to_string(),
         })?;
+        // One hashing pool for the process: sign-ins and the operations share its bound; the
+        // sign-in page and the password grant share the check.
+        let sign_in = Arc::new(SignIn {
+            passwords: Arc::clone(ops.passwords()),
+            ..SignIn::new(settings, &stores)
+        });
         let server = Arc::new(AuthorizationServer::new(
             settings,
             &stores,
             ring,
             Arc::new(sealer),
+            Arc::clone(&sign_in),
         ));
         let authorizer = Authorizer {
             server: Arc::clone(&server),
@@ -142,11 +149,7 @@ impl AppState {
             interactions: Interactions {
                 hot: stores.hot.clone(),
             },
-            // One hashing pool for the process: sign-ins and the operations share its bound.
-            sign_in: SignIn {
-                passwords: Arc::clone(ops.passwords()),
-                ..SignIn::new(settings, &stores)
-            },
+            sign_in,
         };
         let trusted_proxies =
             service_kit::proxies::TrustedProxies::new(&settings.server.trusted_proxies);

@@ -59,8 +59,12 @@ pub enum Event {
         family_id: String,
         revoked: u64,
     },
-    /// A user signed in (`sid` names the new session). Never the password.
-    SignInSucceeded { user_id: String, sid: String },
+    /// A user signed in (`sid` names the new session; none for the password grant, whose
+    /// actor is the client). Never the password.
+    SignInSucceeded {
+        user_id: String,
+        sid: Option<String>,
+    },
     /// A sign-in was refused: the username as typed (never the password) and why.
     SignInFailed {
         username: String,
@@ -177,9 +181,14 @@ impl Event {
                 None,
                 format!("family {family_id}, {revoked} token(s) revoked"),
             ),
-            Self::SignInSucceeded { user_id, sid } => {
-                (None, Some(user_id.clone()), format!("session {sid}"))
-            }
+            Self::SignInSucceeded { user_id, sid } => (
+                None,
+                Some(user_id.clone()),
+                match sid {
+                    Some(sid) => format!("session {sid}"),
+                    None => "password grant, no session".to_owned(),
+                },
+            ),
             Self::SignInFailed { username, reason } => (
                 None,
                 None,

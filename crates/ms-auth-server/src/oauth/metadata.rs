@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{
     authorize::ResponseMode,
-    client::{AuthMethod, ResponseType},
+    client::{AuthMethod, GrantType, ResponseType},
     client_auth,
     endpoints::{self, Endpoints},
     grants,
@@ -59,6 +59,10 @@ pub struct Advertised {
     pub id_token_alg: SigningAlgorithm,
     /// Some registered client may use `code_challenge_method=plain`.
     pub plain_pkce: bool,
+    /// Some registered client may use the implicit flows (discouraged: off unless configured).
+    pub implicit: bool,
+    /// Some registered client may use the password grant (discouraged: off unless configured).
+    pub password: bool,
 }
 
 impl Metadata {
@@ -94,11 +98,22 @@ impl Metadata {
             scopes_supported: registry.names(),
             response_types_supported: ResponseType::ALL
                 .iter()
-                .filter(|r| authorization_endpoint_implements(**r))
+                .filter(|r| authorization_endpoint_implements(**r, advertised.implicit))
                 .map(|r| r.as_str())
                 .collect(),
             response_modes_supported: ResponseMode::ALL.iter().map(|m| m.as_str()).collect(),
-            grant_types_supported: grants::implemented().map(|g| g.as_str()).collect(),
+            grant_types_supported: GrantType::ALL
+                .iter()
+                // RFC 8414 §2 lists `implicit` here though the token endpoint never sees it.
+                .filter(|g| match g {
+                    GrantType::Implicit => advertised.implicit,
+                    GrantType::Password => advertised.password && grants::implements(**g),
+                    GrantType::AuthorizationCode
+                    | GrantType::ClientCredentials
+                    | GrantType::RefreshToken => grants::implements(**g),
+                })
+                .map(|g| g.as_str())
+                .collect(),
             token_endpoint_auth_methods_supported: methods(),
             code_challenge_methods_supported: pkce,
             introspection_endpoint: at.url(endpoints::INTROSPECT),
@@ -120,11 +135,11 @@ impl Metadata {
     }
 }
 
-/// Whether the authorization endpoint answers `response_type`. Exhaustive, so that a new
-/// response type is decided here.
-const fn authorization_endpoint_implements(response_type: ResponseType) -> bool {
+/// Whether the authorization endpoint answers `response_type`; the implicit ones only while
+/// some client may use them. Exhaustive, so that a new response type is decided here.
+const fn authorization_endpoint_implements(response_type: ResponseType, implicit: bool) -> bool {
     match response_type {
         ResponseType::Code => true,
-        ResponseType::Token => false,
+        ResponseType::Token | ResponseType::IdToken | ResponseType::IdTokenToken => implicit,
     }
 }

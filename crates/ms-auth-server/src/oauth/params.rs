@@ -28,10 +28,19 @@ const NOT_IN_QUERY: &[&str] = &[
 pub const MAX_PARAMS: usize = 32;
 
 /// The parameters by name: a repeated name is found in constant time, so reading a request is
-/// linear in its size.
-#[derive(Debug, Default)]
+/// linear in its size. Its `Debug` shows the names only: values carry secrets (`client_secret`,
+/// the password grant's `password`).
+#[derive(Default)]
 pub struct Params {
     pairs: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.pairs.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("Params").field("names", &names).finish()
+    }
 }
 
 impl Params {
@@ -110,6 +119,13 @@ pub fn decode_component(raw: &[u8]) -> Result<String, OAuthError> {
 mod tests {
     use super::*;
     use crate::oauth::error::ErrorCode;
+
+    #[test]
+    fn debug_shows_names_never_values() {
+        let p = Params::from_query_and_body("", b"password=s3cret&client_secret=x2").unwrap();
+        let shown = format!("{p:?}");
+        assert!(shown.contains("password") && !shown.contains("s3cret") && !shown.contains("x2"));
+    }
 
     fn err(query: &str, body: &str) -> String {
         let e = Params::from_query_and_body(query, body.as_bytes()).unwrap_err();

@@ -8,13 +8,15 @@ use super::{
     client::{Client, GrantType},
     client_auth::{self, AuthenticateError},
     error::{EndpointError, ErrorCode, OAuthError},
-    grants::{GrantContext, TokenRequest, authorization_code, client_credentials, refresh_token},
+    grants::{
+        GrantContext, TokenRequest, authorization_code, client_credentials, password, refresh_token,
+    },
     issuer::Issuer,
     metadata::Metadata,
     params::Params,
     token_response::TokenResponse,
 };
-use crate::keys::KeyRing;
+use crate::{identity::sign_in::SignIn, keys::KeyRing};
 use crate::{
     settings::TokenSettings,
     store::{AuditLog, ClientStore, CodeStore, RefreshTokenStore, hot::Hot, sealing::Sealer},
@@ -39,6 +41,8 @@ pub struct AuthorizationServer {
     pub tokens: TokenSettings,
     /// Seals a refresh rotation's response for its retry (the store's key: replicas share it).
     pub sealer: Arc<Sealer>,
+    /// The sign-in page's password check, for the password grant.
+    pub sign_in: Arc<SignIn>,
 }
 
 impl AuthorizationServer {
@@ -48,6 +52,7 @@ impl AuthorizationServer {
         stores: &crate::store::Stores,
         keys: KeyRing,
         sealer: Arc<Sealer>,
+        sign_in: Arc<SignIn>,
     ) -> Self {
         let scopes = settings.scope_registry();
         let metadata = Metadata::new(
@@ -56,11 +61,20 @@ impl AuthorizationServer {
             super::metadata::Advertised {
                 id_token_alg: settings.keys.algorithm,
                 plain_pkce: settings.clients.iter().any(|c| c.metadata.allow_plain_pkce),
+                implicit: settings
+                    .clients
+                    .iter()
+                    .any(|c| c.metadata.grant_types.contains(&GrantType::Implicit)),
+                password: settings
+                    .clients
+                    .iter()
+                    .any(|c| c.metadata.grant_types.contains(&GrantType::Password)),
             },
         );
         Self {
             tokens: settings.tokens.clone(),
             sealer,
+            sign_in,
             codes: stores.codes.clone(),
             client_guard: Guard {
                 settings: settings.brute_force.clone(),
@@ -143,7 +157,7 @@ impl AuthorizationServer {
     }
 
     /// What the grants may use at `now`.
-    fn grant_context(&self, now: UnixTime) -> GrantContext<'_> {
+    pub(crate) fn grant_context(&self, now: UnixTime) -> GrantContext<'_> {
         GrantContext {
             issuer: &self.issuer,
             now,
@@ -214,12 +228,16 @@ impl AuthorizationServer {
         now: UnixTime,
     ) -> Result<Issued, EndpointError> {
         let params = Params::from_query_and_body(input.query, input.body)?;
-        let request = TokenRequest::parse(&params)?;
+        let request = TokenRequest::parse(&params, &self.metadata.grant_types_supported)?;
         let client = self.authenticate_client(&input, &params, now).await?;
         let grant_type = request.grant_type();
         // RFC 9700 §2.1.1 and the registration rules: a public client may never use
-        // client_credentials, whatever it registered.
-        let public_refused = client.is_public() && grant_type == GrantType::ClientCredentials;
+        // client_credentials or password, whatever it registered.
+        let public_refused = client.is_public()
+            && matches!(
+                grant_type,
+                GrantType::ClientCredentials | GrantType::Password
+            );
         if !client.may_use_grant(grant_type) || public_refused {
             return Err(OAuthError::new(
                 ErrorCode::UnauthorizedClient,
@@ -235,6 +253,9 @@ impl AuthorizationServer {
                 authorization_code::grant(&cx, &client, r).await?
             }
             TokenRequest::RefreshToken(r) => refresh_token::grant(&cx, &client, r).await?,
+            TokenRequest::Password(r) => {
+                password::grant(&cx, &self.sign_in, input.source, &client, r).await?
+            }
         };
         Ok(Issued {
             response,

@@ -303,7 +303,7 @@ first_party = true
             "{base}redirect_uris = [\"javascript:alert(1)\"]\n"
         ))
         .unwrap_err();
-        assert!(e.to_string().contains("clients[5].redirect_uris"), "{e}");
+        assert!(e.to_string().contains("clients[6].redirect_uris"), "{e}");
     }
 
     fn refused_key(settings: &Settings) -> String {
@@ -329,49 +329,49 @@ first_party = true
         assert!(s.validate().is_ok());
         type Edit = fn(&mut ClientSettings);
         let edits: Vec<(Edit, &str)> = vec![
-            (|c| c.client_id.clear(), "clients[5].client_id"),
+            (|c| c.client_id.clear(), "clients[6].client_id"),
             (
                 |c| c.client_id = "country-service".into(),
-                "clients[5].client_id",
+                "clients[6].client_id",
             ),
             (
                 |c| c.client_secret_hash = Some("$x".into()),
-                "clients[5].client_secret",
+                "clients[6].client_secret",
             ),
-            (|c| c.client_secret = None, "clients[5].client_secret_hash"),
+            (|c| c.client_secret = None, "clients[6].client_secret_hash"),
             (
                 |c| c.client_secret = Some(ClientSecret::new("")),
-                "clients[5].client_secret",
+                "clients[6].client_secret",
             ),
             (
                 |c| *c = ClientSettings::hashed(&c.client_id, "$2b$12$x", c.metadata.clone()),
-                "clients[5].client_secret_hash",
+                "clients[6].client_secret_hash",
             ),
-            (|c| c.metadata.grant_types.clear(), "clients[5].grant_types"),
+            (|c| c.metadata.grant_types.clear(), "clients[6].grant_types"),
             (
                 |c| c.metadata.token_endpoint_auth_methods.clear(),
-                "clients[5].token_endpoint_auth_methods",
+                "clients[6].token_endpoint_auth_methods",
             ),
             (
                 |c| c.metadata.scope = ScopeSet::default(),
-                "clients[5].scopes",
+                "clients[6].scopes",
             ),
-            (|c| c.metadata.scope = scopes("admin"), "clients[5].scopes"),
+            (|c| c.metadata.scope = scopes("admin"), "clients[6].scopes"),
             (
                 |c| c.metadata.access_token_ttl_secs = 86_401,
-                "clients[5].access_token_ttl_secs",
+                "clients[6].access_token_ttl_secs",
             ),
             (
                 |c| c.metadata.default_scopes = Some(scopes("customer.read")),
-                "clients[5].default_scopes",
+                "clients[6].default_scopes",
             ),
             (
                 |c| c.metadata.resource_server = Some("ftp://x".into()),
-                "clients[5].resource_server",
+                "clients[6].resource_server",
             ),
             (
                 |c| c.metadata.audience.push(String::new()),
-                "clients[5].audience",
+                "clients[6].audience",
             ),
         ];
         for (edit, key) in edits {

@@ -260,7 +260,9 @@ async fn errors_after_the_redirect_uri_is_known_go_back_with_state_and_iss() {
         assert_eq!(param(&pairs, "iss"), Some(ISSUER));
         assert!(param(&pairs, "error_description").is_some());
     }
-    let url = app.url("/oauth2/authorize?response_type=token&client_id=playground-web&state=s1");
+    // (`token` is supported in the playground, which registers playground-legacy for it.)
+    let url =
+        app.url("/oauth2/authorize?response_type=code%20token&client_id=playground-web&state=s1");
     let pairs = client_redirect(&browser.open(&url).await);
     assert_eq!(param(&pairs, "error"), Some("unsupported_response_type"));
 }

@@ -15,6 +15,7 @@ mod hot;
 mod introspect_revoke;
 mod jwks;
 mod key_revocation;
+mod legacy;
 mod logout;
 mod metadata;
 mod oidc;

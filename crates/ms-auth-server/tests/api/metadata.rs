@@ -23,9 +23,10 @@ async fn metadata_lists_what_is_implemented() {
             "jwks_uri": "http://localhost:8085/ms-auth-server/oauth2/jwks",
             "userinfo_endpoint": "http://localhost:8085/ms-auth-server/userinfo",
             "scopes_supported": ["country.read", "customer.read", "customer.write", "email", "offline_access", "openid", "profile"],
-            "response_types_supported": ["code"],
+            // The playground registers playground-legacy, to show the legacy flows.
+            "response_types_supported": ["code", "token", "id_token", "id_token token"],
             "response_modes_supported": ["query", "fragment", "form_post"],
-            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token", "implicit", "password"],
             "token_endpoint_auth_methods_supported": all_methods,
             "code_challenge_methods_supported": ["S256"],
             "introspection_endpoint": "http://localhost:8085/ms-auth-server/oauth2/introspect",

@@ -18,7 +18,8 @@ async fn grant_type_missing_or_unknown() {
     )
     .await;
     assert_oauth_error(
-        app.token_form(&format!("grant_type=password&{}", creds()))
+        // Tokens from the authorization endpoint only: never a token request.
+        app.token_form(&format!("grant_type=implicit&{}", creds()))
             .await,
         400,
         "unsupported_grant_type",

@@ -93,6 +93,8 @@ mod tests {
     fn request(prompt: Prompt, max_age: Option<u64>) -> AuthorizationRequest {
         AuthorizationRequest {
             client_id: "c".into(),
+            response_type: crate::oauth::client::ResponseType::Code,
+            scope_differs: false,
             redirect_uri: "https://a.example/cb".into(),
             redirect_uri_given: true,
             response_mode: ResponseMode::Query,

@@ -7,6 +7,7 @@ use std::{net::IpAddr, sync::Arc};
 
 use super::{
     decision::{self, Next, Situation},
+    implicit,
     interaction::{Interaction, InteractionError, Interactions},
     request::{self, AuthorizationRequest},
     response::{self, Delivery},
@@ -18,7 +19,7 @@ use crate::{
         BrowserSession, Device, SessionEnder, SessionError, Sessions, User, sign_in::SignIn,
     },
     oauth::{
-        client::Client,
+        client::{Client, ResponseType},
         error::{AuthorizeError, EndpointError, ErrorCode, OAuthError},
         params::Params,
         random,
@@ -148,7 +149,7 @@ pub struct Authorizer {
     /// Ends sessions (logout, the account API), with their tokens and notices.
     pub ender: SessionEnder,
     pub interactions: Interactions,
-    pub sign_in: SignIn,
+    pub sign_in: Arc<SignIn>,
 }
 
 impl Authorizer {
@@ -189,7 +190,8 @@ impl Authorizer {
         now: UnixTime,
     ) -> Result<Outcome, EndpointError> {
         let client = self.client(params.get("client_id")).await?;
-        let request = match request::parse(params, client.as_deref()) {
+        let supported = &self.server.metadata.response_types_supported;
+        let request = match request::parse(params, client.as_deref(), supported) {
             Ok(r) => r,
             Err(e) => return Ok(self.refused(e)),
         };
@@ -225,10 +227,12 @@ impl Authorizer {
         match next {
             Next::Refuse(e) => Ok(self.refused(request.refuse(e))),
             Next::Issue => {
-                let Some((session, _)) = &signed_in else {
+                let Some((session, user)) = &signed_in else {
                     return Ok(Outcome::ShowError(OAuthError::server_error()));
                 };
-                Ok(Outcome::Deliver(self.issue(&request, session, now).await?))
+                Ok(Outcome::Deliver(
+                    self.issue(&request, &client, session, user, now).await?,
+                ))
             }
             Next::SignIn => {
                 let username = request.login_hint.clone().unwrap_or_default();
@@ -364,7 +368,7 @@ impl Authorizer {
             &Actor::User(user.id.clone()),
             Event::SignInSucceeded {
                 user_id: user.id.clone(),
-                sid: session.sid.clone(),
+                sid: Some(session.sid.clone()),
             },
             now,
         )
@@ -430,7 +434,9 @@ impl Authorizer {
                 {
                     return Ok(Outcome::ShowError(expired_interaction()));
                 }
-                Ok(Outcome::Deliver(self.issue(&request, session, now).await?))
+                Ok(Outcome::Deliver(
+                    self.issue(&request, client, session, user, now).await?,
+                ))
             }
             Next::Refuse(e) => {
                 self.interactions.finish(&interaction.id, now).await?;
@@ -497,12 +503,50 @@ impl Authorizer {
             now,
         )
         .await;
-        Ok(Outcome::Deliver(self.issue(&request, &session, now).await?))
+        Ok(Outcome::Deliver(
+            self.issue(&request, &client, &session, &user, now).await?,
+        ))
+    }
+
+    /// Issues what the response type asks for: the code, or the implicit flows' tokens. The
+    /// session records the client either way (logout notifies it).
+    async fn issue(
+        &self,
+        request: &AuthorizationRequest,
+        client: &Client,
+        session: &BrowserSession,
+        user: &User,
+        now: UnixTime,
+    ) -> Result<Delivery, EndpointError> {
+        let delivery = match request.response_type {
+            ResponseType::Code => self.issue_code(request, session, now).await?,
+            ResponseType::Token | ResponseType::IdToken | ResponseType::IdTokenToken => {
+                let issued = implicit::tokens(
+                    &self.server.grant_context(now),
+                    client,
+                    request,
+                    session,
+                    user,
+                )?;
+                response::tokens(
+                    request.response_mode,
+                    &request.redirect_uri,
+                    &issued.params,
+                    request.state.as_deref(),
+                    &self.server.issuer.iss,
+                )
+            }
+        };
+        self.sessions
+            .store
+            .add_session_client(&session.sid, &request.client_id)
+            .await?;
+        Ok(delivery)
     }
 
     /// Issues the code (RFC 6749 §4.1.2): opaque, single-use, bound to everything the token
-    /// request must match, and the session records the client.
-    async fn issue(
+    /// request must match.
+    async fn issue_code(
         &self,
         request: &AuthorizationRequest,
         session: &BrowserSession,
@@ -530,10 +574,6 @@ impl Authorizer {
         self.server
             .codes
             .put_code(&credential_hash(&code), &grant)
-            .await?;
-        self.sessions
-            .store
-            .add_session_client(&session.sid, &request.client_id)
             .await?;
         Ok(response::code(
             request.response_mode,

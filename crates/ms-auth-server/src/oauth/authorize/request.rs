@@ -61,6 +61,13 @@ impl Prompt {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizationRequest {
     pub client_id: String,
+    /// What the response carries: a code, or (the implicit flows) tokens.
+    #[serde(default = "code_response")]
+    pub response_type: ResponseType,
+    /// The granted scope is not the one the request named (it named none: the client's
+    /// defaults were granted), so an implicit response must say it (RFC 6749 §4.2.2).
+    #[serde(default)]
+    pub scope_differs: bool,
     /// The registered URI the response goes to.
     pub redirect_uri: String,
     /// Whether the request named it: then the token request must name it too (§4.1.3).
@@ -97,6 +104,10 @@ impl AuthorizationRequest {
     }
 }
 
+fn code_response() -> ResponseType {
+    ResponseType::Code
+}
+
 fn cut(s: &str) -> &str {
     s.char_indices().nth(64).map_or(s, |(i, _)| &s[..i])
 }
@@ -111,10 +122,12 @@ fn bounded<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, OAuthE
 }
 
 /// Reads and checks the request. `client` is the registered, enabled client `client_id` names,
-/// if there is one (the caller looks it up).
+/// if there is one (the caller looks it up); `supported` the response types some client may
+/// use (what metadata advertises).
 pub fn parse(
     params: &Params,
     client: Option<&Client>,
+    supported: &[&str],
 ) -> Result<AuthorizationRequest, AuthorizeError> {
     let page = AuthorizeError::ShowPage;
     let Some(client_id) = params.get("client_id") else {
@@ -163,9 +176,16 @@ pub fn parse(
     let state = bounded(params, "state").map_err(page)?.map(str::to_owned);
     // From here on errors go back to the client.
     let mode_param = params.get("response_mode");
-    let response_mode = mode_param
-        .and_then(ResponseMode::parse)
-        .unwrap_or(ResponseMode::Query);
+    let response_type = params.get("response_type").and_then(ResponseType::parse);
+    // Multiple Response Type Encoding Practices §5: tokens are never put in a query, so
+    // their default mode, and the mode of their errors when query was asked, is the fragment.
+    let token_bearing = response_type.is_some_and(ResponseType::is_implicit);
+    let response_mode = match mode_param.and_then(ResponseMode::parse) {
+        Some(ResponseMode::Query) if token_bearing => ResponseMode::Fragment,
+        Some(mode) => mode,
+        None if token_bearing => ResponseMode::Fragment,
+        None => ResponseMode::Query,
+    };
     let refuse = |error: OAuthError| AuthorizeError::Redirect {
         redirect_uri: redirect_uri.clone(),
         mode: response_mode,
@@ -198,23 +218,32 @@ pub fn parse(
             "the registration parameter is not supported",
         )));
     }
-    match params.get("response_type") {
-        None => return Err(refuse(OAuthError::invalid_request("missing response_type"))),
-        Some("code") => {}
-        Some(other) => {
+    let response_type = match (params.get("response_type"), response_type) {
+        (None, _) => return Err(refuse(OAuthError::invalid_request("missing response_type"))),
+        (Some(_), Some(r)) if supported.contains(&r.as_str()) => r,
+        (Some(other), _) => {
             return Err(refuse(OAuthError::new(
                 ErrorCode::UnsupportedResponseType,
-                format!("response_type {:?} is not supported: use code", cut(other)),
+                format!(
+                    "response_type {:?} is not supported (supported: {})",
+                    cut(other),
+                    supported.join(", ")
+                ),
             )));
         }
+    };
+    if token_bearing && mode_param == Some(ResponseMode::Query.as_str()) {
+        return Err(refuse(OAuthError::invalid_request(
+            "response_mode query is not allowed for a response carrying tokens (OAuth 2.0 Multiple Response Type Encoding Practices §5): use fragment or form_post",
+        )));
     }
-    let registered_for_code = client.may_use_grant(GrantType::AuthorizationCode)
-        && (client.metadata.response_types.is_empty()
-            || client.metadata.response_types.contains(&ResponseType::Code));
-    if !registered_for_code {
+    if !registered_for(client, response_type) {
         return Err(refuse(OAuthError::new(
             ErrorCode::UnauthorizedClient,
-            "this client may not use the authorization code flow",
+            format!(
+                "this client may not use response_type {}",
+                response_type.as_str()
+            ),
         )));
     }
     let requested = params
@@ -222,9 +251,13 @@ pub fn parse(
         .map(ScopeSet::parse_param)
         .transpose()
         .map_err(&refuse)?;
-    let scope = ScopeSet::allowed(client.scopes(), client.default_scopes(), requested.as_ref())
-        .map_err(&refuse)?;
-    let (code_challenge, code_challenge_method) = pkce_params(params, client).map_err(&refuse)?;
+    let scope = client.grantable(requested.as_ref()).map_err(&refuse)?;
+    // PKCE binds a code to its exchange: with no code there is nothing to bind.
+    let (code_challenge, code_challenge_method) = if response_type.is_implicit() {
+        (None, None)
+    } else {
+        pkce_params(params, client).map_err(&refuse)?
+    };
     let prompt = params
         .get("prompt")
         .map(Prompt::parse)
@@ -243,6 +276,22 @@ pub fn parse(
     let nonce = bounded(params, "nonce")
         .map_err(&refuse)?
         .map(str::to_owned);
+    if response_type.returns_id_token() {
+        // OIDC Core §3.2.2.1: the implicit flow is an OpenID Connect flow, and "nonce ...
+        // REQUIRED" (it is the only binding of the ID token to the request).
+        if !scope.iter().any(|s| s.as_str() == "openid") {
+            return Err(refuse(OAuthError::invalid_request(format!(
+                "response_type {} returns an ID token: scope openid is required",
+                response_type.as_str()
+            ))));
+        }
+        if nonce.is_none() {
+            return Err(refuse(OAuthError::invalid_request(format!(
+                "nonce is required with response_type {} (OpenID Connect Core §3.2.2.1)",
+                response_type.as_str()
+            ))));
+        }
+    }
     let hint = |name: &str| {
         bounded(params, name)
             .map_err(&refuse)
@@ -255,6 +304,8 @@ pub fn parse(
     );
     Ok(AuthorizationRequest {
         client_id: client.id.to_string(),
+        response_type,
+        scope_differs: requested.is_none(),
         redirect_uri_given: params.get("redirect_uri").is_some(),
         redirect_uri,
         response_mode,
@@ -269,6 +320,22 @@ pub fn parse(
         id_token_hint,
         ui_locales,
     })
+}
+
+/// Whether `client` registered for `response_type`: the code flow with `authorization_code`
+/// (and `code` among its response types, when it lists any); an implicit one with `implicit`
+/// and that very response type (RFC 7591 §2.1).
+fn registered_for(client: &Client, response_type: ResponseType) -> bool {
+    let types = &client.metadata.response_types;
+    match response_type {
+        ResponseType::Code => {
+            client.may_use_grant(GrantType::AuthorizationCode)
+                && (types.is_empty() || types.contains(&ResponseType::Code))
+        }
+        ResponseType::Token | ResponseType::IdToken | ResponseType::IdTokenToken => {
+            client.may_use_grant(GrantType::Implicit) && types.contains(&response_type)
+        }
+    }
 }
 
 /// RFC 7636 §4.3 and RFC 9700 §2.1.1: S256 required of public clients and, unless the client

@@ -85,7 +85,29 @@ pub fn code(
     state: Option<&str>,
     iss: &str,
 ) -> Delivery {
-    let mut params = vec![("code", code)];
+    success(mode, redirect_uri, vec![("code", code)], state, iss)
+}
+
+/// An implicit flow's success response (RFC 6749 §4.2.2, OIDC Core §3.2.2.5): the tokens,
+/// `state`, `iss`.
+pub fn tokens(
+    mode: ResponseMode,
+    redirect_uri: &str,
+    tokens: &[(&'static str, String)],
+    state: Option<&str>,
+    iss: &str,
+) -> Delivery {
+    let params = tokens.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    success(mode, redirect_uri, params, state, iss)
+}
+
+fn success<'a>(
+    mode: ResponseMode,
+    redirect_uri: &str,
+    mut params: Vec<(&'a str, &'a str)>,
+    state: Option<&'a str>,
+    iss: &'a str,
+) -> Delivery {
     if let Some(s) = state {
         params.push(("state", s));
     }

@@ -22,7 +22,7 @@ pub use registrable::{AuthMethod, GrantType, ResponseType};
 pub use stored::{ClientRow, RowError};
 pub use validate::{MetadataError, RegistrationPolicy};
 
-use super::scope::ScopeSet;
+use super::{error::OAuthError, scope::ScopeSet};
 
 /// A client identifier (RFC 6749 §2.2). Public, but never to be confused with other strings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
@@ -118,6 +118,12 @@ impl Client {
     /// What a request without `scope` is granted; such a request is `invalid_scope` without.
     pub fn default_scopes(&self) -> Option<&ScopeSet> {
         self.metadata.default_scopes.as_ref()
+    }
+
+    /// What a request for `requested` (or, naming none, for the defaults) is granted: refused
+    /// as `invalid_scope` beyond what the client registered (RFC 6749 §3.3).
+    pub fn grantable(&self, requested: Option<&ScopeSet>) -> Result<ScopeSet, OAuthError> {
+        ScopeSet::allowed(self.scopes(), self.default_scopes(), requested)
     }
 
     /// Audiences added to the `aud` of this client's access tokens, beside the resources of

@@ -37,6 +37,11 @@ registered_names! {
         AuthorizationCode = "authorization_code",
         ClientCredentials = "client_credentials",
         RefreshToken = "refresh_token",
+        /// RFC 6749 §4.2: tokens straight from the authorization endpoint (discouraged: RFC
+        /// 9700 §2.1.2). Registered, never presented at the token endpoint.
+        Implicit = "implicit",
+        /// RFC 6749 §4.3, the resource owner's password (RFC 9700 §2.4: MUST NOT be used).
+        Password = "password",
     }
 }
 
@@ -47,6 +52,10 @@ registered_names! {
         Code = "code",
         /// RFC 6749 §4.2 (implicit).
         Token = "token",
+        /// OIDC Core §3.2 (implicit), an ID token alone.
+        IdToken = "id_token",
+        /// OIDC Core §3.2 (implicit), an ID token and an access token.
+        IdTokenToken = "id_token token",
     }
 }
 
@@ -64,6 +73,46 @@ registered_names! {
         ClientSecretJwt = "client_secret_jwt",
         /// A JWT signed with a key of the client's JWK set (RFC 7523).
         PrivateKeyJwt = "private_key_jwt",
+    }
+}
+
+impl ResponseType {
+    /// The response type a request's `response_type` names: space-separated values in any
+    /// order (OAuth 2.0 Multiple Response Type Encoding Practices §2: "the order of values
+    /// does not matter"), so `token id_token` is `id_token token`.
+    pub fn parse(value: &str) -> Option<Self> {
+        let mut values: Vec<&str> = value.split(' ').filter(|v| !v.is_empty()).collect();
+        values.sort_unstable();
+        let has_dup = values.windows(2).any(|w| w[0] == w[1]);
+        Self::ALL.iter().copied().find(|r| {
+            let mut own: Vec<&str> = r.as_str().split(' ').collect();
+            own.sort_unstable();
+            !has_dup && own == values
+        })
+    }
+
+    /// Whether the response carries tokens (an implicit response type).
+    pub fn is_implicit(self) -> bool {
+        match self {
+            Self::Code => false,
+            Self::Token | Self::IdToken | Self::IdTokenToken => true,
+        }
+    }
+
+    /// Whether an access token is returned from the authorization endpoint.
+    pub fn returns_access_token(self) -> bool {
+        match self {
+            Self::Code | Self::IdToken => false,
+            Self::Token | Self::IdTokenToken => true,
+        }
+    }
+
+    /// Whether an ID token is returned from the authorization endpoint.
+    pub fn returns_id_token(self) -> bool {
+        match self {
+            Self::Code | Self::Token => false,
+            Self::IdToken | Self::IdTokenToken => true,
+        }
     }
 }
 
@@ -86,5 +135,20 @@ mod tests {
             serde_json::from_str::<AuthMethod>("\"client_secret_basic\"").unwrap(),
             AuthMethod::ClientSecretBasic
         );
+    }
+
+    #[test]
+    fn response_types_parse_in_any_order() {
+        for r in ResponseType::ALL {
+            assert_eq!(ResponseType::parse(r.as_str()), Some(*r));
+        }
+        assert_eq!(
+            ResponseType::parse("token id_token"),
+            Some(ResponseType::IdTokenToken)
+        );
+        assert_eq!(ResponseType::parse("token token"), None);
+        assert_eq!(ResponseType::parse("code id_token"), None);
+        assert_eq!(ResponseType::parse(""), None);
+        assert_eq!(ResponseType::parse("Token"), None);
     }
 }

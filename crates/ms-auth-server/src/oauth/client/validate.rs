@@ -1,7 +1,7 @@
 //! What a registration must satisfy, whoever registers it: the config now, later dynamic
 //! registration (RFC 7591 §2, §3.2.2) and the admin API, under one policy.
 
-use super::{AuthMethod, ClientMetadata, GrantType, RedirectUri};
+use super::{AuthMethod, ClientMetadata, GrantType, RedirectUri, ResponseType};
 use crate::oauth::{client_auth, resources::ScopeRegistry, uri};
 
 /// The rules a registration is checked against.
@@ -74,12 +74,14 @@ impl ClientMetadata {
         }
         if self.grant_types.contains(&GrantType::RefreshToken)
             && !self.grant_types.contains(&GrantType::AuthorizationCode)
+            && !self.grant_types.contains(&GrantType::Password)
         {
             return refuse(
                 "grant_types",
-                "refresh_token is issued by the authorization code flow: list authorization_code too",
+                "refresh_token is issued by the authorization code (or password) grant: list authorization_code too",
             );
         }
+        self.validate_implicit()?;
         if self.scope.is_empty() && !introspects_only {
             return refuse("scopes", "must list at least one scope");
         }
@@ -139,8 +141,52 @@ impl ClientMetadata {
         self.validate_keys(policy)
     }
 
+    /// RFC 7591 §2.1: "the authorization server SHOULD ensure [grant_types and
+    /// response_types] are consistent" — an implicit response type (`token`, `id_token`,
+    /// `id_token token`) with the `implicit` grant type, and the other way round.
+    fn validate_implicit(&self) -> Result<(), MetadataError> {
+        let implicit_grant = self.grant_types.contains(&GrantType::Implicit);
+        if let Some(r) = self.response_types.iter().find(|r| r.is_implicit())
+            && !implicit_grant
+        {
+            return refuse(
+                "response_types",
+                format!(
+                    "{} needs grant_types to contain implicit (RFC 7591 §2.1)",
+                    r.as_str()
+                ),
+            );
+        }
+        if !implicit_grant {
+            return Ok(());
+        }
+        if !self.response_types.iter().any(|r| r.is_implicit()) {
+            let names: Vec<_> = ResponseType::ALL
+                .iter()
+                .filter(|r| r.is_implicit())
+                .map(|r| r.as_str())
+                .collect();
+            return refuse(
+                "grant_types",
+                format!(
+                    "implicit needs response_types to list at least one of {} (RFC 7591 §2.1)",
+                    names.join(", ")
+                ),
+            );
+        }
+        if self.redirect_uris.is_empty() {
+            return refuse(
+                "redirect_uris",
+                "a client of the implicit flow must register at least one",
+            );
+        }
+        Ok(())
+    }
+
     /// A public client (`none`) authenticates with nothing, so it may use only the grants a
-    /// user's browser drives, always with PKCE (RFC 9700 §2.1.1).
+    /// user's browser drives, always with PKCE (RFC 9700 §2.1.1) where it applies; never the
+    /// password grant (RFC 6749 §4.3.2: the client authenticates, being trusted with the
+    /// password).
     fn validate_public(&self) -> Result<(), MetadataError> {
         if !self.token_endpoint_auth_methods.contains(&AuthMethod::None) {
             return Ok(());
@@ -151,15 +197,16 @@ impl ClientMetadata {
                 "none (a public client) cannot be combined with other methods",
             );
         }
-        if let Some(g) = self
-            .grant_types
-            .iter()
-            .find(|g| !matches!(g, GrantType::AuthorizationCode | GrantType::RefreshToken))
-        {
+        if let Some(g) = self.grant_types.iter().find(|g| {
+            !matches!(
+                g,
+                GrantType::AuthorizationCode | GrantType::RefreshToken | GrantType::Implicit
+            )
+        }) {
             return refuse(
                 "grant_types",
                 format!(
-                    "a public client may use authorization_code and refresh_token only, not {}",
+                    "a public client may use authorization_code, refresh_token and implicit only, not {}",
                     g.as_str()
                 ),
             );
@@ -462,5 +509,35 @@ mod tests {
             Some("grant_types"),
             "refresh_token without authorization_code"
         );
+        assert_eq!(
+            refused(&public().grant(GrantType::Password), false),
+            Some("grant_types"),
+            "a public client never has the password grant"
+        );
+    }
+
+    #[test]
+    fn legacy_grants_are_consistent_with_the_response_types() {
+        let implicit = || {
+            valid()
+                .grant(GrantType::Implicit)
+                .response_type(ResponseType::IdTokenToken)
+                .redirect_uri(uri("http://127.0.0.1:8080/cb"))
+        };
+        assert_eq!(refused(&implicit(), false), None);
+        let mut no_grant = implicit();
+        no_grant.grant_types.retain(|g| *g != GrantType::Implicit);
+        assert_eq!(refused(&no_grant, false), Some("response_types"));
+        let mut no_type = implicit();
+        no_type.response_types = vec![ResponseType::Code];
+        assert_eq!(refused(&no_type, false), Some("grant_types"));
+        let mut no_redirect = implicit();
+        no_redirect.redirect_uris.clear();
+        assert_eq!(refused(&no_redirect, false), Some("redirect_uris"));
+        // The password grant may refresh: its family needs no authorization_code.
+        let password = valid()
+            .grant(GrantType::Password)
+            .grant(GrantType::RefreshToken);
+        assert_eq!(refused(&password, false), None);
     }
 }

@@ -2,14 +2,12 @@
 //! code is consumed once and must be presented by the client it was issued to, with the same
 //! redirect URI and the PKCE verifier answering its challenge.
 
-use std::time::Duration;
-
 use super::{
     super::{
-        client::{Client, GrantType},
+        client::Client,
         error::{EndpointError, ErrorCode, OAuthError},
         params::Params,
-        pkce, random,
+        pkce,
         scope::ScopeSet,
         token_response::TokenResponse,
     },
@@ -18,7 +16,7 @@ use super::{
 };
 use crate::{
     audit::Event,
-    store::{CodeUse, RefreshGrant, credential_hash},
+    store::{CodeUse, credential_hash},
 };
 
 #[derive(Debug)]
@@ -133,60 +131,24 @@ pub async fn grant(
     } else {
         g.session_id.as_deref()
     };
-    let first = if client.may_use_grant(GrantType::RefreshToken) {
-        let token = random::token()?;
-        let absolute = cx
-            .now
-            .plus(Duration::from_secs(cx.tokens.refresh_token_absolute_secs));
-        let family_expires_at = match (session_bound, g.session_expires_at) {
-            (Some(_), Some(session_end)) => absolute.min(session_end),
-            _ => absolute,
-        };
-        let grant = RefreshGrant {
-            family_id: g.family_id.clone(),
-            client_id: g.client_id.clone(),
-            subject: user_id.clone(),
-            scope: g.scope.clone(),
-            user_id: Some(user_id.clone()),
-            session_id: session_bound.map(str::to_owned),
-            acr: g.acr.clone(),
-            amr: g.amr.clone(),
-            auth_time: g.auth_time,
-            issued_at: cx.now,
-            expires_at: cx
-                .now
-                .plus(Duration::from_secs(cx.tokens.refresh_token_idle_secs))
-                .min(family_expires_at),
-            family_expires_at,
-        };
-        Some((credential_hash(&token), grant, token))
-    } else {
-        None
+    let for_user = ForUser {
+        user_id: &user_id,
+        scope: &scope,
+        session_id: g.session_id.as_deref(),
+        auth_time: g.auth_time,
+        acr: g.acr.as_deref(),
+        amr: &g.amr,
+        nonce: g.nonce.as_deref(),
+        id_token: user_tokens::is_openid(&g.scope),
     };
-    let signed = user_tokens::sign(
+    // The family's first refresh token and its access token, stored together once signed.
+    user_tokens::start_family(
         cx,
         client,
-        &ForUser {
-            user_id: &user_id,
-            scope: &scope,
-            granted: &g.scope,
-            session_id: g.session_id.as_deref(),
-            auth_time: g.auth_time,
-            acr: g.acr.as_deref(),
-            amr: &g.amr,
-            nonce: g.nonce.as_deref(),
-        },
-        first.as_ref().map(|(_, _, token)| token.clone()),
-    )?;
-    // The family's first refresh token and its access token, stored together once signed.
-    cx.refresh
-        .start_family(
-            &g.family_id,
-            first
-                .as_ref()
-                .map(|(hash, grant, _)| (hash.as_str(), grant)),
-            &signed.access,
-        )
-        .await?;
-    Ok(signed.response)
+        &g.family_id,
+        &for_user,
+        session_bound,
+        g.session_expires_at,
+    )
+    .await
 }

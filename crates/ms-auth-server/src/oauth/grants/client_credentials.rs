@@ -32,11 +32,7 @@ pub fn grant(
     client: &Client,
     request: &Request,
 ) -> Result<TokenResponse, EndpointError> {
-    let scope = ScopeSet::allowed(
-        client.scopes(),
-        client.default_scopes(),
-        request.scope.as_ref(),
-    )?;
+    let scope = client.grantable(request.scope.as_ref())?;
     let signed = cx
         .issuer
         .access_token(client, client.id.as_str(), &scope, cx.now)?;

@@ -3,8 +3,9 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod password;
 pub mod refresh_token;
-mod user_tokens;
+pub(crate) mod user_tokens;
 
 use super::{
     client::GrantType,
@@ -39,15 +40,19 @@ pub enum TokenRequest {
     AuthorizationCode(authorization_code::Request),
     ClientCredentials(client_credentials::Request),
     RefreshToken(refresh_token::Request),
+    Password(password::Request),
 }
 
 /// Whether the token endpoint implements `grant`: what metadata advertises. Exhaustive, so
 /// that a new grant type is decided here; registrable is not implemented.
 pub const fn implements(grant: GrantType) -> bool {
     match grant {
-        GrantType::ClientCredentials | GrantType::AuthorizationCode | GrantType::RefreshToken => {
-            true
-        }
+        GrantType::ClientCredentials
+        | GrantType::AuthorizationCode
+        | GrantType::RefreshToken
+        | GrantType::Password => true,
+        // Tokens from the authorization endpoint: never a token request.
+        GrantType::Implicit => false,
     }
 }
 
@@ -57,8 +62,16 @@ pub fn implemented() -> impl Iterator<Item = GrantType> {
 }
 
 impl TokenRequest {
-    pub fn parse(params: &Params) -> Result<Self, OAuthError> {
-        match params.require("grant_type")? {
+    /// Reads `grant_type` and that grant's parameters. `supported` names the grant types some
+    /// client may use (what metadata advertises): another is `unsupported_grant_type` before
+    /// its parameters are read, so a grant that is off (password, unless a client is
+    /// registered for it) answers as if it did not exist.
+    pub fn parse(params: &Params, supported: &[&str]) -> Result<Self, OAuthError> {
+        let grant_type = params.require("grant_type")?;
+        if !supported.contains(&grant_type) {
+            return Err(unsupported(grant_type));
+        }
+        match grant_type {
             "client_credentials" => Ok(Self::ClientCredentials(
                 client_credentials::Request::parse(params)?,
             )),
@@ -66,10 +79,8 @@ impl TokenRequest {
                 authorization_code::Request::parse(params)?,
             )),
             "refresh_token" => Ok(Self::RefreshToken(refresh_token::Request::parse(params)?)),
-            other => Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!("grant_type {} is not supported", truncate(other, 64)),
-            )),
+            "password" => Ok(Self::Password(password::Request::parse(params)?)),
+            other => Err(unsupported(other)),
         }
     }
 
@@ -78,8 +89,16 @@ impl TokenRequest {
             Self::AuthorizationCode(_) => GrantType::AuthorizationCode,
             Self::ClientCredentials(_) => GrantType::ClientCredentials,
             Self::RefreshToken(_) => GrantType::RefreshToken,
+            Self::Password(_) => GrantType::Password,
         }
     }
+}
+
+fn unsupported(grant_type: &str) -> OAuthError {
+    OAuthError::new(
+        ErrorCode::UnsupportedGrantType,
+        format!("grant_type {} is not supported", truncate(grant_type, 64)),
+    )
 }
 
 /// Client-supplied text echoed in an error description is kept short.
@@ -95,7 +114,19 @@ mod tests {
     use super::*;
 
     fn parse(body: &str) -> Result<TokenRequest, OAuthError> {
-        TokenRequest::parse(&Params::from_query_and_body("", body.as_bytes()).unwrap())
+        let all: Vec<_> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
+        TokenRequest::parse(
+            &Params::from_query_and_body("", body.as_bytes()).unwrap(),
+            &all,
+        )
+    }
+
+    /// A grant no client may use is unsupported, whatever its parameters.
+    #[test]
+    fn a_grant_that_is_off_is_unsupported() {
+        let params = Params::from_query_and_body("", b"grant_type=password").unwrap();
+        let e = TokenRequest::parse(&params, &["client_credentials"]).unwrap_err();
+        assert_eq!(e.error, ErrorCode::UnsupportedGrantType);
     }
 
     #[test]

@@ -179,12 +179,12 @@ fn prepare(
         &ForUser {
             user_id,
             scope: &scope,
-            granted: &g.scope,
             session_id: g.session_id.as_deref(),
             auth_time: g.auth_time,
             acr: g.acr.as_deref(),
             amr: &g.amr,
             nonce: None,
+            id_token: user_tokens::is_openid(&g.scope),
         },
         Some(token),
     )?;

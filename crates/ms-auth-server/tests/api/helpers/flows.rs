@@ -34,9 +34,20 @@ pub fn authorize_url(
     redirect: &str,
     params: &[(&str, &str)],
 ) -> String {
+    authorize_url_for("code", app, client, redirect, params)
+}
+
+/// [`authorize_url`] with another `response_type` (the implicit flows').
+pub fn authorize_url_for(
+    response_type: &str,
+    app: &TestApp,
+    client: &str,
+    redirect: &str,
+    params: &[(&str, &str)],
+) -> String {
     let mut url = Url::parse(&app.url("/oauth2/authorize")).unwrap();
     url.query_pairs_mut()
-        .append_pair("response_type", "code")
+        .append_pair("response_type", response_type)
         .append_pair("client_id", client)
         .append_pair("redirect_uri", redirect);
     for (k, v) in params {
