@@ -297,7 +297,7 @@ impl FormatRequestData for Cdp {
 pub fn screenshots_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| ms_auth_server::testing::workspace_root().join("target"))
+        .unwrap_or_else(|| super::workspace_root().join("target"))
         .join("screenshots")
 }
 
