@@ -28,6 +28,8 @@ pub struct Metadata {
     pub jwks_uri: String,
     #[serde(default)]
     pub end_session_endpoint: Option<String>,
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
     /// RFC 9207 §3: the provider puts `iss` in its authorization responses.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
@@ -175,6 +177,31 @@ impl Provider {
             .lock()
             .map(|last| last.is_none_or(|at| at.elapsed() >= MIN_REFETCH))
             .unwrap_or(false)
+    }
+
+    /// The userinfo endpoint's claims for `access_token` (OIDC Core §5.3), when the provider
+    /// has the endpoint.
+    pub async fn userinfo(
+        &self,
+        access_token: &str,
+    ) -> Result<Option<Map<String, Value>>, ProviderError> {
+        let metadata = self.metadata().await?;
+        let Some(url) = &metadata.userinfo_endpoint else {
+            return Ok(None);
+        };
+        let unreachable =
+            |e: reqwest::Error| ProviderError::Unreachable(url.clone(), e.to_string());
+        let res = self
+            .http
+            .get(url)
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if !res.status().is_success() {
+            return Err(ProviderError::Refused(res.status().as_u16(), url.clone()));
+        }
+        res.json().await.map(Some).map_err(unreachable)
     }
 
     /// A token request authenticated with client_secret_basic (RFC 6749 §2.3.1: the id and

@@ -29,6 +29,8 @@ pub struct Session {
     pub sid: Option<String>,
     pub name: String,
     pub claims: Map<String, Value>,
+    /// The userinfo endpoint's claims at sign-in (empty when there were none).
+    pub userinfo: Map<String, Value>,
     pub id_token: String,
     pub access_token: String,
     pub refresh_token: Option<String>,
@@ -193,6 +195,7 @@ mod tests {
             sid: sid.map(Into::into),
             name: sub.into(),
             claims: Map::new(),
+            userinfo: Map::new(),
             id_token: String::new(),
             access_token: String::new(),
             refresh_token: None,

@@ -108,7 +108,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The headers every answer carries unless its handler set its own: nothing is cached (pages
-/// show tokens), no framing, no referrer (the callback's URL holds a code), and a
+/// show tokens), no framing, no referrer beyond this origin (the callback's URL holds a
+/// code), and a
 /// Content-Security-Policy that allows this origin's stylesheet and forms that go here or to
 /// the provider (Chromium checks `form-action` on the redirects after a submission too).
 pub fn default_headers(issuer: &str) -> actix_web::middleware::DefaultHeaders {
@@ -116,7 +117,9 @@ pub fn default_headers(issuer: &str) -> actix_web::middleware::DefaultHeaders {
     actix_web::middleware::DefaultHeaders::new()
         .add((header::CACHE_CONTROL, "no-store"))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .add((header::REFERRER_POLICY, "no-referrer"))
+        // `same-origin`, not `no-referrer`: with no referrer Chromium sends `Origin: null` on
+        // the forms' POSTs, and the CSRF check compares it.
+        .add((header::REFERRER_POLICY, "same-origin"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((
             header::CONTENT_SECURITY_POLICY,

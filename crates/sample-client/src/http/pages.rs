@@ -29,6 +29,8 @@ pub struct SignedIn<'a> {
     pub sid: &'a str,
     /// The ID token's claims, pretty JSON.
     pub claims: String,
+    /// The userinfo endpoint's claims, pretty JSON.
+    pub userinfo: String,
     pub scope: &'a str,
     pub expires: String,
     pub backchannel_deliveries: u64,

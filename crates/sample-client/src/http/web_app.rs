@@ -58,6 +58,7 @@ pub async fn home(
     if let Some((id, session)) = session_of(&req, &state) {
         state.store.update(&id, |s| s.notice = None);
         let claims = serde_json::to_string_pretty(&session.claims).unwrap_or_default();
+        let userinfo = serde_json::to_string_pretty(&session.userinfo).unwrap_or_default();
         let expires = session.expires_at.map_or_else(
             || "unknown".to_owned(),
             |at| format!("{} (in {} s)", clock_time(at), at.saturating_sub(now())),
@@ -69,6 +70,7 @@ pub async fn home(
             sub: &session.sub,
             sid: session.sid.as_deref().unwrap_or("(none)"),
             claims,
+            userinfo,
             scope: session.scope.as_deref().unwrap_or_default(),
             expires,
             backchannel_deliveries: state.backchannel_deliveries().0,
@@ -263,12 +265,28 @@ async fn finish_sign_in(
     let id = verify_id_token(state, &raw_id_token, Some(&nonce))
         .await
         .map_err(|e| sign_in_failed(&format!("The ID token was refused: {e}")))?;
+    // OIDC Core §5.3.2: "The sub Claim in the UserInfo Response MUST be verified to exactly
+    // match the sub Claim in the ID Token; if they do not match, the UserInfo Response values
+    // MUST NOT be used." The profile claims come from there (the ID token holds few).
+    let userinfo = match state.provider.userinfo(&tokens.access_token).await {
+        Ok(Some(claims)) if claims.get("sub").and_then(|s| s.as_str()) == Some(&id.sub) => claims,
+        Ok(_) => serde_json::Map::new(),
+        Err(e) => {
+            tracing::warn!(error = %e, "no userinfo");
+            serde_json::Map::new()
+        }
+    };
+    let name = ["name", "preferred_username"]
+        .iter()
+        .find_map(|c| userinfo.get(*c).and_then(|v| v.as_str()))
+        .map_or(id.name, str::to_owned);
     tracing::info!(sub = %id.sub, "signed in");
     Ok(Session {
         sub: id.sub,
         sid: id.sid,
-        name: id.name,
+        name,
         claims: id.claims,
+        userinfo,
         id_token: raw_id_token,
         expires_at: tokens.expires_in.map(|s| now() + s),
         access_token: tokens.access_token,
