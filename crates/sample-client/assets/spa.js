@@ -87,7 +87,7 @@ async function finishSignIn(params) {
   const claims = claimsOf(body.id_token);
   if (claims.nonce !== flow.nonce) return show("Sign-in refused: the ID token's nonce differs.", false);
   tokens = body;
-  show("Signed in as " + (claims.name || claims.sub) + ".", true);
+  show("Signed in as " + (claims.name || claims.preferred_username || claims.sub) + ".", true);
   document.getElementById("spa-sign-in").hidden = true;
   document.getElementById("spa-call-country").hidden = false;
 }

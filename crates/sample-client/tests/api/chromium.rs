@@ -1,7 +1,7 @@
 //! The sample app in a real headless Chromium (`ms_auth_server::testing::chromium`), against
 //! the real ms-auth-server and country-service (the app calls country-service directly, at
 //! the paths the gateway forwards unchanged). Screenshots: `sample-home.png`,
-//! `sample-signed-in.png`, `sample-signed-out.png` in `target/screenshots/`.
+//! `sample-signed-in.png`, `sample-signed-out.png`, `sample-spa.png` in `target/screenshots/`.
 
 use std::time::{Duration, Instant};
 
@@ -83,5 +83,40 @@ async fn chromium_signs_alice_out_and_the_back_channel_reaches_the_app() {
     assert_eq!(s.app.state.backchannel_deliveries().1, 0, "none refused");
     browser.goto(&s.app.url("/")).await;
     wait_for_text(&browser, "id=\"sign-in\"").await;
+    browser.quit().await;
+}
+
+/// The single-page app: PKCE in the browser, the code exchanged with `fetch` across origins
+/// (the token endpoint's CORS), then country-service called with the token (its CORS layer,
+/// preflight included). No consent: playground-spa is first-party.
+#[tokio::test]
+async fn chromium_runs_the_spa_sign_in_and_calls_country_service_across_origins() {
+    let s = Stack::start().await;
+    let browser = Chromium::start().await;
+    browser.goto(&s.app.url("/spa/")).await;
+    wait_for_text(&browser, "id=\"spa-sign-in\"").await;
+    browser.click("#spa-sign-in").await;
+    wait_for_text(&browser, "name=\"password\"").await;
+    browser.fill("#username", ALICE.0).await;
+    browser.fill("#password", ALICE.1).await;
+    browser.click("#sign-in").await;
+    wait_for_text(&browser, "Signed in as").await;
+    assert_eq!(
+        browser.current_url().await,
+        s.app.url("/spa/"),
+        "the code left the address bar"
+    );
+    browser.click("#spa-call-country").await;
+    let page = wait_for_text(&browser, "GET /country-service/countries/DE: 200").await;
+    assert!(page.contains("Germany"), "{page}");
+    browser.screenshot("sample-spa.png").await;
+    let refused: Vec<_> = browser
+        .console()
+        .await
+        .into_iter()
+        .filter(|e| e.level == "SEVERE" && !e.message.contains("/favicon.ico"))
+        .map(|e| e.message)
+        .collect();
+    assert!(refused.is_empty(), "no CORS or CSP refusal: {refused:?}");
     browser.quit().await;
 }

@@ -40,7 +40,7 @@ impl Stack {
         let auth = testing::spawn(settings).await;
         testing::wait_for_status(&format!("{}/health/ready", auth.management), 200).await;
         // country-service last, so its first key fetch finds the auth server up.
-        let management = spawn_countries(&issuer, countries_port).await;
+        let management = spawn_countries(&issuer, countries_port, &app.url).await;
         testing::wait_for_status(&format!("{management}/health/ready"), 200).await;
         let _ = auth;
         Self { issuer, app }
@@ -73,15 +73,16 @@ fn uri(raw: &str) -> RedirectUri {
     RedirectUri::parse(raw).unwrap()
 }
 
-/// country-service on `port` trusting `issuer`, its keys from the auth server's JWKS: its
-/// management listener.
-async fn spawn_countries(issuer: &str, port: u16) -> String {
+/// country-service on `port` trusting `issuer`, its keys from the auth server's JWKS, and
+/// letting the sample app's single-page app (on `app_origin`) call it: its management listener.
+async fn spawn_countries(issuer: &str, port: u16, app_origin: &str) -> String {
     let path = testing::workspace_root().join("deploy/playground/country-service.toml");
     let mut settings = country_service::Settings::load(Some(&path)).unwrap();
     settings.server.port = port;
     settings.management.port = Some(0);
     settings.auth.issuer = issuer.to_owned();
     settings.auth.jwks_url = Some(format!("{issuer}/oauth2/jwks"));
+    settings.cors.allowed_origins = vec![app_origin.to_owned()];
     let app = country_service::App::build(settings).await.unwrap();
     let management = format!("http://127.0.0.1:{}", app.management_port());
     tokio::spawn(app.run());
