@@ -42,10 +42,8 @@ pub fn check(
             return Err(refused("the logout token has expired"));
         }
     }
-    if !claims
-        .get("jti")
-        .is_some_and(|j| j.as_str().is_some_and(|j| !j.is_empty()))
-    {
+    let jti = claims.get("jti").and_then(Value::as_str);
+    if jti.is_none_or(str::is_empty) {
         return Err(refused("the logout token has no jti"));
     }
     // §2.6 step 5: "Verify that the Logout Token contains an events Claim whose value is JSON

@@ -35,11 +35,14 @@ async fn a_good_id_token_signs_alice_in() {
     assert!(page.body.contains("sid-1"));
 }
 
+/// Makes the ID token for the nonce the app sent.
+type MakeToken<'a> = Box<dyn Fn(&str) -> String + 'a>;
+
 #[tokio::test]
 async fn bad_id_tokens_are_refused() {
     let t = WithTestProvider::start().await;
     let stranger = SigningKey::generate(SigningAlgorithm::ES256).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&str) -> String + '_>)> = vec![
+    let cases: Vec<(&str, MakeToken)> = vec![
         (
             "signed with a key the provider does not publish",
             Box::new(|n| sign(&stranger, Typ::IdToken, &t.op.id_claims(n, "s"))),
