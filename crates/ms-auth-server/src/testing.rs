@@ -35,6 +35,16 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// A free loopback port (bound and released: the caller binds it right after), for a server
+/// whose URL must be known before it starts (an issuer naming its own port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free loopback port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
+
 /// The playground's configuration file.
 pub fn playground_config() -> PathBuf {
     workspace_root().join("deploy/playground/ms-auth-server.toml")

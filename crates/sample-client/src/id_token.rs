@@ -115,25 +115,31 @@ pub fn check_common(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
     const NOW: u64 = 1_800_000_000;
 
+    /// `base`'s claims with `change`'s replaced (a `null` removes one): the token a case tries.
+    pub(crate) fn changed(base: Value, change: &Value) -> Map<String, Value> {
+        let mut c = base.as_object().unwrap().clone();
+        for (k, v) in change.as_object().unwrap() {
+            if v.is_null() {
+                c.remove(k);
+            } else {
+                c.insert(k.clone(), v.clone());
+            }
+        }
+        c
+    }
+
     fn claims(extra: Value) -> Map<String, Value> {
-        let mut c = json!({
+        let base = json!({
             "iss": "https://op.example", "aud": "web", "sub": "alice-id", "name": "Alice Example",
             "sid": "s-1", "iat": NOW - 5, "exp": NOW + 300, "nonce": "n-1",
         });
-        for (k, v) in extra.as_object().unwrap() {
-            if v.is_null() {
-                c.as_object_mut().unwrap().remove(k);
-            } else {
-                c[k] = v.clone();
-            }
-        }
-        c.as_object().unwrap().clone()
+        changed(base, &extra)
     }
 
     fn run(extra: Value, nonce: Option<&str>) -> Result<IdToken, Refused> {

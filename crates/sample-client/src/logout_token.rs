@@ -87,19 +87,12 @@ mod tests {
     const NOW: u64 = 1_800_000_000;
 
     fn claims(extra: Value) -> Map<String, Value> {
-        let mut c = json!({
+        let base = json!({
             "iss": "https://op.example", "aud": "web", "iat": NOW, "exp": NOW + 120,
             "jti": "j-1", "sid": "s-1", "sub": "alice-id",
             "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
         });
-        for (k, v) in extra.as_object().unwrap() {
-            if v.is_null() {
-                c.as_object_mut().unwrap().remove(k);
-            } else {
-                c[k] = v.clone();
-            }
-        }
-        c.as_object().unwrap().clone()
+        crate::id_token::tests::changed(base, &extra)
     }
 
     fn run(typ: Option<&str>, extra: Value) -> Result<LogoutTarget, Refused> {

@@ -166,25 +166,7 @@ async fn a_browser_app_on_a_redirect_uris_origin_may_read_the_token_response() {
     let exchange = |origin: &'static str| {
         let (app, browser) = (&app, &browser);
         async move {
-            let (verifier, challenge) = pkce();
-            let url = authorize_url(
-                app,
-                SPA_CLIENT,
-                SPA_REDIRECT,
-                &[
-                    ("scope", "openid country.read"),
-                    ("code_challenge", &challenge),
-                    ("code_challenge_method", "S256"),
-                ],
-            );
-            let hops = browser.open(&url).await;
-            let page = hops.last().unwrap();
-            let done = if page.body.contains("name=\"password\"") {
-                sign_in(browser, page, ALICE).await
-            } else {
-                hops
-            };
-            let code = param(&client_redirect(&done), "code").unwrap().to_owned();
+            let (code, verifier) = spa_code(app, browser, "openid country.read").await;
             let body = format!(
                 "grant_type=authorization_code&client_id={SPA_CLIENT}&code={code}&code_verifier={verifier}&redirect_uri={}",
                 urlencode(SPA_REDIRECT)

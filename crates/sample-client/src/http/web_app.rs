@@ -108,6 +108,35 @@ pub async fn home(
     )
 }
 
+/// Why a signed-in user's form is not carried out.
+enum Refused {
+    /// The CSRF token did not match: 403.
+    Csrf,
+    /// No session (any more): back to the home page.
+    SignedOut,
+}
+
+impl Refused {
+    fn response(self) -> HttpResponse {
+        match self {
+            Self::Csrf => forbidden(),
+            Self::SignedOut => see_other("/").finish(),
+        }
+    }
+}
+
+/// A signed-in user's form: its CSRF token checked, and the session.
+fn signed_in_form(
+    req: &HttpRequest,
+    state: &AppState,
+    form: &CsrfForm,
+) -> Result<(String, Session), Refused> {
+    if !csrf_ok(req, state, &form.csrf_token) {
+        return Err(Refused::Csrf);
+    }
+    session_of(req, state).ok_or(Refused::SignedOut)
+}
+
 fn forbidden() -> HttpResponse {
     pages::error(
         StatusCode::FORBIDDEN,
@@ -340,11 +369,9 @@ pub async fn call(
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    if !csrf_ok(&req, &state, &form.csrf_token) {
-        return forbidden();
-    }
-    let Some((id, session)) = session_of(&req, &state) else {
-        return see_other("/").finish();
+    let (id, session) = match signed_in_form(&req, &state, &form) {
+        Ok(signed_in) => signed_in,
+        Err(refused) => return refused.response(),
     };
     let (title, url) = match path.as_str() {
         "customers" => (
@@ -401,11 +428,9 @@ pub async fn refresh(
     state: web::Data<AppState>,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    if !csrf_ok(&req, &state, &form.csrf_token) {
-        return forbidden();
-    }
-    let Some((id, session)) = session_of(&req, &state) else {
-        return see_other("/").finish();
+    let (id, session) = match signed_in_form(&req, &state, &form) {
+        Ok(signed_in) => signed_in,
+        Err(refused) => return refused.response(),
     };
     let notice = match refreshed(&state, &session).await {
         Ok((tokens, new_id)) => {
@@ -488,11 +513,9 @@ pub async fn logout(
     state: web::Data<AppState>,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    if !csrf_ok(&req, &state, &form.csrf_token) {
-        return forbidden();
-    }
-    let Some((id, _)) = session_of(&req, &state) else {
-        return see_other("/").finish();
+    let (id, _) = match signed_in_form(&req, &state, &form) {
+        Ok(signed_in) => signed_in,
+        Err(refused) => return refused.response(),
     };
     let Some(session) = state.store.end(&id) else {
         return see_other("/").finish();

@@ -24,6 +24,18 @@ async fn wait_for_text(browser: &Chromium, text: &str) -> String {
     }
 }
 
+/// What the console reported as refused (CSP, CORS, failed loads) since the last call.
+async fn refusals(browser: &Chromium) -> Vec<String> {
+    browser
+        .console()
+        .await
+        .into_iter()
+        // Neither server has a favicon; Chromium asks each for one.
+        .filter(|e| e.level == "SEVERE" && !e.message.contains("/favicon.ico"))
+        .map(|e| e.message)
+        .collect()
+}
+
 /// Alice signs in through the app's button, the provider's sign-in page and its consent page.
 async fn sign_in(s: &Stack, browser: &Chromium) {
     browser.goto(&s.app.url("/")).await;
@@ -49,14 +61,7 @@ async fn chromium_signs_alice_in_and_fetches_a_country_with_her_token() {
     let page = wait_for_text(&browser, "GET /country-service/countries/DE: 200 OK").await;
     assert!(page.contains("DEU"), "{page}");
     browser.screenshot("sample-signed-in.png").await;
-    let refused: Vec<_> = browser
-        .console()
-        .await
-        .into_iter()
-        // Neither server has a favicon; Chromium asks each for one.
-        .filter(|e| e.level == "SEVERE" && !e.message.contains("/favicon.ico"))
-        .map(|e| e.message)
-        .collect();
+    let refused = refusals(&browser).await;
     assert!(
         refused.is_empty(),
         "nothing refused on the way: {refused:?}"
@@ -110,13 +115,7 @@ async fn chromium_runs_the_spa_sign_in_and_calls_country_service_across_origins(
     let page = wait_for_text(&browser, "GET /country-service/countries/DE: 200").await;
     assert!(page.contains("Germany"), "{page}");
     browser.screenshot("sample-spa.png").await;
-    let refused: Vec<_> = browser
-        .console()
-        .await
-        .into_iter()
-        .filter(|e| e.level == "SEVERE" && !e.message.contains("/favicon.ico"))
-        .map(|e| e.message)
-        .collect();
+    let refused = refusals(&browser).await;
     assert!(refused.is_empty(), "no CORS or CSP refusal: {refused:?}");
     browser.quit().await;
 }

@@ -7,18 +7,10 @@ pub mod test_provider;
 pub use ms_auth_server::testing::{
     browser::{Browser, Hop},
     chromium::Chromium,
+    free_port,
 };
 pub use stack::*;
 pub use test_provider::*;
-
-/// A free loopback port (bound and released: a server binds it right after).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The sample app started on a free port with the playground's config, `issuer` and
 /// `resource_base_url` replaced.
