@@ -215,6 +215,10 @@ pub async fn callback(
 ) -> HttpResponse {
     let mut res = match finish_sign_in(&req, &state, &query).await {
         Ok(session) => {
+            // A sign-in over an existing session replaces it (and its id: no fixation).
+            if let Some(previous) = req.cookie(SESSION_COOKIE) {
+                state.store.end(previous.value());
+            }
             let id = state.store.start(session);
             see_other("/")
                 .cookie(state.cookie(SESSION_COOKIE, id))

@@ -33,6 +33,14 @@ async fn a_good_id_token_signs_alice_in() {
         page.body
     );
     assert!(page.body.contains("sid-1"));
+    // Signing in again in the same browser replaces the session (and its id).
+    let first = browser.cookie(&t.app.url("/"), "sample_session").unwrap();
+    t.signed_in(&browser, "sid-2").await;
+    assert_eq!(t.app.state.store.count_for("alice-id"), 1);
+    assert_ne!(
+        browser.cookie(&t.app.url("/"), "sample_session").unwrap(),
+        first
+    );
 }
 
 /// Makes the ID token for the nonce the app sent.

@@ -159,7 +159,16 @@ impl WithTestProvider {
         browser: &Browser,
         id_token: impl FnOnce(&str) -> String,
     ) -> reqwest::Response {
-        let res = self.app.press(browser, "/login").await;
+        // POST /login as its form does (signed in already, the page shows no such form).
+        browser.open(&self.app.url("/")).await;
+        let csrf = browser.cookie(&self.app.url("/"), "sample_csrf").unwrap();
+        let res = browser
+            .http
+            .post(self.app.url("/login"))
+            .form(&[("csrf_token", csrf)])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 303);
         let authorize = url::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
         let param = |name: &str| {
