@@ -87,7 +87,9 @@ async function finishSignIn(params) {
   const claims = claimsOf(body.id_token);
   if (claims.nonce !== flow.nonce) return show("Sign-in refused: the ID token's nonce differs.", false);
   tokens = body;
-  show("Signed in as " + (claims.name || claims.preferred_username || claims.sub) + ".", true);
+  // ms-auth-server's ID tokens carry the profile in userinfo only; the subject is always there.
+  const who = claims.name || claims.preferred_username;
+  show(who ? "Signed in as " + who + "." : "Signed in (subject " + claims.sub + ").", true);
   document.getElementById("spa-sign-in").hidden = true;
   document.getElementById("spa-call-country").hidden = false;
 }

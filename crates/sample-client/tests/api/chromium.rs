@@ -105,7 +105,7 @@ async fn chromium_runs_the_spa_sign_in_and_calls_country_service_across_origins(
     browser.fill("#username", ALICE.0).await;
     browser.fill("#password", ALICE.1).await;
     browser.click("#sign-in").await;
-    wait_for_text(&browser, "Signed in as").await;
+    wait_for_text(&browser, "Signed in (subject ").await;
     assert_eq!(
         browser.current_url().await,
         s.app.url("/spa/"),
