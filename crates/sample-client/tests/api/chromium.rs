@@ -1,6 +1,6 @@
 //! The sample app in a real headless Chromium (`ms_auth_server::testing::chromium`), against
-//! the real ms-auth-server and country-service (the app calls country-service directly, at
-//! the paths the gateway forwards unchanged). Screenshots: `sample-home.png`,
+//! the real ms-auth-server, country-service and customer-service behind the real gateway
+//! (`helpers::stack`): the web app and the single-page app call country-service through it. Screenshots: `sample-home.png`,
 //! `sample-signed-in.png`, `sample-signed-out.png`, `sample-spa.png` in `target/screenshots/`.
 
 use std::time::{Duration, Instant};

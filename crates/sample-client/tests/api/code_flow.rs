@@ -1,5 +1,6 @@
 //! The web app against the real ms-auth-server: sign-in (PKCE, state, nonce), consent, the ID
-//! token, a call to country-service with the access token, refresh, and RP-initiated logout.
+//! token, calls to country-service and customer-service through the gateway with the access
+//! token, refresh, and RP-initiated logout.
 
 use crate::helpers::*;
 
@@ -66,7 +67,7 @@ async fn alice_signs_in_calls_country_service_refreshes_and_signs_out() {
     );
     assert_eq!(s.app.state.store.count_for(&sub_of(&page.body)), 1);
 
-    // country-service with alice's access token.
+    // country-service with alice's access token, through the gateway.
     let res = s.app.press(&browser, "/call/countries").await;
     let hops = browser.follow(res).await;
     let page = &hops.last().unwrap().body;
@@ -76,6 +77,15 @@ async fn alice_signs_in_calls_country_service_refreshes_and_signs_out() {
     );
     assert!(
         page.contains("&quot;alpha3&quot;: &quot;DEU&quot;") || page.contains("DEU"),
+        "{page}"
+    );
+
+    // customer-service too, through the same gateway.
+    let res = s.app.press(&browser, "/call/customers").await;
+    let hops = browser.follow(res).await;
+    let page = &hops.last().unwrap().body;
+    assert!(
+        page.contains("GET /customer-service/customers: 200 OK"),
         "{page}"
     );
 

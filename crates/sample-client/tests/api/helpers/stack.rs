@@ -1,7 +1,8 @@
-//! The real thing in-process: ms-auth-server with the playground config (its issuer on its own
-//! free port, playground-web's URIs pointed at the sample app), country-service taking its
-//! keys, and the sample app calling country-service directly (it serves at the same paths as
-//! through the gateway).
+//! The real thing in-process, with the playground's configs on free ports: ms-auth-server (its
+//! issuer on its own port, playground-web's and playground-spa's URIs pointed at the sample
+//! app), country-service and customer-service taking its keys, the gateway in front of them,
+//! and the sample app calling the resource services through the gateway. The browser reaches
+//! the auth server directly (the issuer is its own origin here).
 
 use ms_auth_server::{oauth::client::RedirectUri, testing};
 
@@ -18,10 +19,10 @@ impl Stack {
     pub async fn start() -> Self {
         let auth_port = free_port();
         let issuer = format!("http://127.0.0.1:{auth_port}/ms-auth-server");
-        let countries_port = free_port();
-        let countries = format!("http://127.0.0.1:{countries_port}");
+        let (countries_port, gateway_port) = (free_port(), free_port());
+        let gateway = format!("http://127.0.0.1:{gateway_port}");
         // The app first: its port goes into playground-web's registration.
-        let app = spawn_app(&issuer, Some(&countries)).await;
+        let app = spawn_app(&issuer, Some(&gateway)).await;
         let mut settings = testing::playground_settings();
         settings.server.port = auth_port;
         settings.issuer = issuer.clone();
@@ -39,9 +40,18 @@ impl Stack {
         }
         let auth = testing::spawn(settings).await;
         testing::wait_for_status(&format!("{}/health/ready", auth.management), 200).await;
-        // country-service last, so its first key fetch finds the auth server up.
-        let management = spawn_countries(&issuer, countries_port, &app.url).await;
-        testing::wait_for_status(&format!("{management}/health/ready"), 200).await;
+        // The resource services after it, so their first key fetch finds it up.
+        let countries = spawn_countries(&issuer, countries_port, &app.url).await;
+        let customers = spawn_customers(&issuer, &app.url).await;
+        for management in [&countries.1, &customers.1] {
+            testing::wait_for_status(&format!("{management}/health/ready"), 200).await;
+        }
+        let upstreams = [
+            ("/ms-auth-server/", auth.origin.clone()),
+            ("/country-service/", countries.0),
+            ("/customer-service/", customers.0),
+        ];
+        spawn_gateway(gateway_port, &upstreams).await;
         let _ = auth;
         Self { issuer, app }
     }
@@ -74,8 +84,9 @@ fn uri(raw: &str) -> RedirectUri {
 }
 
 /// country-service on `port` trusting `issuer`, its keys from the auth server's JWKS, and
-/// letting the sample app's single-page app (on `app_origin`) call it: its management listener.
-async fn spawn_countries(issuer: &str, port: u16, app_origin: &str) -> String {
+/// letting the sample app's single-page app (on `app_origin`) call it: its origin and its
+/// management listener.
+async fn spawn_countries(issuer: &str, port: u16, app_origin: &str) -> (String, String) {
     let path = testing::workspace_root().join("deploy/playground/country-service.toml");
     let mut settings = country_service::Settings::load(Some(&path)).unwrap();
     settings.server.port = port;
@@ -84,7 +95,57 @@ async fn spawn_countries(issuer: &str, port: u16, app_origin: &str) -> String {
     settings.auth.jwks_url = Some(format!("{issuer}/oauth2/jwks"));
     settings.cors.allowed_origins = vec![app_origin.to_owned()];
     let app = country_service::App::build(settings).await.unwrap();
-    let management = format!("http://127.0.0.1:{}", app.management_port());
+    let listeners = listeners(app.port(), app.management_port());
     tokio::spawn(app.run());
-    management
+    listeners
+}
+
+/// customer-service likewise, on a free port with the in-memory store, introspecting at the
+/// auth server as the playground has it.
+async fn spawn_customers(issuer: &str, app_origin: &str) -> (String, String) {
+    let path = testing::workspace_root().join("deploy/playground/customer-service.toml");
+    let mut settings = customer_service::Settings::load(Some(&path)).unwrap();
+    settings.server.port = 0;
+    settings.management.port = Some(0);
+    settings.store.url = "memory".to_owned();
+    settings.auth.issuer = issuer.to_owned();
+    settings.auth.jwks_url = Some(format!("{issuer}/oauth2/jwks"));
+    if let Some(introspection) = settings.auth.introspection.as_mut() {
+        introspection.url = format!("{issuer}/oauth2/introspect");
+    }
+    settings.cors.allowed_origins = vec![app_origin.to_owned()];
+    let app = customer_service::App::build(settings).await.unwrap();
+    let listeners = listeners(app.port(), app.management_port());
+    tokio::spawn(app.run());
+    listeners
+}
+
+fn listeners(port: u16, management: u16) -> (String, String) {
+    (
+        format!("http://127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{management}"),
+    )
+}
+
+/// The gateway on `port` with the playground's routes, each prefix's upstream replaced.
+async fn spawn_gateway(port: u16, upstreams: &[(&str, String)]) {
+    let path = testing::workspace_root().join("deploy/playground/gateway.toml");
+    let mut settings = gateway::Settings::load(Some(&path)).unwrap();
+    settings.server.port = port;
+    settings.management.port = Some(0);
+    for route in &mut settings.routes {
+        let service = route
+            .prefix
+            .trim_start_matches("/.well-known/oauth-authorization-server");
+        let service = service.trim_start_matches("/.well-known/oauth-protected-resource");
+        let service = format!("/{}/", service.trim_matches('/'));
+        if let Some((_, upstream)) = upstreams.iter().find(|(p, _)| *p == service) {
+            route.upstreams = vec![upstream.clone()];
+        }
+    }
+    let app = gateway::App::build(settings).await.unwrap();
+    let management = format!("http://127.0.0.1:{}/health/ready", app.management_port());
+    // `run` serves the management listener on the current actix system: give it one.
+    std::thread::spawn(move || actix_web::rt::System::new().block_on(app.run()));
+    testing::wait_for_status(&management, 200).await;
 }
