@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the playground: builds and starts ms-auth-server, customer-service, country-service and
-# the gateway with the playground configs (deploy/playground/), waits until each is healthy,
-# prints the URLs and a first request, and stops everything on Ctrl-C or SIGTERM.
+# Runs the playground: builds and starts ms-auth-server, customer-service, country-service, the
+# gateway and the sample application (sample-client, on :8080) with the playground configs
+# (deploy/playground/), waits until each is healthy, prints the URLs and a first request, and
+# stops everything on Ctrl-C or SIGTERM.
 #   PLAYGROUND_PROFILE=release  build optimised binaries (default: debug, quicker to build)
 #   PLAYGROUND_LOGS=DIR         where the services' logs go (default: target/playground)
 #   PLAYGROUND_CLUSTER=1        cluster mode: PostgreSQL (:5432) and Redis (:6379) started here,
@@ -21,9 +22,10 @@ instances=(
   "customer-service|customer-service|customer-service|http://127.0.0.1:9081/health/ready|"
   "country-service|country-service|country-service|http://127.0.0.1:9082/health/ready|"
   "gateway|gateway|gateway|http://127.0.0.1:9085/health/ready|"
+  "sample-client|sample-client|sample-client|http://127.0.0.1:9080/health/ready|"
 )
 # public ports, then the management listeners (public + 1000: health and metrics)
-ports=(9000 8081 8082 8085 10000 9081 9082 9085)
+ports=(9000 8081 8082 8085 8080 10000 9081 9082 9085 9080)
 if [ -n "$cluster" ]; then
   pg="postgres://postgres@127.0.0.1:5432"
   auth_env="MS_AUTH_SERVER__STORE__URL=$pg/ms_auth_server MS_AUTH_SERVER__REDIS__URL=redis://127.0.0.1:6379 MS_AUTH_SERVER__CLUSTER__REPLICATED=true"
@@ -33,6 +35,7 @@ if [ -n "$cluster" ]; then
     "customer-service|customer-service|customer-service|http://127.0.0.1:9081/health/ready|CUSTOMER_SERVICE__STORE__URL=$pg/customer_service"
     "country-service|country-service|country-service|http://127.0.0.1:9082/health/ready|"
     "gateway|gateway|gateway-cluster|http://127.0.0.1:9085/health/ready|"
+    "sample-client|sample-client|sample-client|http://127.0.0.1:9080/health/ready|"
   )
   ports+=(9001 10001 5432 6379)
 fi
@@ -47,7 +50,7 @@ done
 echo "==> building (${profile})"
 build_flags=(--quiet)
 [ "$profile" = release ] && build_flags+=(--release)
-cargo build "${build_flags[@]}" -p ms-auth-server -p customer-service -p country-service -p gateway
+cargo build "${build_flags[@]}" -p ms-auth-server -p customer-service -p country-service -p gateway -p sample-client
 
 pids=()
 cluster_dir=target/playground/cluster
@@ -101,7 +104,11 @@ done
 
 cat <<'MSG'
 
-The playground is up. Everything goes through the gateway:
+Open http://127.0.0.1:8080 and sign in as alice (password alice-password).
+  the sample web app   http://127.0.0.1:8080/        (playground-web: sign-in, consent, tokens, sign-out)
+  its single-page app  http://127.0.0.1:8080/spa/    (playground-spa: PKCE in the browser)
+
+The playground is up. Everything else goes through the gateway:
   ms-auth-server     http://localhost:8085/ms-auth-server/.well-known/oauth-authorization-server
   customer-service   http://localhost:8085/customer-service/customers      (customer.read / customer.write)
   country-service    http://localhost:8085/country-service/countries       (country.read)

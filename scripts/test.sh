@@ -73,7 +73,7 @@ playground_walkthrough() {
   scripts/walkthrough.sh "${pages[@]}" || status=$?
   kill -TERM "$playground"
   wait "$playground" || true
-  for port in 9000 9001 8081 8082 8085 10000 10001 9081 9082 9085 5432 6379; do
+  for port in 9000 9001 8081 8082 8085 8080 10000 10001 9081 9082 9085 9080 5432 6379; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "port $port is still open after the playground ($label) stopped" >&2
       exit 1
@@ -93,7 +93,7 @@ playground_walkthrough() {
 }
 # The playground's binaries are built first, so the wait for it below is for start-up alone.
 echo "==> cargo build (the playground's services)"
-cargo build --quiet --locked -p ms-auth-server -p customer-service -p country-service -p gateway
+cargo build --quiet --locked -p ms-auth-server -p customer-service -p country-service -p gateway -p sample-client
 playground_walkthrough "SQLite"
 # Cluster mode: PostgreSQL, Redis and two ms-auth-server replicas behind the gateway. The
 # operations page shows the single node's health checks, so it is left out here.

@@ -41,4 +41,4 @@ pub use settings::{
     IntrospectionSettings, MIN_SECRET_BITS, Secret, VerifierSettings, secret_strength_bits,
 };
 pub use verifier::Verifier;
-pub use verify::{verify, verify_any_audience};
+pub use verify::{Jws, verify, verify_any_audience};

@@ -49,72 +49,110 @@ fn verify_with(
     now: u64,
     check_audience: bool,
 ) -> Result<Principal, AuthError> {
-    if token.len() > settings.max_token_bytes {
-        return Err(AuthError::invalid(format!(
-            "the token is longer than {} bytes",
-            settings.max_token_bytes
-        )));
-    }
-    let malformed = || AuthError::invalid("malformed token");
-    let mut parts = token.split('.');
-    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(malformed());
-    };
-    let header_json = URL_SAFE_NO_PAD
-        .decode(header_b64)
-        .map_err(|_| malformed())?;
-    let header: JwsHeader = serde_json::from_slice(&header_json).map_err(|_| malformed())?;
-    let alg = match header.alg.as_str() {
-        "RS256" => Algorithm::RS256,
-        "PS256" => Algorithm::PS256,
-        "ES256" => Algorithm::ES256,
-        "EdDSA" => Algorithm::EdDSA,
-        other => {
-            let shown: String = other.chars().take(16).collect();
-            return Err(AuthError::invalid(format!(
-                "algorithm {shown:?} is not accepted"
-            )));
-        }
-    };
-    debug_assert!(ALLOWED_ALGORITHMS.contains(&alg));
-    // RFC 7515 §4.1.11: no extension is understood here, so any `crit` must be refused.
-    if header.crit.is_some() {
-        return Err(AuthError::invalid(
-            "critical header extensions are not supported",
-        ));
-    }
+    let jws = Jws::parse(token, settings.max_token_bytes)?;
     if settings.require_at_jwt_typ {
-        let typ = header.typ.as_deref().unwrap_or_default();
+        let typ = jws.typ().unwrap_or_default();
         if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
             return Err(AuthError::invalid(
                 "the token is not an access token (typ must be at+jwt)",
             ));
         }
     }
-    let kid = header
-        .kid
-        .as_deref()
-        .ok_or_else(|| AuthError::invalid("the token has no kid"))?;
-    let key = keys.get(kid).ok_or(AuthError::UnknownKid)?;
-    if key.alg != alg {
-        return Err(AuthError::invalid("the token's alg does not match its key"));
-    }
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature_b64)
-        .map_err(|_| malformed())?;
-    let signing_input = &token[..header_b64.len() + 1 + claims_b64.len()];
-    key.key
-        .verify_sig(signing_input.as_bytes(), &signature)
-        .map_err(|_| AuthError::invalid("bad signature"))?;
-    let claims_json = URL_SAFE_NO_PAD
-        .decode(claims_b64)
-        .map_err(|_| malformed())?;
-    let claims: Map<String, Value> =
-        serde_json::from_slice(&claims_json).map_err(|_| malformed())?;
+    let claims = jws.verify(keys)?;
     check_claims(settings, &claims, now, check_audience)?;
     Principal::from_claims(claims)
+}
+
+/// A compact JWS (RFC 7515 §7.1) whose header was read, not yet verified: any signed JWT of
+/// the issuer's (an access token here; an ID or logout token for a relying party).
+pub struct Jws<'a> {
+    token: &'a str,
+    header: JwsHeader,
+    alg: Algorithm,
+}
+
+impl<'a> Jws<'a> {
+    /// Reads the header. Refused: more than `max_bytes`; not three base64url parts; `alg`
+    /// outside the allow-list (so `none` and every HMAC); any `crit`.
+    pub fn parse(token: &'a str, max_bytes: usize) -> Result<Self, AuthError> {
+        if token.len() > max_bytes {
+            return Err(AuthError::invalid(format!(
+                "the token is longer than {max_bytes} bytes"
+            )));
+        }
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(_), Some(_), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed());
+        };
+        let header_json = URL_SAFE_NO_PAD
+            .decode(header_b64)
+            .map_err(|_| malformed())?;
+        let header: JwsHeader = serde_json::from_slice(&header_json).map_err(|_| malformed())?;
+        let alg = match header.alg.as_str() {
+            "RS256" => Algorithm::RS256,
+            "PS256" => Algorithm::PS256,
+            "ES256" => Algorithm::ES256,
+            "EdDSA" => Algorithm::EdDSA,
+            other => {
+                let shown: String = other.chars().take(16).collect();
+                return Err(AuthError::invalid(format!(
+                    "algorithm {shown:?} is not accepted"
+                )));
+            }
+        };
+        debug_assert!(ALLOWED_ALGORITHMS.contains(&alg));
+        // RFC 7515 §4.1.11: no extension is understood here, so any `crit` must be refused.
+        if header.crit.is_some() {
+            return Err(AuthError::invalid(
+                "critical header extensions are not supported",
+            ));
+        }
+        Ok(Self { token, header, alg })
+    }
+
+    /// The header's `typ`, if any.
+    pub fn typ(&self) -> Option<&str> {
+        self.header.typ.as_deref()
+    }
+
+    /// Checks the signature with the key `kid` names in `keys` and returns the claims.
+    /// Refused: no `kid`; an unknown one ([`AuthError::UnknownKid`]: the caller may refetch
+    /// the key set once); a header `alg` other than the key's; a bad signature; claims that
+    /// are not a JSON object.
+    pub fn verify(self, keys: &KeySet) -> Result<Map<String, Value>, AuthError> {
+        let kid = self
+            .header
+            .kid
+            .as_deref()
+            .ok_or_else(|| AuthError::invalid("the token has no kid"))?;
+        let key = keys.get(kid).ok_or(AuthError::UnknownKid)?;
+        if key.alg != self.alg {
+            return Err(AuthError::invalid("the token's alg does not match its key"));
+        }
+        let mut parts = self.token.split('.');
+        let (Some(header_b64), Some(claims_b64), Some(signature_b64)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed());
+        };
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature_b64)
+            .map_err(|_| malformed())?;
+        let signing_input = &self.token[..header_b64.len() + 1 + claims_b64.len()];
+        key.key
+            .verify_sig(signing_input.as_bytes(), &signature)
+            .map_err(|_| AuthError::invalid("bad signature"))?;
+        let claims_json = URL_SAFE_NO_PAD
+            .decode(claims_b64)
+            .map_err(|_| malformed())?;
+        serde_json::from_slice(&claims_json).map_err(|_| malformed())
+    }
+}
+
+fn malformed() -> AuthError {
+    AuthError::invalid("malformed token")
 }
 
 /// The JOSE header fields that matter here (RFC 7515 §4.1). A repeated field is an error.

@@ -22,6 +22,8 @@ pub struct Settings {
     /// The management listener (`[management]`): health and metrics, loopback by default.
     pub management: service_kit::management::ManagementSettings,
     pub auth: VerifierSettings,
+    /// Browser apps allowed to call the service (`[cors]`); none by default.
+    pub cors: service_kit::cors::CorsSettings,
     pub log: LogSettings,
     /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
     pub telemetry: TraceSettings,
@@ -38,6 +40,7 @@ impl Default for Settings {
                 resource: Some(DEFAULT_RESOURCE.to_owned()),
                 ..VerifierSettings::default()
             },
+            cors: service_kit::cors::CorsSettings::default(),
             log: LogSettings::default(),
             telemetry: TraceSettings::default(),
         }
@@ -83,6 +86,9 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.cors
+            .validate()
+            .map_err(|m| SettingsError::Invalid("cors.allowed_origins", m))?;
         self.auth
             .validate(self.playground)
             .map_err(SettingsError::Auth)?;

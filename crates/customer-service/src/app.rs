@@ -61,6 +61,7 @@ impl App {
         let (listener, port) =
             service_kit::server::bind(&settings.server.host, settings.server.port)?;
         let context_path = settings.server.context_path.clone();
+        let cors = web::Data::new(settings.cors.clone());
         let mut server = HttpServer::new(move || {
             actix_web::App::new()
                 .wrap(actix_web::middleware::from_fn(
@@ -70,6 +71,10 @@ impl App {
                     service_kit::request_id::middleware,
                 ))
                 .wrap(actix_web::middleware::from_fn(service_kit::body::deadline))
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::cors::middleware,
+                ))
+                .app_data(cors.clone())
                 .app_data(store.clone())
                 .app_data(context.clone())
                 .app_data(payload_limit.clone())

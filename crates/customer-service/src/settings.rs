@@ -23,6 +23,8 @@ pub struct Settings {
     pub management: service_kit::management::ManagementSettings,
     pub auth: VerifierSettings,
     pub store: StoreSettings,
+    /// Browser apps allowed to call the service (`[cors]`); none by default.
+    pub cors: service_kit::cors::CorsSettings,
     pub log: LogSettings,
     /// Trace export over OTLP (`[telemetry]`); off unless an endpoint is configured.
     pub telemetry: TraceSettings,
@@ -40,6 +42,7 @@ impl Default for Settings {
                 ..VerifierSettings::default()
             },
             store: StoreSettings::default(),
+            cors: service_kit::cors::CorsSettings::default(),
             log: LogSettings::default(),
             telemetry: TraceSettings::default(),
         }
@@ -121,6 +124,9 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.cors
+            .validate()
+            .map_err(|m| SettingsError::Invalid("cors.allowed_origins", m))?;
         self.auth
             .validate(self.playground)
             .map_err(SettingsError::Auth)?;

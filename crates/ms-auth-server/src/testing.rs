@@ -1,6 +1,8 @@
 //! The test harness every crate's tests share (the `testing` cargo feature, never on in a
 //! deployed build): the playground's own configuration on free ports, servers started
-//! in-process on it, and waits for a listener to answer.
+//! in-process on it, waits for a listener to answer, and the browsers that drive the pages: a
+//! cookie-jar HTTP client reading forms (`browser`, `html`) and a real headless Chromium
+//! (`chromium`).
 //!
 //! This crate's integration tests (through a dev-dependency on itself with the feature) and
 //! `test-support` (the resource services' tests) both start their servers here, so the
@@ -8,9 +10,13 @@
 //! test crate is what lets ms-auth-server's own tests use it: a dev-dependency on
 //! `test-support` would compile ms-auth-server a second time.
 
-// A harness that cannot start its server has nothing better to do than stop the test with
-// the cause: these `expect`s are its error reporting.
-#![allow(clippy::expect_used)]
+// A harness that cannot start its server (or a browser) has nothing better to do than stop
+// the test with the cause: these `expect`s and `unwrap`s are its error reporting.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+pub mod browser;
+pub mod chromium;
+pub mod html;
 
 use std::{
     path::PathBuf,
@@ -27,6 +33,16 @@ pub const PLAYGROUND_SECRET: &str = "service-client-jwt-secret";
 /// The workspace root, where `deploy/`, `docs/` and `scripts/` are.
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A free loopback port (bound and released: the caller binds it right after), for a server
+/// whose URL must be known before it starts (an issuer naming its own port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free loopback port")
+        .local_addr()
+        .expect("its address")
+        .port()
 }
 
 /// The playground's configuration file.

@@ -1,8 +1,10 @@
 //! Plumbing every service of the workspace shares, and nothing of the domain: typed config
-//! loading, the service `main` (with telemetry set-up), health responses and JSON errors for plain HTTP failures.
+//! loading, the service `main` (with telemetry set-up), health responses, JSON errors for plain HTTP failures and
+//! the resource services' CORS layer.
 
 pub mod body;
 pub mod config;
+pub mod cors;
 pub mod http;
 pub mod management;
 pub mod metrics;

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod cors;
 mod countries;
 mod helpers;
 mod ops;

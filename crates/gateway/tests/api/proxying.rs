@@ -33,6 +33,54 @@ async fn method_path_query_and_end_to_end_headers_pass_unchanged() {
     assert_eq!(h["host"], format!("127.0.0.1:{}", gw.port));
 }
 
+/// A browser's CORS preflight reaches the upstream as sent (the resource services answer it),
+/// and the answer's CORS fields come back unchanged.
+#[tokio::test]
+async fn cors_preflights_and_their_answers_pass_through() {
+    let up = Upstream::start().await;
+    let gw = gateway(vec![up.base.clone()], |_| {}).await;
+    let res = gw
+        .http
+        .request(reqwest::Method::OPTIONS, gw.url("/svc/echo"))
+        .header("Origin", "http://127.0.0.1:8080")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["method"], "OPTIONS");
+    let h = &body["headers"];
+    assert_eq!(h["origin"], "http://127.0.0.1:8080");
+    assert_eq!(h["access-control-request-method"], "GET");
+    assert_eq!(h["access-control-request-headers"], "authorization");
+
+    let up = raw_upstream(
+        b"HTTP/1.1 204 No Content\r\nAccess-Control-Allow-Origin: http://127.0.0.1:8080\r\nAccess-Control-Allow-Methods: GET\r\nAccess-Control-Allow-Headers: Authorization\r\nAccess-Control-Max-Age: 600\r\nVary: Origin\r\nContent-Length: 0\r\n\r\n",
+    )
+    .await;
+    let gw = gateway(vec![up], |_| {}).await;
+    let res = gw
+        .http
+        .request(reqwest::Method::OPTIONS, gw.url("/svc/countries"))
+        .header("Origin", "http://127.0.0.1:8080")
+        .header("Access-Control-Request-Method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    for (name, value) in [
+        ("access-control-allow-origin", "http://127.0.0.1:8080"),
+        ("access-control-allow-methods", "GET"),
+        ("access-control-allow-headers", "Authorization"),
+        ("access-control-max-age", "600"),
+        ("vary", "Origin"),
+    ] {
+        assert_eq!(res.headers()[name], value, "{name}");
+    }
+}
+
 /// What the echo upstream got in the forwarding fields, for a client that wrote its own.
 async fn forwarding_fields_seen(gw: &TestGateway) -> Value {
     let res = gw

@@ -1,12 +1,19 @@
-//! `POST /oauth2/token` (RFC 6749 §3.2).
+//! `POST /oauth2/token` (RFC 6749 §3.2). A browser app on one of the client's redirect URIs'
+//! origins may read the answer (CORS: `Access-Control-Allow-Origin`); the form POST is a
+//! CORS-simple request, so there is no preflight to answer.
 
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{
+    HttpRequest, HttpResponse, ResponseError,
+    http::header::{self, HeaderValue},
+    web,
+};
 use tracing::{Instrument, field::Empty};
 
 use super::{form::ClientForm, no_store};
 use crate::{clock::Clock, oauth::server::AuthorizationServer};
 
 pub async fn token(
+    req: HttpRequest,
     form: ClientForm,
     server: web::Data<AuthorizationServer>,
     clock: web::Data<Clock>,
@@ -32,7 +39,14 @@ pub async fn token(
             // figures belong in the store, not in a series per client).
             metrics::counter!("tokens_issued_total", "grant_type" => issued.grant_type)
                 .increment(1);
-            no_store(HttpResponse::Ok()).json(issued.response)
+            let mut res = no_store(HttpResponse::Ok());
+            if let Some(origin) = req.headers().get(header::ORIGIN) {
+                res.insert_header((header::VARY, "Origin"));
+                if allowed_origin(&server, &issued.client_id, origin).await {
+                    res.insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone()));
+                }
+            }
+            res.json(issued.response)
         }
         Err(e) => {
             let code = e.to_oauth().error.as_str();
@@ -41,4 +55,22 @@ pub async fn token(
             e.error_response()
         }
     }
+}
+
+/// Whether `origin` is the origin of one of `client_id`'s registered redirect URIs (the client
+/// just authenticated, so it is in the store; a store failure allows nothing).
+async fn allowed_origin(
+    server: &AuthorizationServer,
+    client_id: &str,
+    origin: &HeaderValue,
+) -> bool {
+    let (Ok(origin), Ok(Some(client))) = (origin.to_str(), server.clients.client(client_id).await)
+    else {
+        return false;
+    };
+    client
+        .metadata
+        .redirect_uris
+        .iter()
+        .any(|r| r.is_origin_of(origin))
 }

@@ -137,20 +137,7 @@ async fn consent_is_remembered_then_revoked_through_the_account_api() {
 async fn the_first_party_spa_skips_consent_and_exchanges_without_a_secret() {
     let app = TestApp::playground().await;
     let browser = Browser::new();
-    let (verifier, challenge) = pkce();
-    let url = authorize_url(
-        &app,
-        SPA_CLIENT,
-        SPA_REDIRECT,
-        &[
-            ("scope", "openid country.read"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
-    let hops = browser.open(&url).await;
-    let done = sign_in(&browser, hops.last().unwrap(), ALICE).await;
-    let code = param(&client_redirect(&done), "code").unwrap().to_owned();
+    let (code, verifier) = spa_code(&app, &browser, "openid country.read").await;
     let body = format!(
         "grant_type=authorization_code&client_id={SPA_CLIENT}&code={code}&code_verifier={verifier}&redirect_uri={}",
         urlencode(SPA_REDIRECT)

@@ -1,4 +1,4 @@
-//! The pages in a real headless Chromium (`helpers::chromium`), served with the headers and
+//! The pages in a real headless Chromium (`ms_auth_server::testing::chromium`), served with the headers and
 //! assets the server sends: the stylesheet loads under the Content-Security-Policy, the
 //! sign-in form takes typing, the form_post page submits itself (and without JavaScript, by
 //! its button), and `form-action` holds where the browser enforces it. Screenshots of each

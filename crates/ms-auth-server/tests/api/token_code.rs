@@ -1,7 +1,7 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5): the code once, for its
 //! client and redirect URI, with the verifier answering its challenge.
 
-use crate::helpers::*;
+use crate::{authorize::urlencode, helpers::*};
 
 #[tokio::test]
 async fn a_replayed_code_fails_and_revokes_what_the_first_exchange_issued() {
@@ -154,4 +154,50 @@ async fn the_code_is_bound_to_its_client_and_redirect_uri() {
         (400, Some("unauthorized_client")),
         "not registered for it"
     );
+}
+
+/// CORS for browser apps: the token response names the caller's `Origin` in
+/// `Access-Control-Allow-Origin` only when it is the origin of one of the authenticated
+/// client's redirect URIs (a loopback one at any port, RFC 8252 §7.3), with `Vary: Origin`.
+#[tokio::test]
+async fn a_browser_app_on_a_redirect_uris_origin_may_read_the_token_response() {
+    let app = TestApp::playground().await;
+    let browser = Browser::new();
+    let exchange = |origin: &'static str| {
+        let (app, browser) = (&app, &browser);
+        async move {
+            let (code, verifier) = spa_code(app, browser, "openid country.read").await;
+            let body = format!(
+                "grant_type=authorization_code&client_id={SPA_CLIENT}&code={code}&code_verifier={verifier}&redirect_uri={}",
+                urlencode(SPA_REDIRECT)
+            );
+            app.http
+                .post(app.url("/oauth2/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Origin", origin)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for (origin, allowed) in [
+        ("http://127.0.0.1:8080", true),
+        ("http://127.0.0.1:41234", true),
+        ("http://localhost:8080", false),
+        ("https://evil.example", false),
+        ("null", false),
+    ] {
+        let res = exchange(origin).await;
+        assert_eq!(res.status(), 200, "{origin}");
+        assert_eq!(header(res.headers(), "vary"), "Origin", "{origin}");
+        let acao = header(res.headers(), "access-control-allow-origin");
+        assert_eq!(acao, if allowed { origin } else { "" }, "{origin}");
+    }
+    // No Origin (not a browser's cross-origin request): no CORS header at all.
+    let body = "grant_type=client_credentials&client_id=service-client-jwt&client_secret=service-client-jwt-secret";
+    let res = app.token_form(body).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    assert!(res.headers().get("vary").is_none());
 }

@@ -63,6 +63,23 @@ impl RedirectUri {
     }
 }
 
+impl RedirectUri {
+    /// Whether `origin` (a request's `Origin` header, RFC 6454 §7) is this URI's origin —
+    /// for a loopback IP redirect URI, at any port, as [`Self::matches`] allows. A page served
+    /// where the client receives its code may then read the token endpoint's answer (CORS).
+    /// An opaque origin (a private-use scheme's, or `null`) is never anyone's.
+    pub fn is_origin_of(&self, origin: &str) -> bool {
+        let own = match self.url.origin() {
+            o @ url::Origin::Tuple(..) => o.ascii_serialization(),
+            url::Origin::Opaque(_) => return false,
+        };
+        origin == own
+            || (self.loopback.is_some()
+                && loopback_without_port(origin)
+                    .is_some_and(|o| Some(o) == loopback_without_port(&own)))
+    }
+}
+
 /// `raw` with its port removed, if it is `http://127.0.0.1[:port]…` or `http://[::1][:port]…`
 /// with nothing between the host and the path but the port: the two forms of RFC 8252 §7.3.
 fn loopback_without_port(raw: &str) -> Option<String> {
@@ -116,6 +133,32 @@ mod tests {
 
     fn uri(raw: &str) -> RedirectUri {
         RedirectUri::parse(raw).unwrap()
+    }
+
+    #[test]
+    fn the_origin_of_a_redirect_uri() {
+        let spa = uri("http://127.0.0.1:8080/spa/callback");
+        assert!(spa.is_origin_of("http://127.0.0.1:8080"));
+        assert!(
+            spa.is_origin_of("http://127.0.0.1:41234"),
+            "loopback: any port"
+        );
+        for other in [
+            "http://127.0.0.1:8080/",
+            "http://localhost:8080",
+            "https://127.0.0.1:8080",
+            "null",
+            "",
+        ] {
+            assert!(!spa.is_origin_of(other), "{other}");
+        }
+        let web = uri("https://app.example/cb");
+        assert!(web.is_origin_of("https://app.example"));
+        assert!(
+            !web.is_origin_of("https://app.example:8443")
+                && !web.is_origin_of("https://evil.example")
+        );
+        assert!(!uri("com.example.app:/cb").is_origin_of("null"));
     }
 
     #[test]

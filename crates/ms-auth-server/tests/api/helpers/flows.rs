@@ -143,6 +143,32 @@ pub async fn web_code(app: &TestApp, browser: &Browser, flow: &Flow) -> String {
     param(&pairs, "code").expect("a code").to_owned()
 }
 
+/// Alice signs in to playground-spa for `scope` (first-party: no consent; signed in already,
+/// no sign-in page either): the code and its PKCE verifier.
+pub async fn spa_code(app: &TestApp, browser: &Browser, scope: &str) -> (String, String) {
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(
+        app,
+        SPA_CLIENT,
+        SPA_REDIRECT,
+        &[
+            ("scope", scope),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let hops = browser.open(&url).await;
+    let page = hops.last().unwrap();
+    let done = if page.status == 200 && page.body.contains("name=\"password\"") {
+        sign_in(browser, page, ALICE).await
+    } else {
+        hops
+    };
+    let pairs = client_redirect(&done);
+    let code = param(&pairs, "code").expect("a code").to_owned();
+    (code, verifier)
+}
+
 impl TestApp {
     /// Alice signs in to playground-web for `scope` (in a browser of her own) and the client
     /// exchanges the code: the token response.

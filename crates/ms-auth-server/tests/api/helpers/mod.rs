@@ -1,16 +1,17 @@
 //! What the tests share: starting apps (`app`), the playground's clients and settings
 //! (`clients`), requests to the OAuth endpoints (`tokens`), a browser with a cookie jar
-//! (`browser`, over the form reader in `html`), a real headless Chromium (`chromium`), and
+//! (`browser`, over the form reader in `html`), a real headless Chromium (`chromium`) — those
+//! three from `ms_auth_server::testing`, which other crates' tests share — and
 //! reading replies (here). Every name is re-exported, so a test file needs only
 //! `use crate::helpers::*`.
 
 pub mod app;
-pub mod browser;
-pub mod chromium;
 pub mod clients;
 pub mod flows;
-pub mod html;
 pub mod tokens;
+
+// Shared with the other crates' tests (sample-client's drive the same pages).
+pub use ms_auth_server::testing::{browser, chromium, html};
 
 pub use app::*;
 pub use browser::*;

@@ -9,7 +9,7 @@
 
 use std::{
     io::{Read, Write},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     path::PathBuf,
     process::{Child, Command, Stdio},
     sync::atomic::{AtomicUsize, Ordering},
@@ -46,7 +46,7 @@ impl Chromium {
     pub async fn start() -> Self {
         let chromium = on_path("chromium");
         let chromedriver_bin = on_path("chromedriver");
-        let port = free_port();
+        let port = super::free_port();
         let chromedriver = Command::new(&chromedriver_bin)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
@@ -297,7 +297,7 @@ impl FormatRequestData for Cdp {
 pub fn screenshots_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| ms_auth_server::testing::workspace_root().join("target"))
+        .unwrap_or_else(|| super::workspace_root().join("target"))
         .join("screenshots")
 }
 
@@ -313,14 +313,6 @@ fn on_path(name: &str) -> PathBuf {
                 "`{name}` is not on the PATH: the browser tests need Debian's Chromium: `{INSTALL}`"
             )
         })
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn fresh_profile_dir() -> PathBuf {

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    sample_client::cli::main()
+}
