@@ -1,7 +1,8 @@
 //! The sample app in a real headless Chromium (`ms_auth_server::testing::chromium`), against
 //! the real ms-auth-server, country-service and customer-service behind the real gateway
 //! (`helpers::stack`): the web app and the single-page app call country-service through it. Screenshots: `sample-home.png`,
-//! `sample-signed-in.png`, `sample-signed-out.png`, `sample-spa.png` in `target/screenshots/`.
+//! `sample-signed-in.png`, `sample-signed-out.png`, `sample-ended-by-back-channel.png`, `sample-spa.png`
+//! in `target/screenshots/`.
 
 use std::time::{Duration, Instant};
 
@@ -88,6 +89,27 @@ async fn chromium_signs_alice_out_and_the_back_channel_reaches_the_app() {
     assert_eq!(s.app.state.backchannel_deliveries().1, 0, "none refused");
     browser.goto(&s.app.url("/")).await;
     wait_for_text(&browser, "id=\"sign-in\"").await;
+    browser.quit().await;
+}
+
+/// The back channel alone ends the app's session: alice signs out at the provider itself (its
+/// logout endpoint, asked without a hint, answered on its page), never through the app; the
+/// provider posts the logout token and the app, reloaded, no longer knows her.
+#[tokio::test]
+async fn chromium_signing_out_at_the_provider_ends_the_apps_session_by_back_channel() {
+    let s = Stack::start().await;
+    let browser = Chromium::start().await;
+    sign_in(&s, &browser).await;
+    browser.goto(&format!("{}/connect/logout", s.issuer)).await;
+    wait_for_text(&browser, "Sign out?").await;
+    browser.click("#sign-out").await;
+    wait_for_text(&browser, "You are signed out").await;
+    wait_for_backchannel(&s.app, 1).await;
+    assert_eq!(s.app.state.backchannel_deliveries().1, 0, "none refused");
+    browser.goto(&s.app.url("/")).await;
+    let page = wait_for_text(&browser, "id=\"sign-in\"").await;
+    assert!(!page.contains("Alice Example"), "{page}");
+    browser.screenshot("sample-ended-by-back-channel.png").await;
     browser.quit().await;
 }
 
