@@ -16,7 +16,7 @@ use crate::{
         secret::SecretHash,
         server::AuthorizationServer,
     },
-    oidc::backchannel::Delivery,
+    oidc::backchannel::{Delivery, Poster},
     ops::{Ops, OpsError, clients::SeedError, users::SeedUsersError},
     settings::{Settings, SettingsError},
     store::{StoreError, Stores, settings::OpenError},
@@ -45,6 +45,8 @@ pub enum BuildError {
     Lifecycle(#[from] lifecycle::LifecycleError),
     #[error(transparent)]
     Bind(#[from] service_kit::server::BindError),
+    #[error("the back-channel logout client: {0}")]
+    HttpClient(String),
 }
 
 /// The protocol core, the operations and the HTTP settings built from configuration, with no
@@ -64,6 +66,8 @@ pub struct AppState {
     pub ops: Ops,
     /// For readiness and the background tasks; no handler receives the stores.
     pub stores: Stores,
+    /// Posts back-channel logout tokens (the delivery task's).
+    pub poster: Arc<dyn Poster>,
     pub context_path: Arc<str>,
 }
 
@@ -189,6 +193,12 @@ impl AppState {
             clock: web::Data::new(clock),
             ops,
             stores,
+            poster: Arc::new(
+                http::outbound::LogoutPoster::new(Duration::from_secs(
+                    settings.logout.backchannel_timeout_secs,
+                ))
+                .map_err(|e| BuildError::HttpClient(e.to_string()))?,
+            ),
             context_path: Arc::from(settings.server.context_path.as_str()),
         })
     }
@@ -221,9 +231,7 @@ impl AppState {
                 outbox: self.stores.outbox.clone(),
                 clock: self.clock.get_ref().clone(),
                 settings: settings.logout.clone(),
-                poster: Arc::new(http::outbound::LogoutPoster::new(Duration::from_secs(
-                    settings.logout.backchannel_timeout_secs,
-                ))),
+                poster: self.poster.clone(),
             },
         })
     }

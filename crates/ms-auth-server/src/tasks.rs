@@ -71,13 +71,22 @@ async fn key_lifecycle(tasks: KeyTasks, health: LifecycleHealth) {
             .ops
             .key_tick_reporting(tasks.clock.now(), &health)
             .await;
-        tokio::select! {
-            _ = tokio::time::sleep(tasks.poll) => {}
-            notice = notices.recv() => {
-                if let Err(RecvError::Closed) = notice {
-                    tokio::time::sleep(tasks.poll).await;
+        // Woken by a key change (or a missed notice), not by every notice replicas share.
+        let wait = async {
+            loop {
+                match notices.recv().await {
+                    Ok(Notice::KeysChanged) | Err(RecvError::Lagged(_)) => return,
+                    Ok(_) => {}
+                    Err(RecvError::Closed) => {
+                        tokio::time::sleep(tasks.poll).await;
+                        return;
+                    }
                 }
             }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(tasks.poll) => {}
+            _ = wait => {}
         }
     }
 }
@@ -95,10 +104,10 @@ async fn deliver_logouts(delivery: Delivery, hot: crate::store::hot::Hot) {
         }
         tokio::select! {
             _ = tokio::time::sleep(poll) => {}
-            notice = notices.recv() => match notice {
-                Ok(Notice::LogoutsPending) | Err(RecvError::Lagged(_)) => {}
-                Ok(_) => continue,
-                Err(RecvError::Closed) => tokio::time::sleep(poll).await,
+            notice = notices.recv() => {
+                if let Err(RecvError::Closed) = notice {
+                    tokio::time::sleep(poll).await;
+                }
             }
         }
     }

@@ -12,15 +12,15 @@ pub struct LogoutPoster {
 }
 
 impl LogoutPoster {
-    /// Each attempt (connect, send, answer) bounded by `timeout`.
-    pub fn new(timeout: Duration) -> Self {
+    /// Each attempt (connect, send, answer) bounded by `timeout`. Fails only when the TLS
+    /// stack cannot start: better at start-up than a client without these bounds.
+    pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
-        Self { http }
+            .build()?;
+        Ok(Self { http })
     }
 }
 

@@ -80,8 +80,10 @@ impl Delivery {
     /// One round: claims what is due and delivers it; how many notices were claimed.
     pub async fn round(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        // Claimed for longer than an attempt can take, so no other replica takes it meanwhile.
-        let lease = now.plus_secs(2 * self.settings.backchannel_timeout_secs as i64 + 5);
+        // Claimed for far longer than an attempt can take (the client lookup, signing and the
+        // store's answer included), so no other replica takes it up meanwhile; a replica that
+        // died holding it delays that notice by this much.
+        let lease = now.plus_secs(2 * self.settings.backchannel_timeout_secs as i64 + 30);
         let notices = self.outbox.claim_notices(now, lease, BATCH).await?;
         let outcomes = join_all(notices.iter().map(|n| self.deliver(n))).await;
         for outcome in outcomes {
@@ -130,7 +132,7 @@ impl Delivery {
                 }
                 tracing::debug!(client_id = %notice.client_id, attempts = notice.attempts, error = %why, "back-channel logout failed; retrying");
                 self.outbox
-                    .retry_notice(&notice.sid, &notice.client_id, next)
+                    .retry_notice(&notice.sid, &notice.client_id, notice.attempts, next)
                     .await?;
                 Ok(Outcome::Retried)
             }

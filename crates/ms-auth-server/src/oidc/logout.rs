@@ -7,7 +7,7 @@
 //!   sending the logout request"). `client_id` must agree with it.
 //! - `post_logout_redirect_uri` (§3) must be one the client registered, compared as strings;
 //!   otherwise §3: "the OP MUST NOT perform post-logout redirection" — the error page.
-//! - Without a valid hint for the signed-in user, the user is asked (§2: "the OP SHOULD ask
+//! - Without a valid hint of the signed-in session (its `sid`), the user is asked (§2: "the OP SHOULD ask
 //!   the End-User whether to log out"): a cross-site link cannot sign anyone out. The
 //!   confirmation form carries a token derived from the session cookie and must come from
 //!   this site.
@@ -46,7 +46,6 @@ pub struct LogoutRequest {
     /// A registered post-logout redirect URI of `client`.
     pub post_logout_redirect_uri: Option<String>,
     pub state: Option<String>,
-    pub logout_hint: Option<String>,
     pub ui_locales: Option<String>,
 }
 
@@ -119,7 +118,8 @@ impl Authorizer {
                 field("ui_locales")?,
             ))
         })();
-        let (id_token_hint, client_id, post_logout_redirect_uri, state, logout_hint, ui_locales) =
+        // `logout_hint` is read (and bounded) but never spares the question: it is not proof.
+        let (id_token_hint, client_id, post_logout_redirect_uri, state, _logout_hint, ui_locales) =
             match checked {
                 Ok(fields) => fields,
                 Err(e) => return Ok(Err(e)),
@@ -182,7 +182,6 @@ impl Authorizer {
             client,
             post_logout_redirect_uri,
             state,
-            logout_hint,
             ui_locales,
         }))
     }
@@ -243,11 +242,13 @@ impl Authorizer {
                 }
             }
             Confirmation::None => {
-                let hinted_user = request
-                    .hint
-                    .as_ref()
-                    .is_some_and(|h| h.subject == session.user_id);
-                if !hinted_user {
+                // Only an ID token of this very session spares the question: one of an earlier
+                // session (expired ones are accepted), or one with no `sid` (the password
+                // grant's), could be replayed by any client the user ever used.
+                let this_session = request.hint.as_ref().is_some_and(|h| {
+                    h.subject == session.user_id && h.sid.as_deref() == Some(session.sid.as_str())
+                });
+                if !this_session {
                     return Ok(self.confirm(&request, &signed_in, browser));
                 }
             }
@@ -348,7 +349,6 @@ mod tests {
             client: None,
             post_logout_redirect_uri: uri.map(str::to_owned),
             state: state.map(str::to_owned),
-            logout_hint: None,
             ui_locales: None,
         }
     }

@@ -44,7 +44,7 @@ pub use refresh::{
     FamilyRevoked, IssuedAccess, RefreshGrant, RefreshTokenStore, Rotation, Successor,
 };
 pub use session_cache::{CachedSessionStore, SESSION_CACHE_TTL};
-pub use sessions::SessionStore;
+pub use sessions::{SessionStore, SessionsPruned};
 pub use settings::{RedisSettings, StoreSettings};
 pub use sql::{SqlStore, sealing};
 pub use users::{PutUserError, UserStore};
@@ -186,7 +186,7 @@ impl Stores {
         let refresh = self.refresh.prune_expired(now).await;
         let audit = self.audit.prune_expired(now).await;
         let hot = self.hot.prune_expired(now).await;
-        let sessions = self.sessions.prune_expired(now).await;
+        let sessions = self.prune_sessions(now).await;
         Ok(Pruned {
             codes: codes?,
             refresh: refresh?,
@@ -194,6 +194,26 @@ impl Stores {
             hot: hot?,
             sessions: sessions?,
         })
+    }
+}
+
+impl Stores {
+    /// Prunes the sessions; those that expired live end as at logout: the families issued in
+    /// them are revoked and their access tokens denied (their clients' notices the session
+    /// store wrote as it removed them).
+    async fn prune_sessions(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let pruned = self.sessions.prune_expired(now).await?;
+        for sid in &pruned.expired {
+            let revoked = self.refresh.revoke_session_families(sid, now).await?;
+            for a in &revoked.access {
+                self.hot.deny(&a.jti, a.expires_at, now).await?;
+            }
+        }
+        if !pruned.expired.is_empty() {
+            // Best effort: delivery polls too.
+            let _ = self.hot.publish(&Notice::LogoutsPending).await;
+        }
+        Ok(pruned.removed)
     }
 }
 

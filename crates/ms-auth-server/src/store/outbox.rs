@@ -34,14 +34,18 @@ pub trait LogoutOutbox: Send + Sync {
         limit: u32,
     ) -> Result<Vec<LogoutNotice>, StoreError>;
 
-    /// The notice is settled (delivered, or given up): removed.
+    /// The notice is settled (delivered, or given up): removed, whoever holds it now — a
+    /// delivered notice is never worth another attempt.
     async fn settle_notice(&self, sid: &str, client_id: &str) -> Result<(), StoreError>;
 
-    /// The notice is due again at `due_at` (a failed attempt, backed off).
+    /// The notice is due again at `due_at` (a failed attempt, backed off) — if it is still
+    /// the claim that counted `attempts`: a replica whose lease ran out must not move the
+    /// lease of the replica that claimed it since.
     async fn retry_notice(
         &self,
         sid: &str,
         client_id: &str,
+        attempts: u32,
         due_at: UnixTime,
     ) -> Result<(), StoreError>;
 

@@ -21,7 +21,7 @@ use std::{sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
 
-use super::{SessionStore, StoreError, hot::Hot};
+use super::{SessionStore, SessionsPruned, StoreError, hot::Hot};
 use crate::{clock::UnixTime, identity::BrowserSession};
 
 /// How long a replica serves a session from the cache by default.
@@ -258,7 +258,7 @@ impl SessionStore for CachedSessionStore {
         self.inner.sessions_of(user_id, now).await
     }
 
-    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+    async fn prune_expired(&self, now: UnixTime) -> Result<SessionsPruned, StoreError> {
         self.inner.prune_expired(now).await
     }
 }

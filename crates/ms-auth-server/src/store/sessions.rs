@@ -46,6 +46,16 @@ pub trait SessionStore: Send + Sync {
         now: UnixTime,
     ) -> Result<Vec<BrowserSession>, StoreError>;
 
-    /// Removes sessions ended or expired before `now`; how many.
-    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
+    /// Removes sessions ended or expired before `now`. Those that expired without being
+    /// ended end here: their clients' logout notices are written in the same write.
+    async fn prune_expired(&self, now: UnixTime) -> Result<SessionsPruned, StoreError>;
+}
+
+/// What a pruning round of the sessions removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionsPruned {
+    pub removed: u64,
+    /// The sids of the sessions that were live until they expired: their token families are
+    /// to be revoked, as at logout.
+    pub expired: Vec<String>,
 }

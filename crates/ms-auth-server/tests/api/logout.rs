@@ -324,6 +324,35 @@ async fn without_a_hint_the_user_is_asked_and_only_this_sites_answer_counts() {
     app.stop().await;
 }
 
+/// An ID token of an earlier session (or any other) names the user but is no proof that this
+/// session's client asks: any client the user ever used holds such a token. Asked.
+#[tokio::test]
+async fn an_id_token_of_another_session_does_not_spare_the_question() {
+    let app = TestApp::playground().await;
+    let browser = Browser::new();
+    let earlier = signed_in(&app, &browser, "openid").await;
+    let hint = earlier["id_token"].as_str().unwrap();
+    browser
+        .open(&logout_url(&app, &[("id_token_hint", hint)]))
+        .await;
+    assert!(!still_signed_in(&app, &browser).await);
+    signed_in(&app, &browser, "openid").await;
+    let page = browser
+        .open(&logout_url(
+            &app,
+            &[
+                ("id_token_hint", hint),
+                ("post_logout_redirect_uri", POST_LOGOUT),
+            ],
+        ))
+        .await
+        .remove(0);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Sign out?"), "{}", page.body);
+    assert!(still_signed_in(&app, &browser).await);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_logout_request_that_does_not_hold_up_is_refused_and_never_redirected() {
     let app = TestApp::playground().await;

@@ -74,6 +74,22 @@ pub struct OwnSessions {
 }
 
 impl Authorizer {
+    /// `user_id`'s live session `sid`, if it is one of theirs.
+    pub(crate) async fn live_session_of(
+        &self,
+        user_id: &str,
+        sid: &str,
+        now: UnixTime,
+    ) -> Result<Option<BrowserSession>, crate::store::StoreError> {
+        Ok(self
+            .sessions
+            .store
+            .sessions_of(user_id, now)
+            .await?
+            .into_iter()
+            .find(|s| s.sid == sid))
+    }
+
     /// The user signed in in this browser and their live sessions; `None` when nobody is.
     pub async fn own_sessions(
         &self,
@@ -123,14 +139,7 @@ impl Authorizer {
             return Ok(Some((ended, true)));
         };
         // Only one of the user's own: another user's sid is answered as unknown.
-        let own = self
-            .sessions
-            .store
-            .sessions_of(&user.id, now)
-            .await?
-            .into_iter()
-            .any(|s| s.sid == sid);
-        if !own {
+        if self.live_session_of(&user.id, sid, now).await?.is_none() {
             return Ok(Some((0, false)));
         }
         let ended = self.ender.end(sid, &actor, EndReason::ByUser, now).await?;

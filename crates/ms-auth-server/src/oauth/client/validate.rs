@@ -122,9 +122,11 @@ impl ClientMetadata {
         }
         if let Some(u) = &self.backchannel_logout_uri {
             https_url(u, policy.playground).or_else(|m| refuse("backchannel_logout_uri", m))?;
-            // Back-Channel Logout 1.0 §2.2: "The domain, port, and scheme of this URL MUST be
-            // the same as that of a registered Redirection URI value." Logout tokens go only
-            // where the client's own users are sent anyway.
+            // Stricter than Back-Channel Logout 1.0 §2.2 (an absolute URI, https preferred):
+            // as Front-Channel Logout §2 requires of its URI, "the domain, port, and scheme of
+            // this URL MUST be the same as that of a registered Redirection URI value". Logout
+            // tokens go only where the client's own users are sent anyway, so a registration
+            // cannot aim the server's POSTs at another host.
             let origin = |url: &url::Url| url.origin().ascii_serialization();
             let same = url::Url::parse(u).is_ok_and(|url| {
                 self.redirect_uris
@@ -134,7 +136,7 @@ impl ClientMetadata {
             if !same {
                 return refuse(
                     "backchannel_logout_uri",
-                    "must have the scheme, host and port of one of the redirect_uris (Back-Channel Logout §2.2)",
+                    "must have the scheme, host and port of one of the redirect_uris",
                 );
             }
         }

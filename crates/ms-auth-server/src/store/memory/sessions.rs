@@ -10,7 +10,7 @@ use super::{poisoned, timed};
 use crate::{
     clock::UnixTime,
     identity::BrowserSession,
-    store::{LogoutNotice, LogoutOutbox, SessionStore, StoreError},
+    store::{LogoutNotice, LogoutOutbox, SessionStore, SessionsPruned, StoreError},
 };
 
 #[derive(Debug)]
@@ -178,7 +178,7 @@ impl SessionStore for MemorySessionStore {
         .await
     }
 
-    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+    async fn prune_expired(&self, now: UnixTime) -> Result<SessionsPruned, StoreError> {
         timed("sessions", "prune", || {
             let mut s = self.state.lock().map_err(poisoned)?;
             let before = s.by_token.len();
@@ -201,7 +201,10 @@ impl SessionStore for MemorySessionStore {
                 by_token, tokens, ..
             } = &mut *s;
             tokens.retain(|_, token| by_token.contains_key(token));
-            Ok((before - by_token.len()) as u64)
+            Ok(SessionsPruned {
+                removed: (before - by_token.len()) as u64,
+                expired: expired.into_iter().map(|e| e.sid).collect(),
+            })
         })
         .await
     }
@@ -250,11 +253,14 @@ impl LogoutOutbox for MemorySessionStore {
         &self,
         sid: &str,
         client_id: &str,
+        attempts: u32,
         due_at: UnixTime,
     ) -> Result<(), StoreError> {
         timed("outbox", "retry", || {
             let mut s = self.state.lock().map_err(poisoned)?;
-            if let Some((_, at)) = s.notices.get_mut(&(sid.to_owned(), client_id.to_owned())) {
+            if let Some((notice, at)) = s.notices.get_mut(&(sid.to_owned(), client_id.to_owned()))
+                && notice.attempts == attempts
+            {
                 *at = due_at;
             }
             Ok(())

@@ -65,16 +65,21 @@ impl LogoutOutbox for SqlStore {
         &self,
         sid: &str,
         client_id: &str,
+        attempts: u32,
         due_at: UnixTime,
     ) -> Result<(), StoreError> {
         self.run("outbox", "retry", async {
-            sqlx::query("UPDATE logout_notices SET due_at = $3 WHERE sid = $1 AND client_id = $2")
-                .bind(sid)
-                .bind(client_id)
-                .bind(due_at)
-                .execute(&self.pool)
-                .await
-                .map_err(unavailable)?;
+            sqlx::query(
+                "UPDATE logout_notices SET due_at = $4 \
+                 WHERE sid = $1 AND client_id = $2 AND attempts = $3",
+            )
+            .bind(sid)
+            .bind(client_id)
+            .bind(i64::from(attempts))
+            .bind(due_at)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
             Ok(())
         })
         .await

@@ -522,7 +522,7 @@ impl RefreshTokenStore for SqlStore {
             // outlives it, and its refresh tokens are stored without one.
             let found = "SELECT family_id FROM refresh_tokens WHERE session_id = $2 \
                  UNION SELECT family_id FROM authorization_codes WHERE session_id = $2 \
-                 AND (' ' || scope || ' ') NOT LIKE '% offline_access %'";
+                 AND (' ' || scope || ' ') NOT LIKE '% offline\\_access %' ESCAPE '\\'";
             self.revoke_families(found, &[session_id], now).await
         })
         .await

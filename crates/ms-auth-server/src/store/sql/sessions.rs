@@ -10,7 +10,7 @@ use super::{SqlStore, corrupt, unavailable};
 use crate::{
     clock::UnixTime,
     identity::BrowserSession,
-    store::{SessionStore, StoreError},
+    store::{SessionStore, SessionsPruned, StoreError},
 };
 
 const COLUMNS: &str = "sid, user_id, auth_time, amr, acr, created_at, last_seen, \
@@ -211,21 +211,27 @@ impl SessionStore for SqlStore {
         .await
     }
 
-    async fn prune_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+    async fn prune_expired(&self, now: UnixTime) -> Result<SessionsPruned, StoreError> {
         self.run("sessions", "prune", async {
             let mut tx = self.begin().await?;
-            // Expiry ends a session too: its clients are told, as at logout. An ended session's
-            // notices were written when it ended.
+            // Expiry ends a session too: its clients are told, as at logout. Deleted first and
+            // told for what the delete returned: of two replicas pruning at once, only the one
+            // whose delete took the row writes its notices. An ended session's notices were
+            // written when it ended.
             let expired = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM browser_sessions \
-                 WHERE ended_at IS NULL AND (idle_expires_at <= $1 OR expires_at <= $1)"
+                "DELETE FROM browser_sessions \
+                 WHERE ended_at IS NULL AND (idle_expires_at <= $1 OR expires_at <= $1) \
+                 RETURNING {COLUMNS}"
             ))
             .bind(now)
             .fetch_all(&mut *tx)
             .await
             .map_err(unavailable)?;
+            let mut sids = Vec::with_capacity(expired.len());
             for row in &expired {
-                notify(&mut tx, &from_row(row)?, now).await?;
+                let session = from_row(row)?;
+                notify(&mut tx, &session, now).await?;
+                sids.push(session.sid);
             }
             let done = sqlx::query(
                 "DELETE FROM browser_sessions \
@@ -236,7 +242,10 @@ impl SessionStore for SqlStore {
             .await
             .map_err(unavailable)?;
             tx.commit().await.map_err(unavailable)?;
-            Ok(done.rows_affected())
+            Ok(SessionsPruned {
+                removed: sids.len() as u64 + done.rows_affected(),
+                expired: sids,
+            })
         })
         .await
     }

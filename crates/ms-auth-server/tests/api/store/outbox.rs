@@ -5,10 +5,17 @@
 
 use std::collections::HashSet;
 
-use ms_auth_server::{identity::BrowserSession, store::LogoutNotice};
+use ms_auth_server::{
+    identity::BrowserSession,
+    store::{LogoutNotice, RefreshGrant, credential_hash},
+};
 
 use super::{
-    Backend, location, open, replicas,
+    Backend,
+    codes::access,
+    location, open,
+    refresh::{live, refresh},
+    replicas,
     sessions::{session, token_hash},
     t,
 };
@@ -16,6 +23,7 @@ use super::{
 per_backend!(
     ending_a_session_writes_a_notice_per_client_once,
     an_expired_session_is_told_as_it_is_pruned,
+    replicas_pruning_at_once_tell_an_expired_session_once,
     replicas_claiming_at_once_claim_each_notice_once,
     a_claim_is_leased_and_a_retry_waits,
 );
@@ -88,6 +96,23 @@ async fn an_expired_session_is_told_as_it_is_pruned(backend: Backend) {
     for one in [idle, signed_in_to("sid-live", &["playground-web"])] {
         s.create_session(&token_hash(&one.sid), &one).await.unwrap();
     }
+    // Its refresh family ends with it, as at logout; the live session's stays.
+    for (token, sid) in [("rt-idle", "sid-idle"), ("rt-live", "sid-live")] {
+        let grant = RefreshGrant {
+            session_id: Some(sid.to_owned()),
+            ..refresh(&format!("fam-{sid}"), 5_000)
+        };
+        stores
+            .refresh
+            .put_refresh(&credential_hash(token), &grant)
+            .await
+            .unwrap();
+    }
+    stores
+        .refresh
+        .record_access("fam-sid-idle", &access("at-idle", 3_000))
+        .await
+        .unwrap();
     stores.prune_expired(t(2_000)).await.unwrap();
     let claimed = stores
         .outbox
@@ -100,12 +125,66 @@ async fn an_expired_session_is_told_as_it_is_pruned(backend: Backend) {
         "the expired one, not the live one"
     );
     assert_eq!(claimed[0].created_at, t(2_000));
-    stores.prune_expired(t(2_000)).await.unwrap();
-    assert_eq!(
-        stores.outbox.pending_notices().await.unwrap(),
-        1,
-        "told once"
+    assert_eq!(live(stores.refresh.as_ref(), "rt-idle", 2_000).await, None);
+    assert!(
+        live(stores.refresh.as_ref(), "rt-live", 2_000)
+            .await
+            .is_some()
     );
+    assert!(
+        stores.hot.is_denied("at-idle", t(2_000)).await.unwrap(),
+        "its access token denied"
+    );
+}
+
+async fn replicas_pruning_at_once_tell_an_expired_session_once(backend: Backend) {
+    let at = location(backend).await;
+    let all = replicas(&at, backend, 4).await;
+    for i in 0..10 {
+        let one = BrowserSession {
+            idle_expires_at: t(1_000),
+            ..signed_in_to(&format!("sid-{i}"), &["playground-web"])
+        };
+        all[0]
+            .sessions
+            .create_session(&token_hash(&one.sid), &one)
+            .await
+            .unwrap();
+    }
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let stores = all[i % all.len()].clone();
+            tokio::spawn(async move {
+                // Each claims and settles what it can meanwhile, as delivery would.
+                stores.prune_expired(t(2_000)).await.unwrap();
+                let got = stores
+                    .outbox
+                    .claim_notices(t(2_000), t(2_100), 100)
+                    .await
+                    .unwrap();
+                for n in &got {
+                    stores
+                        .outbox
+                        .settle_notice(&n.sid, &n.client_id)
+                        .await
+                        .unwrap();
+                }
+                got
+            })
+        })
+        .collect();
+    let mut told = Vec::new();
+    for task in tasks {
+        told.extend(task.await.unwrap());
+    }
+    let leftover = all[0]
+        .outbox
+        .claim_notices(t(9_000), t(9_100), 100)
+        .await
+        .unwrap();
+    told.extend(leftover);
+    assert_eq!(told.len(), 10, "each expired session told once");
+    assert_eq!(pairs(&told).len(), 10);
 }
 
 async fn replicas_claiming_at_once_claim_each_notice_once(backend: Backend) {
@@ -176,7 +255,12 @@ async fn a_claim_is_leased_and_a_retry_waits(backend: Backend) {
     let again = o.claim_notices(t(1_030), t(1_060), 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 2);
-    o.retry_notice("sid-1", "playground-web", t(1_040))
+    // The replica whose lease ran out comes back late: it moves nothing.
+    o.retry_notice("sid-1", "playground-web", 1, t(1_031))
+        .await
+        .unwrap();
+    assert_eq!(o.claim_notices(t(1_031), t(1_100), 10).await.unwrap(), []);
+    o.retry_notice("sid-1", "playground-web", 2, t(1_040))
         .await
         .unwrap();
     assert_eq!(o.claim_notices(t(1_039), t(1_100), 10).await.unwrap(), []);

@@ -295,7 +295,15 @@ async fn pruning_removes_ended_and_expired_sessions(backend: Backend) {
     }
     s.end_session("sid-ended", t(500)).await.unwrap();
     s.end_session("sid-ended-later", t(1_500)).await.unwrap();
-    assert_eq!(s.prune_expired(t(1_000)).await.unwrap(), 3);
+    let pruned = s.prune_expired(t(1_000)).await.unwrap();
+    assert_eq!(pruned.removed, 3);
+    let mut expired = pruned.expired;
+    expired.sort();
+    assert_eq!(
+        expired,
+        ["sid-absolute", "sid-idle"],
+        "ended by expiry, not before"
+    );
     let pruned = stores.prune_expired(t(2_000)).await.unwrap();
     assert_eq!(pruned.sessions, 1, "{pruned:?}");
     assert_eq!(stores.prune_expired(t(2_000)).await.unwrap().sessions, 0);
