@@ -448,3 +448,43 @@ async fn a_disabled_user_is_refused() {
     app.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// An implicit access token ends with its session, as the code flow's do: a logout (and a
+/// withdrawn consent) finds its family by the spent code row it was recorded under.
+#[tokio::test]
+async fn an_implicit_access_token_is_denied_once_its_session_ends() {
+    let app = TestApp::playground().await;
+    let browser = Browser::new();
+    let url = legacy_url(
+        &app,
+        "id_token token",
+        &[("scope", "openid country.read"), ("nonce", NONCE)],
+    );
+    let pairs = in_fragment(&signed_in_hops(&browser, &url).await);
+    let access = param(&pairs, "access_token").unwrap().to_owned();
+    let id_token = param(&pairs, "id_token").unwrap().to_owned();
+    let active = |token: String| {
+        let app = &app;
+        async move {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("token", &token)
+                .finish();
+            let (status, _, json) = parts(
+                app.post_basic("/oauth2/introspect", LEGACY_ID_SECRET, &body)
+                    .await,
+            )
+            .await;
+            assert_eq!(status, 200, "{json}");
+            json["active"] == true
+        }
+    };
+    assert!(active(access.clone()).await);
+    let mut logout = reqwest::Url::parse(&app.url("/connect/logout")).unwrap();
+    logout
+        .query_pairs_mut()
+        .append_pair("id_token_hint", &id_token);
+    let hops = browser.open(logout.as_str()).await;
+    assert!(hops.last().unwrap().body.contains("You are signed out"));
+    assert!(!active(access).await, "denied with its session");
+    app.stop().await;
+}

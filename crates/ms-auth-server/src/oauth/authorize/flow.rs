@@ -527,7 +527,8 @@ impl Authorizer {
                     request,
                     session,
                     user,
-                )?;
+                )
+                .await?;
                 response::tokens(
                     request.response_mode,
                     &request.redirect_uri,

@@ -18,16 +18,17 @@ use crate::{
             GrantContext,
             user_tokens::{self, ForUser},
         },
+        random,
         scope::ScopeSet,
         token_response::TokenResponse,
     },
     oidc::{claims, id_token::IdTokenFacts},
+    store::{CodeGrant, IssuedAccess, credential_hash},
 };
 
-/// What an implicit response delivers. Its access token is not recorded with a family:
-/// logout and consent revocation find families by their refresh tokens or their code, and an
-/// implicit grant has neither (recording them would need a store operation of its own), so it
-/// lives out its lifetime — one more reason the flow is discouraged.
+/// What an implicit response delivers. Its access token is recorded with a family of its own,
+/// known by a spent code row of the session (never handed out): logout, consent revocation
+/// and a disabled account find families by their codes, so they deny it too.
 #[derive(Debug)]
 pub struct ImplicitTokens {
     /// The response's parameters, `state` and `iss` aside: `access_token`, `token_type`,
@@ -36,7 +37,7 @@ pub struct ImplicitTokens {
 }
 
 /// Signs the tokens `request.response_type` asks for (an implicit one).
-pub fn tokens(
+pub async fn tokens(
     cx: &GrantContext<'_>,
     client: &Client,
     request: &AuthorizationRequest,
@@ -57,6 +58,7 @@ pub fn tokens(
     };
     if request.response_type.returns_access_token() {
         let signed = user_tokens::sign(cx, client, &for_user, None)?;
+        record(cx, client, request, session, &user.id, &signed.access).await?;
         return Ok(ImplicitTokens {
             params: params(&signed.response, request.scope_differs),
         });
@@ -82,6 +84,42 @@ pub fn tokens(
     Ok(ImplicitTokens {
         params: vec![("id_token", id_token)],
     })
+}
+
+/// Records `access` under a new family, started by a code of `session` that is spent at once:
+/// three writes, for a discouraged flow; the code flow's exchange pays them anyway.
+async fn record(
+    cx: &GrantContext<'_>,
+    client: &Client,
+    request: &AuthorizationRequest,
+    session: &BrowserSession,
+    user_id: &str,
+    access: &IssuedAccess,
+) -> Result<(), EndpointError> {
+    let family_id = random::token()?;
+    let code_hash = credential_hash(&random::token()?);
+    let grant = CodeGrant {
+        family_id: family_id.clone(),
+        client_id: client.id.to_string(),
+        subject: user_id.to_owned(),
+        scope: request.scope.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        redirect_uri_given: true,
+        code_challenge: None,
+        code_challenge_method: None,
+        nonce: request.nonce.clone(),
+        user_id: Some(user_id.to_owned()),
+        session_id: Some(session.sid.clone()),
+        acr: session.acr.clone(),
+        amr: session.amr.clone(),
+        auth_time: session.auth_time,
+        session_expires_at: Some(session.expires_at),
+        expires_at: cx.now.plus_secs(1),
+    };
+    cx.codes.put_code(&code_hash, &grant).await?;
+    cx.codes.consume_code(&code_hash, cx.now).await?;
+    cx.refresh.record_access(&family_id, access).await?;
+    Ok(())
 }
 
 /// RFC 6749 §4.2.2's parameters of a token response: `scope` "OPTIONAL, if identical to the
