@@ -166,6 +166,25 @@ impl Chromium {
         self.driver().source().await.unwrap()
     }
 
+    /// The page's source once it holds `text`: a click that submits a form returns before the
+    /// next page has loaded (a sign-in hashes a password first). Panics after 10 s, showing
+    /// the page.
+    pub async fn wait_for_text(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let source = self.page_source().await;
+            if source.contains(text) {
+                return source;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{text:?} not on {}:\n{source}",
+                self.current_url().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Runs `script` (a function body; `arguments` holds `args`) in the page, and returns what
     /// it returns.
     pub async fn eval(&self, script: &str, args: Vec<Value>) -> Value {

@@ -568,11 +568,8 @@ async fn chromium_signs_alice_in_to_playground_web_and_approves_consent() {
     browser.fill("#password", ALICE.1).await;
     assert_png(&browser.screenshot("flow-sign-in.png").await);
     browser.click("#sign-in").await;
-    let source = browser.page_source().await;
-    assert!(
-        source.contains("id=\"approve\""),
-        "the consent page: {source}"
-    );
+    // The consent page, once the sign-in (a password hash) has answered.
+    browser.wait_for_text("id=\"approve\"").await;
     let consent = browser.find("#approve").await;
     let source = browser.page_source().await;
     for words in [

@@ -4,26 +4,7 @@
 //! `sample-signed-in.png`, `sample-signed-out.png`, `sample-ended-by-back-channel.png`, `sample-spa.png`
 //! in `target/screenshots/`.
 
-use std::time::{Duration, Instant};
-
 use crate::{code_flow::wait_for_backchannel, helpers::*};
-
-/// Waits (up to 10 s) until the page holds `text`; panics showing the page.
-async fn wait_for_text(browser: &Chromium, text: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let source = browser.page_source().await;
-        if source.contains(text) {
-            return source;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{text:?} not on {}:\n{source}",
-            browser.current_url().await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// What the console reported as refused (CSP, CORS, failed loads) since the last call.
 async fn refusals(browser: &Chromium) -> Vec<String> {
@@ -40,16 +21,16 @@ async fn refusals(browser: &Chromium) -> Vec<String> {
 /// Alice signs in through the app's button, the provider's sign-in page and its consent page.
 async fn sign_in(s: &Stack, browser: &Chromium) {
     browser.goto(&s.app.url("/")).await;
-    wait_for_text(browser, "id=\"sign-in\"").await;
+    browser.wait_for_text("id=\"sign-in\"").await;
     browser.screenshot("sample-home.png").await;
     browser.click("#sign-in").await;
-    wait_for_text(browser, "name=\"password\"").await;
+    browser.wait_for_text("name=\"password\"").await;
     browser.fill("#username", ALICE.0).await;
     browser.fill("#password", ALICE.1).await;
     browser.click("#sign-in").await;
-    wait_for_text(browser, "id=\"approve\"").await;
+    browser.wait_for_text("id=\"approve\"").await;
     browser.click("#approve").await;
-    wait_for_text(browser, "Alice Example").await;
+    browser.wait_for_text("Alice Example").await;
 }
 
 #[tokio::test]
@@ -59,7 +40,9 @@ async fn chromium_signs_alice_in_and_fetches_a_country_with_her_token() {
     sign_in(&s, &browser).await;
     assert_eq!(browser.current_url().await, s.app.url("/"));
     browser.click("#call-countries").await;
-    let page = wait_for_text(&browser, "GET /country-service/countries/DE: 200 OK").await;
+    let page = browser
+        .wait_for_text("GET /country-service/countries/DE: 200 OK")
+        .await;
     assert!(page.contains("DEU"), "{page}");
     browser.screenshot("sample-signed-in.png").await;
     let refused = refusals(&browser).await;
@@ -79,7 +62,7 @@ async fn chromium_signs_alice_out_and_the_back_channel_reaches_the_app() {
     let browser = Chromium::start().await;
     sign_in(&s, &browser).await;
     browser.click("#sign-out").await;
-    wait_for_text(&browser, "You are signed out").await;
+    browser.wait_for_text("You are signed out").await;
     assert_eq!(
         browser.current_url().await.split('?').next(),
         Some(s.app.url("/").as_str())
@@ -88,7 +71,7 @@ async fn chromium_signs_alice_out_and_the_back_channel_reaches_the_app() {
     wait_for_backchannel(&s.app, 1).await;
     assert_eq!(s.app.state.backchannel_deliveries().1, 0, "none refused");
     browser.goto(&s.app.url("/")).await;
-    wait_for_text(&browser, "id=\"sign-in\"").await;
+    browser.wait_for_text("id=\"sign-in\"").await;
     browser.quit().await;
 }
 
@@ -101,13 +84,13 @@ async fn chromium_signing_out_at_the_provider_ends_the_apps_session_by_back_chan
     let browser = Chromium::start().await;
     sign_in(&s, &browser).await;
     browser.goto(&format!("{}/connect/logout", s.issuer)).await;
-    wait_for_text(&browser, "Sign out?").await;
+    browser.wait_for_text("Sign out?").await;
     browser.click("#sign-out").await;
-    wait_for_text(&browser, "You are signed out").await;
+    browser.wait_for_text("You are signed out").await;
     wait_for_backchannel(&s.app, 1).await;
     assert_eq!(s.app.state.backchannel_deliveries().1, 0, "none refused");
     browser.goto(&s.app.url("/")).await;
-    let page = wait_for_text(&browser, "id=\"sign-in\"").await;
+    let page = browser.wait_for_text("id=\"sign-in\"").await;
     assert!(!page.contains("Alice Example"), "{page}");
     browser.screenshot("sample-ended-by-back-channel.png").await;
     browser.quit().await;
@@ -121,20 +104,22 @@ async fn chromium_runs_the_spa_sign_in_and_calls_country_service_across_origins(
     let s = Stack::start().await;
     let browser = Chromium::start().await;
     browser.goto(&s.app.url("/spa/")).await;
-    wait_for_text(&browser, "id=\"spa-sign-in\"").await;
+    browser.wait_for_text("id=\"spa-sign-in\"").await;
     browser.click("#spa-sign-in").await;
-    wait_for_text(&browser, "name=\"password\"").await;
+    browser.wait_for_text("name=\"password\"").await;
     browser.fill("#username", ALICE.0).await;
     browser.fill("#password", ALICE.1).await;
     browser.click("#sign-in").await;
-    wait_for_text(&browser, "Signed in (subject ").await;
+    browser.wait_for_text("Signed in (subject ").await;
     assert_eq!(
         browser.current_url().await,
         s.app.url("/spa/"),
         "the code left the address bar"
     );
     browser.click("#spa-call-country").await;
-    let page = wait_for_text(&browser, "GET /country-service/countries/DE: 200").await;
+    let page = browser
+        .wait_for_text("GET /country-service/countries/DE: 200")
+        .await;
     assert!(page.contains("Germany"), "{page}");
     browser.screenshot("sample-spa.png").await;
     let refused = refusals(&browser).await;
