@@ -12,7 +12,10 @@ use super::BrowserSession;
 use crate::{
     audit::{self, Actor, Event},
     clock::UnixTime,
-    store::{AuditLog, Notice, RefreshTokenStore, SessionStore, StoreError, Stores, hot::Hot},
+    store::{
+        AuditLog, Notice, RefreshTokenStore, SessionStore, StoreError, Stores, hot::Hot,
+        refresh::deny_access,
+    },
 };
 
 /// Why a session ended (the audit entry says it).
@@ -70,9 +73,7 @@ impl SessionEnder {
     ) -> Result<Option<BrowserSession>, StoreError> {
         let ended = self.sessions.end_session(sid, now).await?;
         let revoked = self.refresh.revoke_session_families(sid, now).await?;
-        for a in &revoked.access {
-            self.hot.deny(&a.jti, a.expires_at, now).await?;
-        }
+        deny_access(self.hot.as_ref(), &revoked.access, now).await?;
         if let Some(session) = &ended {
             tracing::info!(user_id = %session.user_id, reason = reason.as_str(), "session ended");
             let event = Event::SessionEnded {

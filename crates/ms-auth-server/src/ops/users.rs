@@ -367,9 +367,7 @@ impl Ops {
             .refresh
             .revoke_user_families(user_id, None, now)
             .await?;
-        for a in &revoked.access {
-            self.stores.hot.deny(&a.jti, a.expires_at, now).await?;
-        }
+        crate::store::refresh::deny_access(self.stores.hot.as_ref(), &revoked.access, now).await?;
         Ok(())
     }
 

@@ -205,9 +205,7 @@ impl Stores {
         let pruned = self.sessions.prune_expired(now).await?;
         for sid in &pruned.expired {
             let revoked = self.refresh.revoke_session_families(sid, now).await?;
-            for a in &revoked.access {
-                self.hot.deny(&a.jti, a.expires_at, now).await?;
-            }
+            refresh::deny_access(self.hot.as_ref(), &revoked.access, now).await?;
         }
         if !pruned.expired.is_empty() {
             // Best effort: delivery polls too.

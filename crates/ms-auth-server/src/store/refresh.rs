@@ -72,6 +72,19 @@ pub enum Rotation {
     Invalid,
 }
 
+/// Denies each of `access` until it expires: what a revoked family leaves live (its access
+/// tokens are self-contained JWTs, refused only by the denylist).
+pub async fn deny_access(
+    hot: &dyn super::HotState,
+    access: &[IssuedAccess],
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    for a in access {
+        hot.deny(&a.jti, a.expires_at, now).await?;
+    }
+    Ok(())
+}
+
 /// What revoking a family did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FamilyRevoked {

@@ -9,7 +9,7 @@ use crate::{
     clock::UnixTime,
     identity::{BrowserSession, EndReason, User},
     oauth::error::EndpointError,
-    store::Consent,
+    store::{Consent, refresh::deny_access},
 };
 
 impl Authorizer {
@@ -45,9 +45,7 @@ impl Authorizer {
             .refresh
             .revoke_user_families(&user.id, Some(client_id), now)
             .await?;
-        for a in &revoked.access {
-            self.server.hot.deny(&a.jti, a.expires_at, now).await?;
-        }
+        deny_access(self.server.hot.as_ref(), &revoked.access, now).await?;
         audit::record(
             self.server.audit.as_ref(),
             &Actor::User(user.id.clone()),

@@ -158,9 +158,7 @@ pub async fn family_revoked(
     access: &[IssuedAccess],
     event: Event,
 ) -> Result<(), EndpointError> {
-    for a in access {
-        cx.hot.deny(&a.jti, a.expires_at, cx.now).await?;
-    }
+    crate::store::refresh::deny_access(cx.hot, access, cx.now).await?;
     audit::record(
         cx.audit,
         &Actor::Client(client.id.to_string()),
