@@ -109,7 +109,15 @@ impl AppState {
             file_key.is_some(),
         )
         .with_passwords(Arc::new(Passwords::new(&settings.passwords)));
-        ops.seed_config_clients(&settings.clients()?, now).await?;
+        let sealer = match &settings.store.encryption_key {
+            Some(key) => crate::store::sealing::Sealer::from_base64(&key.0),
+            None => crate::store::sealing::Sealer::random(),
+        }
+        .map_err(|e| SettingsError::Invalid {
+            key: "store.encryption_key".to_owned(),
+            message: e.to_string(),
+        })?;
+        ops.seed_config_clients(&settings.clients(&sealer)?, now).await?;
         ops.seed_config_users(&settings.users, now).await?;
         let keys = match file_key {
             Some(key) => PublishedKeys::new(key).map_err(BuildError::Generate)?,
@@ -120,14 +128,6 @@ impl AppState {
         };
         let ring = KeyRing::new(keys);
         let ops = ops.with_ring(ring.clone());
-        let sealer = match &settings.store.encryption_key {
-            Some(key) => crate::store::sealing::Sealer::from_base64(&key.0),
-            None => crate::store::sealing::Sealer::random(),
-        }
-        .map_err(|e| SettingsError::Invalid {
-            key: "store.encryption_key".to_owned(),
-            message: e.to_string(),
-        })?;
         // One hashing pool for the process: sign-ins and the operations share its bound; the
         // sign-in page and the password grant share the check.
         let sign_in = Arc::new(SignIn {
@@ -140,6 +140,14 @@ impl AppState {
             ring,
             Arc::new(sealer),
             Arc::clone(&sign_in),
+            Arc::new(
+                http::outbound::JwksClient::new(
+                    Duration::from_millis(settings.client_auth.jwks_uri_timeout_ms),
+                    settings.client_auth.jwks_uri_max_bytes,
+                    settings.playground,
+                )
+                .map_err(|e| BuildError::HttpClient(e.to_string()))?,
+            ),
         ));
         let authorizer = Authorizer {
             server: Arc::clone(&server),

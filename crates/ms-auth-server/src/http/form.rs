@@ -196,9 +196,12 @@ fn is_form(req: &HttpRequest) -> bool {
 pub(super) async fn authenticated_token_param(
     form: &ClientForm,
     server: &AuthorizationServer,
+    endpoint: &str,
     now: UnixTime,
 ) -> Result<(Arc<Client>, Params, String), EndpointError> {
-    let (caller, params) = server.authenticate_caller(form.request(), now).await?;
+    let (caller, params) = server
+        .authenticate_caller(form.request(), endpoint, now)
+        .await?;
     let token = params
         .get("token")
         .map(str::to_owned)

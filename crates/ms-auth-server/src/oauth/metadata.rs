@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{
     authorize::ResponseMode,
     client::{AuthMethod, GrantType, ResponseType},
-    client_auth,
+    client_assertion, client_auth,
     endpoints::{self, Endpoints},
     grants,
     resources::ScopeRegistry,
@@ -27,13 +27,18 @@ pub struct Metadata {
     pub response_modes_supported: Vec<&'static str>,
     pub grant_types_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// The JWS algorithms of `client_secret_jwt` and `private_key_jwt` assertions (RFC 8414
+    /// §2), at the token, introspection and revocation endpoints alike.
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// RFC 7636 §6.2: `S256`, and `plain` only while some client is configured for it.
     pub code_challenge_methods_supported: Vec<&'static str>,
     /// RFC 7662 and RFC 7009, authenticated as at the token endpoint (RFC 8414 §2).
     pub introspection_endpoint: String,
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub introspection_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     pub revocation_endpoint: String,
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub revocation_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// RFC 9207 §3: `iss` is in every authorization response.
     pub authorization_response_iss_parameter_supported: bool,
     pub subject_types_supported: Vec<&'static str>,
@@ -84,6 +89,14 @@ impl Metadata {
                 .map(|m| m.as_str())
                 .collect()
         };
+        let signing_algs = || {
+            AuthMethod::ALL
+                .iter()
+                .filter(|m| client_auth::implements(**m))
+                .flat_map(|m| client_assertion::algorithms_of(*m))
+                .map(|a| client_assertion::algorithm_name(*a))
+                .collect()
+        };
         let at = Endpoints::new(issuer);
         let mut pkce = vec!["S256"];
         if advertised.plain_pkce {
@@ -115,11 +128,14 @@ impl Metadata {
                 .map(|g| g.as_str())
                 .collect(),
             token_endpoint_auth_methods_supported: methods(),
+            token_endpoint_auth_signing_alg_values_supported: signing_algs(),
             code_challenge_methods_supported: pkce,
             introspection_endpoint: at.url(endpoints::INTROSPECT),
             introspection_endpoint_auth_methods_supported: confidential_methods(),
+            introspection_endpoint_auth_signing_alg_values_supported: signing_algs(),
             revocation_endpoint: at.url(endpoints::REVOKE),
             revocation_endpoint_auth_methods_supported: confidential_methods(),
+            revocation_endpoint_auth_signing_alg_values_supported: signing_algs(),
             authorization_response_iss_parameter_supported: true,
             subject_types_supported: vec!["public"],
             id_token_signing_alg_values_supported: vec![advertised.id_token_alg.as_str()],

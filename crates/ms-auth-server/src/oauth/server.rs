@@ -6,7 +6,9 @@ use std::sync::Arc;
 use super::{
     brute_force::{Attempt, Guard, Refused},
     client::{Client, GrantType},
-    client_auth::{self, AuthenticateError},
+    client_auth::{self, AuthenticateError, ClientAuthenticator},
+    client_keys::{ClientKeys, JwksFetcher},
+    endpoints::{self, Endpoints},
     error::{EndpointError, ErrorCode, OAuthError},
     grants::{
         GrantContext, TokenRequest, authorization_code, client_credentials, password, refresh_token,
@@ -43,6 +45,8 @@ pub struct AuthorizationServer {
     pub sealer: Arc<Sealer>,
     /// The sign-in page's password check, for the password grant.
     pub sign_in: Arc<SignIn>,
+    /// Checks clients' secrets and assertions.
+    pub client_auth: ClientAuthenticator,
 }
 
 impl AuthorizationServer {
@@ -53,8 +57,18 @@ impl AuthorizationServer {
         keys: KeyRing,
         sealer: Arc<Sealer>,
         sign_in: Arc<SignIn>,
+        jwks: Arc<dyn JwksFetcher>,
     ) -> Self {
         let scopes = settings.scope_registry();
+        let client_auth = ClientAuthenticator {
+            clients: stores.clients.clone(),
+            hot: stores.hot.clone(),
+            sealer: Arc::clone(&sealer),
+            keys: Arc::new(ClientKeys::new(jwks, settings.client_auth.key_set_times())),
+            issuer: settings.issuer.clone(),
+            token_endpoint: Endpoints::new(&settings.issuer).url(endpoints::TOKEN),
+            settings: settings.client_auth.clone(),
+        };
         let metadata = Metadata::new(
             &settings.issuer,
             &scopes,
@@ -72,6 +86,7 @@ impl AuthorizationServer {
             },
         );
         Self {
+            client_auth,
             tokens: settings.tokens.clone(),
             sealer,
             sign_in,
@@ -146,13 +161,18 @@ pub struct Issued {
 impl AuthorizationServer {
     /// Authenticates the caller of the introspection or revocation endpoint as at the token
     /// endpoint (RFC 7662 §2.1, RFC 7009 §2.1) and returns it with the request's parameters.
+    /// `endpoint` is the endpoint's path ([`endpoints::INTROSPECT`], [`endpoints::REVOKE`]):
+    /// an assertion may name its URL as `aud`.
     pub async fn authenticate_caller(
         &self,
         input: ClientRequest<'_>,
+        endpoint: &str,
         now: UnixTime,
     ) -> Result<(Arc<Client>, Params), EndpointError> {
         let params = Params::from_query_and_body(input.query, input.body)?;
-        let client = self.authenticate_client(&input, &params, now).await?;
+        let client = self
+            .authenticate_client(&input, &params, endpoint, now)
+            .await?;
         Ok((client, params))
     }
 
@@ -200,9 +220,11 @@ impl AuthorizationServer {
         &self,
         input: &ClientRequest<'_>,
         params: &Params,
+        endpoint: &str,
         now: UnixTime,
     ) -> Result<Arc<Client>, EndpointError> {
         let presented = client_auth::extract(input.authorization, params)?;
+        let endpoint_url = Endpoints::new(&self.issuer.iss).url(endpoint);
         // The id only: the secret is not copied.
         let client_id = presented.as_ref().map(|p| p.client_id.clone());
         let attempt = Attempt {
@@ -214,7 +236,8 @@ impl AuthorizationServer {
             .guard(
                 attempt,
                 now,
-                client_auth::authenticate(self.clients.as_ref(), presented),
+                self.client_auth
+                    .authenticate(presented, &endpoint_url, now),
                 |e| matches!(e, AuthenticateError::Rejected(_)),
             )
             .await?;
@@ -229,7 +252,9 @@ impl AuthorizationServer {
     ) -> Result<Issued, EndpointError> {
         let params = Params::from_query_and_body(input.query, input.body)?;
         let request = TokenRequest::parse(&params, &self.metadata.grant_types_supported)?;
-        let client = self.authenticate_client(&input, &params, now).await?;
+        let client = self
+            .authenticate_client(&input, &params, endpoints::TOKEN, now)
+            .await?;
         let grant_type = request.grant_type();
         // RFC 9700 §2.1.1 and the registration rules: a public client may never use
         // client_credentials or password, whatever it registered.

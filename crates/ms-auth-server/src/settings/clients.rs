@@ -6,9 +6,15 @@ use std::collections::HashSet;
 use serde::Deserialize;
 
 use super::{SettingsError, invalid};
-use crate::oauth::{
-    client::{Client, ClientCredential, ClientId, ClientMetadata, RegistrationPolicy},
-    secret::{ClientSecret, SecretHash},
+use crate::{
+    oauth::{
+        client::{
+            AuthMethod, Client, ClientCredential, ClientId, ClientMetadata, JwksSource,
+            RegistrationPolicy,
+        },
+        secret::{ClientSecret, SecretHash},
+    },
+    store::sealing::Sealer,
 };
 
 /// One `[[clients]]` table: the credentials, then the metadata's keys beside them. Unknown
@@ -60,7 +66,22 @@ impl ClientSettings {
     fn is_public(&self) -> bool {
         self.metadata
             .token_endpoint_auth_methods
-            .contains(&crate::oauth::client::AuthMethod::None)
+            .contains(&AuthMethod::None)
+    }
+
+    /// A `private_key_jwt` client: its keys are in the metadata, it has no secret.
+    fn uses_keys(&self) -> bool {
+        self.metadata
+            .token_endpoint_auth_methods
+            .contains(&AuthMethod::PrivateKeyJwt)
+    }
+
+    /// A `client_secret_jwt` client: its secret is kept sealed, since an HMAC cannot be
+    /// checked against a hash.
+    fn signs_with_secret(&self) -> bool {
+        self.metadata
+            .token_endpoint_auth_methods
+            .contains(&AuthMethod::ClientSecretJwt)
     }
 
     /// Checks this table, found at `prefix`, under `policy`.
@@ -73,17 +94,23 @@ impl ClientSettings {
         if self.client_id.is_empty() {
             return Err(invalid(key("client_id"), "must not be empty"));
         }
-        if self.is_public() {
+        if self.is_public() || self.uses_keys() {
             if self.client_secret.is_some() || self.client_secret_hash.is_some() {
                 return Err(invalid(
                     key("client_secret"),
-                    "a public client (token_endpoint_auth_methods = [\"none\"]) has no secret",
+                    "a public client (token_endpoint_auth_methods = [\"none\"]) or one authenticating with its keys (private_key_jwt) has no secret",
                 ));
             }
             return self
                 .metadata
                 .validate(policy)
                 .map_err(|e| invalid(key(e.field), e.message));
+        }
+        if self.signs_with_secret() && self.client_secret_hash.is_some() {
+            return Err(invalid(
+                key("client_secret_hash"),
+                "client_secret_jwt is an HMAC keyed with the secret itself, which no hash can check: give client_secret (playground), or register the client dynamically (its secret is then stored sealed)",
+            ));
         }
         match (&self.client_secret, &self.client_secret_hash) {
             (Some(_), Some(_)) => {
@@ -118,15 +145,42 @@ impl ClientSettings {
             .map_err(|e| invalid(key(e.field), e.message))
     }
 
-    /// The client this table registers, its secret hashed. A plain-text secret is hashed
-    /// here and logged as a warning (by id, never by value).
-    pub fn to_client(&self, prefix: &str) -> Result<Client, SettingsError> {
+    /// The client this table registers, its secret hashed (sealed under `sealer` for
+    /// `client_secret_jwt`). A plain-text secret is logged as a warning (by id, never by
+    /// value).
+    pub fn to_client(&self, prefix: &str, sealer: &Sealer) -> Result<Client, SettingsError> {
+        let id = ClientId::new(self.client_id.clone());
         if self.is_public() {
+            return Ok(Client::new(id, ClientCredential::None, self.metadata.clone()));
+        }
+        if self.uses_keys() {
+            let source = match (&self.metadata.jwks_uri, &self.metadata.jwks) {
+                (Some(uri), _) => JwksSource::Uri(uri.clone()),
+                (None, Some(jwks)) => JwksSource::Inline(jwks.clone()),
+                (None, None) => {
+                    return Err(invalid(
+                        format!("{prefix}.jwks_uri"),
+                        "private_key_jwt needs jwks or jwks_uri",
+                    ));
+                }
+            };
             return Ok(Client::new(
-                ClientId::new(self.client_id.clone()),
-                ClientCredential::None,
+                id,
+                ClientCredential::Jwks(source),
                 self.metadata.clone(),
             ));
+        }
+        if self.signs_with_secret() {
+            let secret = self.client_secret.as_ref().ok_or_else(|| {
+                invalid(format!("{prefix}.client_secret"), "a client secret is required")
+            })?;
+            tracing::warn!(
+                client_id = %self.client_id,
+                "client secret is given in plain text in the config (accepted with playground = true only)"
+            );
+            let credential = ClientCredential::seal_secret(sealer, &id, secret)
+                .map_err(|e| invalid(format!("{prefix}.client_secret"), e.to_string()))?;
+            return Ok(Client::new(id, credential, self.metadata.clone()));
         }
         let hash = match (&self.client_secret, &self.client_secret_hash) {
             (_, Some(h)) => SecretHash::parse(h)
@@ -223,7 +277,9 @@ mod tests {
 
     #[test]
     fn the_playground_clients_read_as_they_always_have() {
-        let clients = playground().clients().unwrap();
+        let clients = playground()
+            .clients(&Sealer::random().unwrap())
+            .unwrap();
         let jwt = &clients[0];
         assert_eq!(jwt.id.as_str(), "service-client-jwt");
         assert!(

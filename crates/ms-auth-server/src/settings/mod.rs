@@ -5,6 +5,7 @@
 //! (the store's is `store/settings.rs`), composed here once.
 
 mod admin;
+mod client_auth;
 mod clients;
 mod issuer;
 mod keys;
@@ -25,6 +26,7 @@ use telemetry::{LogSettings, TraceSettings};
 pub use admin::{AdminSettings, ClusterSettings};
 pub use clients::ClientSettings;
 pub use keys::KeySettings;
+pub use client_auth::ClientAuthSettings;
 pub use logout::LogoutSettings;
 pub use server::{DEFAULT_MAX_BODY_BYTES, ServerSettings};
 pub use sessions::SessionSettings;
@@ -64,6 +66,8 @@ pub struct Settings {
     pub sessions: SessionSettings,
     /// Back-channel logout delivery (`[logout]`).
     pub logout: LogoutSettings,
+    /// Client assertions and `jwks_uri` fetches (`[client_auth]`).
+    pub client_auth: ClientAuthSettings,
     pub keys: KeySettings,
     /// The store of record (`[store]`).
     pub store: StoreSettings,
@@ -97,6 +101,7 @@ impl Default for Settings {
             tokens: TokenSettings::default(),
             sessions: SessionSettings::default(),
             logout: LogoutSettings::default(),
+            client_auth: ClientAuthSettings::default(),
             keys: KeySettings::default(),
             store: StoreSettings::default(),
             redis: RedisSettings::default(),
@@ -148,6 +153,7 @@ impl Settings {
         self.tokens.validate()?;
         self.sessions.validate()?;
         self.logout.validate()?;
+        self.client_auth.validate()?;
         self.server.validate("server")?;
         self.validate_store()?;
         self.admin.validate("admin")?;
@@ -220,13 +226,14 @@ impl Settings {
         ScopeRegistry::with_openid(self.scopes.clone())
     }
 
-    /// The registered clients, secrets hashed. Plain-text secrets are hashed here and logged
-    /// as a warning (by id, never by value).
-    pub fn clients(&self) -> Result<Vec<Client>, SettingsError> {
+    /// The registered clients, secrets hashed (or sealed under `sealer`, for
+    /// `client_secret_jwt`). Plain-text secrets are logged as a warning (by id, never by
+    /// value).
+    pub fn clients(&self, sealer: &crate::store::sealing::Sealer) -> Result<Vec<Client>, SettingsError> {
         self.clients
             .iter()
             .enumerate()
-            .map(|(i, c)| c.to_client(&format!("clients[{i}]")))
+            .map(|(i, c)| c.to_client(&format!("clients[{i}]"), sealer))
             .collect()
     }
 }

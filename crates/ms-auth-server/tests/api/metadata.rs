@@ -12,8 +12,9 @@ async fn metadata_lists_what_is_implemented() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(header(&headers, "content-type"), "application/json");
-    let all_methods = json!(["client_secret_basic", "client_secret_post", "none"]);
-    let confidential = json!(["client_secret_basic", "client_secret_post"]);
+    let all_methods = json!(["client_secret_basic", "client_secret_post", "none", "client_secret_jwt", "private_key_jwt"]);
+    let confidential = json!(["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"]);
+    let algs = json!(["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]);
     assert_eq!(
         body,
         json!({
@@ -28,11 +29,14 @@ async fn metadata_lists_what_is_implemented() {
             "response_modes_supported": ["query", "fragment", "form_post"],
             "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token", "implicit", "password"],
             "token_endpoint_auth_methods_supported": all_methods,
+            "token_endpoint_auth_signing_alg_values_supported": algs,
             "code_challenge_methods_supported": ["S256"],
             "introspection_endpoint": "http://localhost:8085/ms-auth-server/oauth2/introspect",
             "introspection_endpoint_auth_methods_supported": confidential,
+            "introspection_endpoint_auth_signing_alg_values_supported": algs,
             "revocation_endpoint": "http://localhost:8085/ms-auth-server/oauth2/revoke",
             "revocation_endpoint_auth_methods_supported": confidential,
+            "revocation_endpoint_auth_signing_alg_values_supported": algs,
             "authorization_response_iss_parameter_supported": true,
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],

@@ -2,7 +2,7 @@
 //! registration (RFC 7591 §2, §3.2.2) and the admin API, under one policy.
 
 use super::{AuthMethod, ClientMetadata, GrantType, RedirectUri, ResponseType};
-use crate::oauth::{client_auth, resources::ScopeRegistry, uri};
+use crate::oauth::{client_assertion, client_auth, resources::ScopeRegistry, uri};
 
 /// The rules a registration is checked against.
 #[derive(Debug, Clone, Copy)]
@@ -246,7 +246,69 @@ impl ClientMetadata {
             // RFC 7591 §2: "The value "none" MUST NOT be used."
             return refuse("token_endpoint_auth_signing_alg", "must not be \"none\"");
         }
-        Ok(())
+        self.validate_assertion_method()
+    }
+
+    /// `client_secret_jwt` and `private_key_jwt`: the one method of their client (the key
+    /// material differs: a recoverable secret, or public keys), with the keys it needs and an
+    /// algorithm this server verifies.
+    fn validate_assertion_method(&self) -> Result<(), MetadataError> {
+        let methods = &self.token_endpoint_auth_methods;
+        let assertion = methods
+            .iter()
+            .copied()
+            .find(|m| !client_assertion::algorithms_of(*m).is_empty());
+        let Some(method) = assertion else {
+            if self.token_endpoint_auth_signing_alg.is_some() {
+                return refuse(
+                    "token_endpoint_auth_signing_alg",
+                    "applies to client_secret_jwt and private_key_jwt only",
+                );
+            }
+            return Ok(());
+        };
+        if methods.len() > 1 {
+            return refuse(
+                "token_endpoint_auth_methods",
+                format!(
+                    "{} cannot be combined with other methods: such a client authenticates one way",
+                    method.as_str()
+                ),
+            );
+        }
+        let algorithms = client_assertion::algorithms_of(method);
+        if let Some(alg) = &self.token_endpoint_auth_signing_alg
+            && !algorithms
+                .iter()
+                .any(|a| client_assertion::algorithm_name(*a) == alg)
+        {
+            let names: Vec<_> = algorithms
+                .iter()
+                .map(|a| client_assertion::algorithm_name(*a))
+                .collect();
+            return refuse(
+                "token_endpoint_auth_signing_alg",
+                format!(
+                    "{alg} is not supported for {} (supported: {})",
+                    method.as_str(),
+                    names.join(", ")
+                ),
+            );
+        }
+        if method != AuthMethod::PrivateKeyJwt {
+            return Ok(());
+        }
+        match (&self.jwks, &self.jwks_uri) {
+            (None, None) => refuse(
+                "jwks_uri",
+                "private_key_jwt needs the client's public keys: give jwks or jwks_uri",
+            ),
+            (Some(jwks), _) if client_assertion::parse_key_set(jwks).is_empty() => refuse(
+                "jwks",
+                "holds no public signing key this server verifies (RSA, EC P-256 or P-384, Ed25519)",
+            ),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -417,6 +479,57 @@ mod tests {
                     ..valid()
                 },
                 "token_endpoint_auth_signing_alg",
+            ),
+        ];
+        for (m, field) in &cases {
+            assert_eq!(refused(m, false), Some(*field), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn an_assertion_method_goes_alone_with_its_keys_and_algorithm() {
+        let key = serde_json::json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "TMs4-rAq-oGxcmrnOOjWkVEuuSVoWcgy51SYFOFVsl4"}]});
+        let by = |method| ClientMetadata {
+            token_endpoint_auth_methods: vec![method],
+            ..valid()
+        };
+        let with_alg = |m: ClientMetadata, alg: &str| ClientMetadata {
+            token_endpoint_auth_signing_alg: Some(alg.to_owned()),
+            ..m
+        };
+        let keyed = ClientMetadata {
+            jwks: Some(key.clone()),
+            ..by(AuthMethod::PrivateKeyJwt)
+        };
+        assert_eq!(refused(&keyed, false), None);
+        assert_eq!(refused(&by(AuthMethod::ClientSecretJwt), false), None);
+        assert_eq!(refused(&with_alg(keyed.clone(), "EdDSA"), false), None);
+        assert_eq!(
+            refused(&with_alg(by(AuthMethod::ClientSecretJwt), "HS512"), false),
+            None
+        );
+        let cases = [
+            (by(AuthMethod::PrivateKeyJwt), "jwks_uri"),
+            (
+                ClientMetadata {
+                    jwks: Some(serde_json::json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]})),
+                    ..by(AuthMethod::PrivateKeyJwt)
+                },
+                "jwks",
+            ),
+            (with_alg(keyed.clone(), "HS256"), "token_endpoint_auth_signing_alg"),
+            (
+                with_alg(by(AuthMethod::ClientSecretJwt), "RS256"),
+                "token_endpoint_auth_signing_alg",
+            ),
+            (with_alg(valid(), "RS256"), "token_endpoint_auth_signing_alg"),
+            (
+                keyed.clone().method(AuthMethod::ClientSecretJwt),
+                "token_endpoint_auth_methods",
+            ),
+            (
+                by(AuthMethod::ClientSecretJwt).method(AuthMethod::ClientSecretPost),
+                "token_endpoint_auth_methods",
             ),
         ];
         for (m, field) in &cases {
