@@ -117,7 +117,8 @@ impl AppState {
             key: "store.encryption_key".to_owned(),
             message: e.to_string(),
         })?;
-        ops.seed_config_clients(&settings.clients(&sealer)?, now).await?;
+        ops.seed_config_clients(&settings.clients(&sealer)?, now)
+            .await?;
         ops.seed_config_users(&settings.users, now).await?;
         let keys = match file_key {
             Some(key) => PublishedKeys::new(key).map_err(BuildError::Generate)?,

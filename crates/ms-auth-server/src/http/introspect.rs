@@ -20,7 +20,8 @@ pub async fn introspect(
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let now = clock.now();
-    let (caller, _, token) = authenticated_token_param(&form, &server, crate::oauth::endpoints::INTROSPECT, now).await?;
+    let (caller, _, token) =
+        authenticated_token_param(&form, &server, crate::oauth::endpoints::INTROSPECT, now).await?;
     // RFC 7662 §2.1: the caller must be authorized to introspect; a public client proves
     // nothing about itself.
     if caller.is_public() {

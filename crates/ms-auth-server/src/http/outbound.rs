@@ -67,7 +67,11 @@ pub struct JwksClient {
 
 impl JwksClient {
     /// Fails only when the TLS stack cannot start.
-    pub fn new(timeout: Duration, max_bytes: usize, playground: bool) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        timeout: Duration,
+        max_bytes: usize,
+        playground: bool,
+    ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -106,7 +110,10 @@ impl JwksFetcher for JwksClient {
         let res = self
             .http
             .get(url)
-            .header(reqwest::header::ACCEPT, "application/jwk-set+json, application/json")
+            .header(
+                reqwest::header::ACCEPT,
+                "application/jwk-set+json, application/json",
+            )
             .send()
             .await
             .map_err(|e| FetchError::Unreachable(e.without_url().to_string()))?;
@@ -145,9 +152,7 @@ impl reqwest::dns::Resolve for PublicAddresses {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let playground = self.playground;
         Box::pin(async move {
-            let all: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
-                .await?
-                .collect();
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = all
                 .into_iter()
                 .filter(|a| playground || is_public(a.ip()))
@@ -204,14 +209,34 @@ mod tests {
     #[test]
     fn only_public_addresses_are_public() {
         for private in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-            "100.64.0.1", "255.255.255.255", "224.0.0.1", "192.0.2.1", "198.18.0.1", "::1", "::",
-            "fd00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "2001:db8::1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "255.255.255.255",
+            "224.0.0.1",
+            "192.0.2.1",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "2001:db8::1",
             "64:ff9b::a00:1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+        for public in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }
@@ -234,6 +259,9 @@ mod tests {
                 "{uri}: {e:?}"
             );
         }
-        assert!(listener.accept().is_err(), "nothing connected to the loopback listener");
+        assert!(
+            listener.accept().is_err(),
+            "nothing connected to the loopback listener"
+        );
     }
 }

@@ -18,7 +18,8 @@ pub async fn revoke(
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, EndpointError> {
     let now = clock.now();
-    let (caller, params, token) = authenticated_token_param(&form, &server, crate::oauth::endpoints::REVOKE, now).await?;
+    let (caller, params, token) =
+        authenticated_token_param(&form, &server, crate::oauth::endpoints::REVOKE, now).await?;
     let hint = params.get("token_type_hint");
     let revocation = Revocation {
         issuer: &server.issuer,

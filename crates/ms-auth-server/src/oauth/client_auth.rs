@@ -277,7 +277,11 @@ impl ClientAuthenticator {
     ) -> Result<Arc<Client>, AuthenticateError> {
         let secret = secret.expose().as_bytes();
         // A disabled client is as unknown as one never registered, and costs the same time.
-        let found = self.clients.client(client_id).await?.filter(|c| c.enabled());
+        let found = self
+            .clients
+            .client(client_id)
+            .await?
+            .filter(|c| c.enabled());
         let Some(client) = found else {
             waste_a_hash_check(secret);
             return Err(rejected(None, "unknown_client"));
@@ -357,7 +361,12 @@ impl ClientAuthenticator {
             )
         );
         let until = UnixTime::from_secs(i64::try_from(spendable.until).unwrap_or(i64::MAX));
-        if self.hot.first_use(&key, until, now).await.map_err(Checked::Store)? {
+        if self
+            .hot
+            .first_use(&key, until, now)
+            .await
+            .map_err(Checked::Store)?
+        {
             Ok(())
         } else {
             Err(Rejection::Replayed.into())
@@ -525,9 +534,8 @@ mod tests {
     fn implemented_methods_are_the_ones_extracted() {
         let hs = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln";
         let es = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln";
-        let assertion = |jwt: &str| {
-            format!("client_assertion_type={ASSERTION_TYPE}&client_assertion={jwt}")
-        };
+        let assertion =
+            |jwt: &str| format!("client_assertion_type={ASSERTION_TYPE}&client_assertion={jwt}");
         let mut extracted: Vec<_> = [
             (Some(basic("a:b")), "client_id=a".to_owned()),
             (None, "client_id=a&client_secret=b".to_owned()),
@@ -561,7 +569,10 @@ mod tests {
             (None, format!("{with_type}&client_secret=x")),
             (None, format!("client_assertion={jwt}")),
             (None, format!("client_assertion_type={ASSERTION_TYPE}")),
-            (None, format!("client_assertion_type=urn:other&client_assertion={jwt}")),
+            (
+                None,
+                format!("client_assertion_type=urn:other&client_assertion={jwt}"),
+            ),
         ] {
             let e = extract_with(header.as_deref(), &body).unwrap_err();
             assert_eq!(e.error, ErrorCode::InvalidRequest, "{body}");
@@ -570,7 +581,10 @@ mod tests {
         let c = extract_with(None, &format!("{with_type}&client_id=b"))
             .unwrap()
             .unwrap();
-        assert_eq!((c.client_id.as_str(), c.method), ("b", AuthMethod::ClientSecretJwt));
+        assert_eq!(
+            (c.client_id.as_str(), c.method),
+            ("b", AuthMethod::ClientSecretJwt)
+        );
     }
 
     #[tokio::test]
@@ -597,7 +611,10 @@ mod tests {
             "client_id=sealed&client_secret=sealed:v1.sealed",
         ] {
             let presented = extract_with(None, body).unwrap();
-            match authenticator(store.clone()).authenticate(presented, "https://as/token", UnixTime::EPOCH).await {
+            match authenticator(store.clone())
+                .authenticate(presented, "https://as/token", UnixTime::EPOCH)
+                .await
+            {
                 Err(AuthenticateError::Rejected(e)) => {
                     assert_eq!(e.error, ErrorCode::InvalidClient, "{body}");
                 }

@@ -236,8 +236,7 @@ impl AuthorizationServer {
             .guard(
                 attempt,
                 now,
-                self.client_auth
-                    .authenticate(presented, &endpoint_url, now),
+                self.client_auth.authenticate(presented, &endpoint_url, now),
                 |e| matches!(e, AuthenticateError::Rejected(_)),
             )
             .await?;

@@ -151,7 +151,11 @@ impl ClientSettings {
     pub fn to_client(&self, prefix: &str, sealer: &Sealer) -> Result<Client, SettingsError> {
         let id = ClientId::new(self.client_id.clone());
         if self.is_public() {
-            return Ok(Client::new(id, ClientCredential::None, self.metadata.clone()));
+            return Ok(Client::new(
+                id,
+                ClientCredential::None,
+                self.metadata.clone(),
+            ));
         }
         if self.uses_keys() {
             let source = match (&self.metadata.jwks_uri, &self.metadata.jwks) {
@@ -172,7 +176,10 @@ impl ClientSettings {
         }
         if self.signs_with_secret() {
             let secret = self.client_secret.as_ref().ok_or_else(|| {
-                invalid(format!("{prefix}.client_secret"), "a client secret is required")
+                invalid(
+                    format!("{prefix}.client_secret"),
+                    "a client secret is required",
+                )
             })?;
             tracing::warn!(
                 client_id = %self.client_id,
@@ -277,9 +284,7 @@ mod tests {
 
     #[test]
     fn the_playground_clients_read_as_they_always_have() {
-        let clients = playground()
-            .clients(&Sealer::random().unwrap())
-            .unwrap();
+        let clients = playground().clients(&Sealer::random().unwrap()).unwrap();
         let jwt = &clients[0];
         assert_eq!(jwt.id.as_str(), "service-client-jwt");
         assert!(

@@ -24,9 +24,9 @@ use service_kit::config::LoadError;
 use telemetry::{LogSettings, TraceSettings};
 
 pub use admin::{AdminSettings, ClusterSettings};
+pub use client_auth::ClientAuthSettings;
 pub use clients::ClientSettings;
 pub use keys::KeySettings;
-pub use client_auth::ClientAuthSettings;
 pub use logout::LogoutSettings;
 pub use server::{DEFAULT_MAX_BODY_BYTES, ServerSettings};
 pub use sessions::SessionSettings;
@@ -229,7 +229,10 @@ impl Settings {
     /// The registered clients, secrets hashed (or sealed under `sealer`, for
     /// `client_secret_jwt`). Plain-text secrets are logged as a warning (by id, never by
     /// value).
-    pub fn clients(&self, sealer: &crate::store::sealing::Sealer) -> Result<Vec<Client>, SettingsError> {
+    pub fn clients(
+        &self,
+        sealer: &crate::store::sealing::Sealer,
+    ) -> Result<Vec<Client>, SettingsError> {
         self.clients
             .iter()
             .enumerate()

@@ -259,7 +259,12 @@ async fn metadata_names_both_endpoints() {
     );
     assert_eq!(
         m["introspection_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post"])
+        json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "client_secret_jwt",
+            "private_key_jwt"
+        ])
     );
 }
 

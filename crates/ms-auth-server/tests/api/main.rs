@@ -7,6 +7,7 @@ mod browser;
 mod brute_force;
 mod chromium;
 mod cli;
+mod client_assertion;
 mod client_cache;
 mod docs_curl;
 mod health;

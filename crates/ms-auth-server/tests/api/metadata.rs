@@ -12,9 +12,23 @@ async fn metadata_lists_what_is_implemented() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(header(&headers, "content-type"), "application/json");
-    let all_methods = json!(["client_secret_basic", "client_secret_post", "none", "client_secret_jwt", "private_key_jwt"]);
-    let confidential = json!(["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"]);
-    let algs = json!(["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]);
+    let all_methods = json!([
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+        "client_secret_jwt",
+        "private_key_jwt"
+    ]);
+    let confidential = json!([
+        "client_secret_basic",
+        "client_secret_post",
+        "client_secret_jwt",
+        "private_key_jwt"
+    ]);
+    let algs = json!([
+        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+        "ES384", "EdDSA"
+    ]);
     assert_eq!(
         body,
         json!({

@@ -517,12 +517,18 @@ mod tests {
                 },
                 "jwks",
             ),
-            (with_alg(keyed.clone(), "HS256"), "token_endpoint_auth_signing_alg"),
+            (
+                with_alg(keyed.clone(), "HS256"),
+                "token_endpoint_auth_signing_alg",
+            ),
             (
                 with_alg(by(AuthMethod::ClientSecretJwt), "RS256"),
                 "token_endpoint_auth_signing_alg",
             ),
-            (with_alg(valid(), "RS256"), "token_endpoint_auth_signing_alg"),
+            (
+                with_alg(valid(), "RS256"),
+                "token_endpoint_auth_signing_alg",
+            ),
             (
                 keyed.clone().method(AuthMethod::ClientSecretJwt),
                 "token_endpoint_auth_methods",
@@ -587,7 +593,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.message,
-            "private_key_jwt is not implemented (supported: client_secret_basic, client_secret_post, none)"
+            "private_key_jwt cannot be combined with other methods: such a client authenticates one way"
         );
         let e = valid()
             .method(AuthMethod::None)
