@@ -5,6 +5,7 @@ the client's private key).
 
     scripts/client-assertion.py --client-id ID --aud URL --secret SECRET [--alg HS256]
     scripts/client-assertion.py --client-id ID --aud URL --key key.pem --alg RS256 [--kid KID]
+    scripts/client-assertion.py --key key.pem --alg ES256 --kid KID --print-jwk
 
 `--print-jwk` prints the public JWK of `--key` instead (with `--kid` and `--alg`), for the
 client's `jwks` at registration. The claims are `iss` = `sub` = the client id, `aud`, `iat`,
@@ -23,7 +24,7 @@ from jwt.algorithms import get_default_algorithms
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--client-id", required=True)
+    p.add_argument("--client-id")
     p.add_argument("--aud", action="append", help="audience; give it twice for a list")
     p.add_argument("--secret", help="client_secret_jwt: the client secret")
     p.add_argument("--key", help="private_key_jwt: a PEM private key file")
@@ -59,8 +60,8 @@ def main():
         print(json.dumps(jwk))
         return
 
-    if not a.aud:
-        p.error("--aud is required")
+    if not a.aud or not a.client_id:
+        p.error("--client-id and --aud are required")
     headers = {"kid": a.kid} if a.kid else None
     for _ in range(a.count):
         now = int(time.time()) + a.iat_offset

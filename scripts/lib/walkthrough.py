@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -66,6 +67,8 @@ def run(command, env, cwd):
     base = os.environ.get("WALKTHROUGH_BASE")
     if base:
         command = command.replace("http://localhost:8085", base)
+    # A page runs in a directory of its own; the scripts it names are the repository's.
+    command = command.replace(" scripts/", f" {ROOT}/scripts/")
     with tempfile.NamedTemporaryFile(prefix="walkthrough-env-") as after:
         script = f"set -a\n{command}\nWALKTHROUGH_STATUS=$?\nenv -0 > {after.name}\nexit $WALKTHROUGH_STATUS\n"
         done = subprocess.run(["bash", "-c", script], env=env, cwd=cwd, capture_output=True, text=True, timeout=30)

@@ -521,7 +521,7 @@ async fn a_jwks_uri_is_fetched_once_refetched_for_a_new_kid_and_an_unknown_kid_i
     let made_up = ClientKey::new("ES256", Some("k3"));
     let keys = KeyServer::start(serde_json::json!({ "keys": [first.jwk] })).await;
     let mut settings = playground_with([uri_client("uri-client", &keys.url)]);
-    settings.client_auth.jwks_uri_refetch_interval_secs = 1;
+    settings.client_auth.jwks_uri_refetch_interval_secs = 2;
     let app = TestApp::spawn(settings).await;
     assert_eq!(
         app.token_by_assertion(&first.sign("uri-client", &[]))
@@ -548,13 +548,15 @@ async fn a_jwks_uri_is_fetched_once_refetched_for_a_new_kid_and_an_unknown_kid_i
     assert_eq!(keys.fetches(), 2);
     // A kid the client never published: refetched once, then refused; refused again at once
     // without another fetch.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    app.refuses(&made_up.sign("uri-client", &[]), "assertion_unknown_kid")
+    // Signed beforehand, so that the requests below fall within the interval.
+    let made_up = made_up.sign("uri-client", &["--count", "6"]);
+    let mut made_up = made_up.lines();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.refuses(made_up.next().unwrap(), "assertion_unknown_kid")
         .await;
     assert_eq!(keys.fetches(), 3, "one refetch for the unknown kid");
-    for _ in 0..5 {
-        app.refuses(&made_up.sign("uri-client", &[]), "assertion_unknown_kid")
-            .await;
+    for jwt in made_up {
+        app.refuses(jwt, "assertion_unknown_kid").await;
     }
     assert_eq!(keys.fetches(), 3, "no refetch within the interval");
     app.stop().await;
