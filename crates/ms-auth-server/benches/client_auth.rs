@@ -126,14 +126,15 @@ fn client_auth(c: &mut Criterion) {
     let service = system.block_on(init_service(
         actix_web::App::new().configure(|cfg| state.configure()(cfg)),
     ));
-    let issue = |header: Option<&str>, body: String| async {
+    let service = &service;
+    let issue = |header: Option<&'static str>, body: String| async move {
         let mut req = TestRequest::post()
             .uri("/ms-auth-server/oauth2/token")
             .insert_header(("Content-Type", "application/x-www-form-urlencoded"));
         if let Some(h) = header {
             req = req.insert_header(("Authorization", h));
         }
-        let res = call_service(&service, req.set_payload(body).to_request()).await;
+        let res = call_service(service, req.set_payload(body).to_request()).await;
         assert!(res.status().is_success(), "{}", res.status());
         read_body(res).await
     };
