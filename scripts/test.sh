@@ -34,6 +34,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# PyJWT and Authlib, the independent libraries the client-authentication and registration tests
+# (and the docs' assertion examples) use.
+source scripts/lib/python.sh
+py_env
+
 # Every relative link in README.md and docs/ names a file and heading that exist (no build needed).
 echo "==> the docs' links"
 python3 scripts/lib/check-links.py

@@ -1,7 +1,11 @@
 //! How a client proves who it is at the token endpoint (RFC 6749 §2.3, RFC 7591 §2
 //! `token_endpoint_auth_method`): nothing (a public client), a secret, or a key.
 
-use super::super::secret::SecretHash;
+use super::{
+    super::secret::{ClientSecret, SecretHash},
+    ClientId,
+};
+use crate::store::sealing::{SealError, Sealer};
 
 /// What the server holds to check a client's authentication.
 #[derive(Debug, Clone)]
@@ -36,5 +40,62 @@ impl ClientCredential {
             Self::SecretHash(hash) => Some(hash),
             Self::None | Self::SealedSecret(_) | Self::Jwks(_) => None,
         }
+    }
+
+    /// `secret` sealed under the store's key for `client_id` (`client_secret_jwt`).
+    pub fn seal_secret(
+        sealer: &Sealer,
+        client_id: &ClientId,
+        secret: &ClientSecret,
+    ) -> Result<Self, SealError> {
+        sealer
+            .seal(secret.expose().as_bytes(), &secret_aad(client_id))
+            .map(Self::SealedSecret)
+    }
+
+    /// The secret of a sealed credential (`None` for every other kind): an error when it was
+    /// sealed under another key or for another client (a row copied across).
+    pub fn open_secret(
+        &self,
+        sealer: &Sealer,
+        client_id: &ClientId,
+    ) -> Option<Result<ClientSecret, SealError>> {
+        let Self::SealedSecret(sealed) = self else {
+            return None;
+        };
+        Some(
+            sealer
+                .open(sealed, &secret_aad(client_id))
+                .and_then(|plain| String::from_utf8(plain).map_err(|_| SealError::Open))
+                .map(ClientSecret::new),
+        )
+    }
+}
+
+/// What a sealed secret is bound to: its client, so that it opens in no other client's row.
+fn secret_aad(client_id: &ClientId) -> Vec<u8> {
+    format!("client-secret:{client_id}").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_secret_opens_for_its_client_only() {
+        let sealer = Sealer::random().unwrap();
+        let secret = ClientSecret::new("s3cret-of-the-client");
+        let a = ClientId::new("a");
+        let sealed = ClientCredential::seal_secret(&sealer, &a, &secret).unwrap();
+        let ClientCredential::SealedSecret(text) = &sealed else {
+            panic!("{sealed:?}");
+        };
+        assert!(!text.contains("s3cret"), "sealed, not encoded");
+        let opened = sealed.open_secret(&sealer, &a).unwrap().unwrap();
+        assert_eq!(opened.expose(), secret.expose());
+        assert!(sealed.open_secret(&sealer, &ClientId::new("b")).unwrap().is_err());
+        let other = Sealer::random().unwrap();
+        assert!(sealed.open_secret(&other, &a).unwrap().is_err());
+        assert!(ClientCredential::None.open_secret(&sealer, &a).is_none());
     }
 }

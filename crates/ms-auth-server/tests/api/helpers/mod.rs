@@ -8,6 +8,7 @@
 pub mod app;
 pub mod clients;
 pub mod flows;
+pub mod python;
 pub mod tokens;
 
 // Shared with the other crates' tests (sample-client's drive the same pages).
@@ -18,6 +19,7 @@ pub use browser::*;
 pub use chromium::*;
 pub use clients::*;
 pub use flows::*;
+pub use python::*;
 pub use html::*;
 pub use tokens::*;
 
