@@ -93,7 +93,12 @@ mod tests {
         assert!(!text.contains("s3cret"), "sealed, not encoded");
         let opened = sealed.open_secret(&sealer, &a).unwrap().unwrap();
         assert_eq!(opened.expose(), secret.expose());
-        assert!(sealed.open_secret(&sealer, &ClientId::new("b")).unwrap().is_err());
+        assert!(
+            sealed
+                .open_secret(&sealer, &ClientId::new("b"))
+                .unwrap()
+                .is_err()
+        );
         let other = Sealer::random().unwrap();
         assert!(sealed.open_secret(&other, &a).unwrap().is_err());
         assert!(ClientCredential::None.open_secret(&sealer, &a).is_none());

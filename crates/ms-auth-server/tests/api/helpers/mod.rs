@@ -19,8 +19,8 @@ pub use browser::*;
 pub use chromium::*;
 pub use clients::*;
 pub use flows::*;
-pub use python::*;
 pub use html::*;
+pub use python::*;
 pub use tokens::*;
 
 use serde_json::Value;

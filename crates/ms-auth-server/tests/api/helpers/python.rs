@@ -26,7 +26,10 @@ pub fn python() -> Command {
 
 /// Runs `python args…` and returns its stdout, panicking with its stderr when it fails.
 pub fn run_python(args: &[&str]) -> String {
-    let out = python().args(args).output().expect("run the test virtualenv's python");
+    let out = python()
+        .args(args)
+        .output()
+        .expect("run the test virtualenv's python");
     assert!(
         out.status.success(),
         "python {args:?} failed: {}",
