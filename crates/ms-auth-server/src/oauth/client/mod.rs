@@ -21,7 +21,7 @@ pub use metadata::{ClientMetadata, DEFAULT_ACCESS_TOKEN_TTL_SECS};
 pub use redirect_uri::{InvalidRedirectUri, RedirectUri};
 pub use registrable::{AuthMethod, GrantType, ResponseType};
 pub use stored::{ClientRow, RowError};
-pub use validate::{MetadataError, RegistrationPolicy};
+pub use validate::{DynamicLimits, MetadataError, RegistrationPolicy};
 
 use super::{error::OAuthError, scope::ScopeSet};
 use crate::clock::UnixTime;
