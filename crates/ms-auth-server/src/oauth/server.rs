@@ -69,6 +69,8 @@ impl AuthorizationServer {
                     .clients
                     .iter()
                     .any(|c| c.metadata.grant_types.contains(&GrantType::Password)),
+                registration: settings.registration.policy
+                    != crate::settings::RegistrationMode::Off,
             },
         );
         Self {

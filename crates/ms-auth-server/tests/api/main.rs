@@ -22,6 +22,7 @@ mod oidc;
 mod oidc_client;
 mod outage;
 mod pages;
+mod registration;
 mod rotation;
 mod servers;
 mod store;

@@ -133,7 +133,7 @@ impl RegistrationRequest {
                 vec![ResponseType::Code]
             }
             None => Vec::new(),
-            Some(names) => each(&names, "response_types", |n| ResponseType::parse(n))?,
+            Some(names) => each(&names, "response_types", ResponseType::parse)?,
         };
         let scope = match f.string_or_empty("scope")? {
             None => default_scope.clone(),
@@ -153,7 +153,7 @@ impl RegistrationRequest {
             jwks: f.object("jwks")?,
             jwks_uri: f.string("jwks_uri")?,
             client_name: f.string("client_name")?,
-            scope,
+            scope: scope.clone(),
             post_logout_redirect_uris: uris(&f, "post_logout_redirect_uris")?,
             backchannel_logout_uri: f.string("backchannel_logout_uri")?,
             contacts: f.strings("contacts")?.unwrap_or_default(),
@@ -163,6 +163,8 @@ impl RegistrationRequest {
             policy_uri: f.string("policy_uri")?,
             software_id: f.string("software_id")?,
             software_version: f.string("software_version")?,
+            // RFC 6749 §3.3: a request naming no scope is granted what the client registered.
+            default_scopes: Some(scope.clone()),
             // Never first-party, never a resource server, the default lifetime, PKCE.
             ..ClientMetadata::default()
         };
