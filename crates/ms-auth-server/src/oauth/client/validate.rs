@@ -128,14 +128,13 @@ impl ClientMetadata {
             return refuse("audience", "must not hold an empty value");
         }
         for r in &self.redirect_uris {
-            redirect_uri_allowed(r, policy.playground).or_else(|m| refuse("redirect_uris", m))?;
+            redirect_uri_allowed(r, policy).or_else(|m| refuse("redirect_uris", m))?;
         }
         for r in &self.post_logout_redirect_uris {
-            redirect_uri_allowed(r, policy.playground)
-                .or_else(|m| refuse("post_logout_redirect_uris", m))?;
+            redirect_uri_allowed(r, policy).or_else(|m| refuse("post_logout_redirect_uris", m))?;
         }
         if let Some(u) = &self.backchannel_logout_uri {
-            https_url(u, policy.playground).or_else(|m| refuse("backchannel_logout_uri", m))?;
+            https_url(u, policy).or_else(|m| refuse("backchannel_logout_uri", m))?;
             // Stricter than Back-Channel Logout 1.0 §2.2 (an absolute URI, https preferred):
             // as Front-Channel Logout §2 requires of its URI, "the domain, port, and scheme of
             // this URL MUST be the same as that of a registered Redirection URI value". Logout
@@ -198,7 +197,7 @@ impl ClientMetadata {
             ("policy_uri", &self.policy_uri),
         ] {
             if let Some(u) = value {
-                https_url(u, policy.playground).or_else(|m| refuse(field, m))?;
+                https_url(u, policy).or_else(|m| refuse(field, m))?;
             }
         }
         if self.contacts.iter().any(|c| c.trim().is_empty()) {
@@ -309,7 +308,7 @@ impl ClientMetadata {
             return refuse("jwks", "must be a JWK set: an object with a `keys` array");
         }
         if let Some(u) = &self.jwks_uri {
-            https_url(u, policy.playground).or_else(|m| refuse("jwks_uri", m))?;
+            https_url(u, policy).or_else(|m| refuse("jwks_uri", m))?;
         }
         if self
             .token_endpoint_auth_signing_alg
@@ -326,13 +325,11 @@ impl ClientMetadata {
 /// https; http only on a loopback host (RFC 8252 §7.3, §8.3) or in the playground; or a
 /// private-use scheme in reverse-domain form (RFC 8252 §7.1), which rules out `javascript:`,
 /// `data:` and the like.
-fn redirect_uri_allowed(uri: &RedirectUri, playground: bool) -> Result<(), String> {
+fn redirect_uri_allowed(uri: &RedirectUri, policy: &RegistrationPolicy<'_>) -> Result<(), String> {
     let url = uri.url();
     match url.scheme() {
-        "https" | "http" if uri::is_https_or_local(url, playground) => Ok(()),
-        "https" | "http" => Err(format!(
-            "{uri}: must be https (http only on a loopback host, or with playground = true)"
-        )),
+        "https" | "http" if uri::is_https_or_local(url, policy.playground) => Ok(()),
+        "https" | "http" => Err(format!("{uri}: must be https ({})", plain_http(policy))),
         scheme if scheme.contains('.') => Ok(()),
         _ => Err(format!(
             "{uri}: a private-use scheme must be a reverse domain name (RFC 8252 §7.1)"
@@ -341,19 +338,26 @@ fn redirect_uri_allowed(uri: &RedirectUri, playground: bool) -> Result<(), Strin
 }
 
 /// An absolute https URL without a fragment (http only on loopback or in the playground).
-fn https_url(value: &str, playground: bool) -> Result<(), String> {
+fn https_url(value: &str, policy: &RegistrationPolicy<'_>) -> Result<(), String> {
     let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not a URL: {e}"))?;
     if url.fragment().is_some() || url.host().is_none() {
         return Err(format!(
             "{value:?} must be absolute, with a host and no fragment"
         ));
     }
-    if !uri::is_https_or_local(&url, playground) {
-        return Err(format!(
-            "{value:?} must be https (http only on a loopback host, or with playground = true)"
-        ));
+    if !uri::is_https_or_local(&url, policy.playground) {
+        return Err(format!("{value:?} must be https ({})", plain_http(policy)));
     }
     Ok(())
+}
+
+/// Where plain http is accepted: the playground's exception is the config's to take, never a
+/// registration's.
+fn plain_http(policy: &RegistrationPolicy<'_>) -> &'static str {
+    match policy.dynamic {
+        Some(_) => "http only on a loopback host",
+        None => "http only on a loopback host, or with playground = true",
+    }
 }
 
 #[cfg(test)]
