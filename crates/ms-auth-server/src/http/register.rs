@@ -6,7 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, ResponseError, http::StatusCode, web};
 
 use super::{
-    error::{BearerError, oauth_error_response},
+    error::{BearerError, oauth_error_response, status},
     form::{body_limit, read_json_body, source},
     no_store,
 };
@@ -28,7 +28,13 @@ pub struct Registration {
 
 impl ResponseError for RegistrationError {
     fn status_code(&self) -> StatusCode {
-        self.error_response().status()
+        match self {
+            Self::Off => StatusCode::NOT_FOUND,
+            Self::Rejected(e) => status(e.error),
+            Self::Bearer(e) => e.status_code(),
+            Self::Failed(e) => e.status_code(),
+            Self::Seal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
 
     /// Internal causes are logged, never sent.

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use ms_auth_server::{
     Settings,
+    clock::ManualClock,
     oauth::{resources::ScopeDefinition, scope::Scope},
     settings::RegistrationMode,
 };
@@ -665,4 +666,166 @@ async fn neither_the_registration_access_token_nor_the_secret_is_ever_logged() {
     ] {
         assert!(!log.contains(value), "{what} was logged:\n{log}");
     }
+}
+
+#[tokio::test]
+async fn an_expired_secret_is_refused_and_an_update_issues_a_new_one() {
+    let clock = ManualClock::now();
+    let mut settings = playground_settings();
+    settings.registration.client_secret_ttl_secs = 60;
+    let app = TestApp::spawn_at(settings, &clock).await;
+    let created = register(&app, &machine("country.read")).await;
+    let issued_at = created["client_id_issued_at"].as_i64().unwrap();
+    assert_eq!(created["client_secret_expires_at"], issued_at + 60);
+    app.access_token(&id_secret(&created)).await;
+    clock.advance(Duration::from_secs(60));
+    let res = app
+        .token_basic(&id_secret(&created), "grant_type=client_credentials")
+        .await;
+    assert_oauth_error(res, 401, "invalid_client").await;
+    // RFC 7592 §2.2: the update may issue a new secret; past its expiry, it does.
+    let mut update = machine("country.read");
+    update["client_id"] = created["client_id"].clone();
+    let path = path_of(&created);
+    let res = manage(
+        &app,
+        reqwest::Method::PUT,
+        &path,
+        Some(&token_of(&created)),
+        Some(&update),
+    )
+    .await;
+    let (status, _, updated) = parts(res).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_ne!(updated["client_secret"], created["client_secret"]);
+    assert_eq!(updated["client_secret_expires_at"], issued_at + 120);
+    app.access_token(&id_secret(&updated)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrations_updates_and_deletions_are_audited_with_their_actor() {
+    let at = crate::store::location(crate::store::Backend::Sqlite).await;
+    let mut settings = playground_settings();
+    settings.store = at.settings.clone();
+    let app = TestApp::spawn(settings).await;
+    let created = register(&app, &machine("country.read")).await;
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let path = path_of(&created);
+    let mut update = machine("country.read");
+    update["client_id"] = json!(id);
+    let res = manage(
+        &app,
+        reqwest::Method::PUT,
+        &path,
+        Some(&token_of(&created)),
+        Some(&update),
+    )
+    .await;
+    let updated = parts(res).await.2;
+    let res = manage(
+        &app,
+        reqwest::Method::DELETE,
+        &path,
+        Some(&token_of(&updated)),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    let audit = crate::store::open(&at.settings)
+        .await
+        .unwrap()
+        .audit
+        .recent(20)
+        .await
+        .unwrap();
+    let entry = |event: &str| {
+        audit
+            .iter()
+            .find(|e| e.event == event && e.client_id.as_deref() == Some(id.as_str()))
+            .unwrap_or_else(|| panic!("no {event}: {audit:?}"))
+    };
+    let registered = entry("client_registered");
+    assert_eq!(registered.actor, "registrant:127.0.0.1");
+    assert_eq!(
+        registered.detail,
+        "client_secret_basic; grant types client_credentials; scope country.read"
+    );
+    assert_eq!(entry("client_updated").actor, format!("client:{id}"));
+    let deleted = entry("client_deleted");
+    assert_eq!(deleted.actor, format!("client:{id}"));
+    assert_eq!(deleted.detail, "0 token famil(ies) revoked");
+    let secret = created["client_secret"].as_str().unwrap();
+    let logged = format!("{audit:?}");
+    assert!(!logged.contains(secret) && !logged.contains(&token_of(&created)));
+}
+
+#[tokio::test]
+async fn deleting_a_registration_ends_the_grants_it_was_given() {
+    let app = TestApp::playground().await;
+    let redirect = "http://127.0.0.1:3000/callback";
+    let created = register(
+        &app,
+        &json!({
+            "client_name": "Registered web app",
+            "redirect_uris": [redirect],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "scope": "openid offline_access country.read",
+        }),
+    )
+    .await;
+    let id = created["client_id"].as_str().unwrap();
+    // Alice signs in and consents (a registered client is never first-party).
+    let browser = Browser::new();
+    let (verifier, challenge) = pkce();
+    let url = authorize_url_for(
+        "code",
+        &app,
+        id,
+        redirect,
+        &[
+            ("scope", "openid offline_access country.read"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let hops = browser.open(&url).await;
+    let after = sign_in(&browser, hops.last().unwrap(), ALICE).await;
+    let page = after.last().unwrap();
+    assert!(page.body.contains("Registered web app"), "{}", page.body);
+    let done = consent(&browser, page, "approve").await;
+    let code = param(&client_redirect(&done), "code").unwrap().to_owned();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "authorization_code")
+        .append_pair("code", &code)
+        .append_pair("redirect_uri", redirect)
+        .append_pair("code_verifier", &verifier)
+        .finish();
+    let (status, _, tokens) = parts(app.token_basic(&id_secret(&created), &body).await).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.introspect(COUNTRY_SERVICE, access).await["active"],
+        true
+    );
+
+    let res = manage(
+        &app,
+        reqwest::Method::DELETE,
+        &path_of(&created),
+        Some(&token_of(&created)),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    // RFC 7592 §2.3: its grants and live tokens end with it.
+    assert_eq!(
+        app.introspect(COUNTRY_SERVICE, access).await["active"],
+        false
+    );
+    let refresh = format!(
+        "grant_type=refresh_token&refresh_token={}",
+        tokens["refresh_token"].as_str().unwrap()
+    );
+    let res = app.token_basic(&id_secret(&created), &refresh).await;
+    assert_oauth_error(res, 401, "invalid_client").await;
 }

@@ -234,7 +234,8 @@ impl Registrar {
     }
 
     /// `current`'s registration replaced by `request` (RFC 7592 §2.2), checked as a new one
-    /// is; its credential kept when it suits the method, a new one issued otherwise; a new
+    /// is; its credential kept when it suits the method (and has not expired), a new one
+    /// issued otherwise; a new
     /// registration access token: "the authorization server MAY issue a new registration
     /// access token" — this one always does, so an old token dies with each update.
     pub fn update(
@@ -244,7 +245,9 @@ impl Registrar {
         now: UnixTime,
     ) -> Result<Registered, RegistrationError> {
         request.metadata.validate(&self.policy())?;
-        let (credential, secret) = self.credential(&current.id, &request, Some(current))?;
+        // An expired secret is not kept: the update issues a new one.
+        let kept = Some(current).filter(|c| !c.secret_expired(now));
+        let (credential, secret) = self.credential(&current.id, &request, kept)?;
         let previous = current.registration.as_ref();
         let secret_expires_at = match (&secret, previous) {
             (Some(_), _) => self.secret_expiry(true, now),
@@ -325,9 +328,9 @@ impl Registrar {
     /// compared by hash in constant time; an unknown client, one registered otherwise or a
     /// disabled one is answered exactly as a wrong token.
     pub fn managed(
-        found: Option<std::sync::Arc<Client>>,
+        found: Option<Arc<Client>>,
         presented: &str,
-    ) -> Result<std::sync::Arc<Client>, RegistrationError> {
+    ) -> Result<Arc<Client>, RegistrationError> {
         let presented = credential_hash(presented);
         let matches = |c: &Client| {
             c.enabled()
