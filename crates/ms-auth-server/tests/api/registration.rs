@@ -399,7 +399,7 @@ fn with_initial_access_tokens() -> Settings {
     settings.scopes.push(ScopeDefinition {
         name: Scope::parse("client.register").unwrap(),
         description: "Register clients".to_owned(),
-        resource: Some("http://localhost:8085/ms-auth-server".to_owned()),
+        resource: None,
     });
     settings.registration.policy = RegistrationMode::InitialAccessToken;
     settings
@@ -589,7 +589,7 @@ async fn neither_the_registration_access_token_nor_the_secret_is_ever_logged() {
             "MS_AUTH_SERVER__STORE__URL",
             format!("sqlite://{}/auth.db", dir.display()),
         )
-        .env("RUST_LOG", "debug")
+        .env("RUST_LOG", "trace")
         .env_remove("MS_AUTH_SERVER_CONFIG")
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -828,4 +828,26 @@ async fn deleting_a_registration_ends_the_grants_it_was_given() {
     );
     let res = app.token_basic(&id_secret(&created), &refresh).await;
     assert_oauth_error(res, 401, "invalid_client").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_keeps_registered_clients_and_the_config_never_touches_them() {
+    let at = crate::store::location(crate::store::Backend::Sqlite).await;
+    let mut settings = playground_settings();
+    settings.store = at.settings.clone();
+    let first = TestApp::spawn(settings.clone()).await;
+    let created = register(&first, &machine("country.read")).await;
+    first.stop().await;
+    // The config's clients are seeded again; the registered one is not the config's to disable.
+    let second = TestApp::spawn(settings).await;
+    second.access_token(&id_secret(&created)).await;
+    let res = manage(
+        &second,
+        reqwest::Method::GET,
+        &path_of(&created),
+        Some(&token_of(&created)),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
 }
