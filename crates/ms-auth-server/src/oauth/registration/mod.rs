@@ -234,10 +234,9 @@ impl Registrar {
     }
 
     /// `current`'s registration replaced by `request` (RFC 7592 §2.2), checked as a new one
-    /// is; its credential kept when it suits the method (and has not expired), a new one
-    /// issued otherwise; a new
-    /// registration access token: "the authorization server MAY issue a new registration
-    /// access token" — this one always does, so an old token dies with each update.
+    /// is; its credential kept when it suits the method and has not expired, a new one issued
+    /// otherwise; and a new registration access token. "The authorization server MAY issue a
+    /// new registration access token": this one always does, so a token dies with each update.
     pub fn update(
         &self,
         current: &Client,
@@ -251,9 +250,7 @@ impl Registrar {
         let previous = current.registration.as_ref();
         let secret_expires_at = match (&secret, previous) {
             (Some(_), _) => self.secret_expiry(true, now),
-            (None, Some(r)) if credential.secret_hash().is_some() || sealed(&credential) => {
-                r.secret_expires_at
-            }
+            (None, Some(r)) if has_secret(&credential) => r.secret_expires_at,
             (None, _) => None,
         };
         let access_token = random::token()?;
@@ -383,8 +380,12 @@ impl Registrar {
     }
 }
 
-fn sealed(c: &ClientCredential) -> bool {
-    matches!(c, ClientCredential::SealedSecret(_))
+/// Whether `c` is a secret (hashed or sealed): `client_secret_expires_at` is then due.
+fn has_secret(c: &ClientCredential) -> bool {
+    matches!(
+        c,
+        ClientCredential::SecretHash(_) | ClientCredential::SealedSecret(_)
+    )
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::oauth::{
-    client::{Client, ClientCredential, RedirectUri},
+    client::{Client, RedirectUri},
     secret::ClientSecret,
 };
 
@@ -70,15 +70,11 @@ impl ClientInformation {
     ) -> Self {
         let m = &client.metadata;
         let registration = client.registration.as_ref();
-        let has_secret = matches!(
-            client.credential,
-            ClientCredential::SecretHash(_) | ClientCredential::SealedSecret(_)
-        );
         Self {
             client_id: client.id.to_string(),
             client_secret: secret.map(|s| s.expose().to_owned()),
             client_id_issued_at: registration.map_or(0, |r| r.issued_at.secs()),
-            client_secret_expires_at: has_secret.then(|| {
+            client_secret_expires_at: super::has_secret(&client.credential).then(|| {
                 registration
                     .and_then(|r| r.secret_expires_at)
                     .map_or(0, |at| at.secs())
