@@ -18,4 +18,5 @@ exec python3 scripts/lib/walkthrough.py \
   docs/authorization-code.md \
   docs/openid-connect.md \
   docs/logout.md \
-  docs/legacy-flows.md
+  docs/legacy-flows.md \
+  docs/client-registration.md

@@ -13,6 +13,7 @@ use crate::{
     keys::{KeyError, KeyRing, PublishedKeys, bootstrap::KeyFileError, lifecycle},
     oauth::{
         authorize::{Authorizer, Interactions},
+        registration::Registrar,
         secret::SecretHash,
         server::AuthorizationServer,
     },
@@ -62,6 +63,8 @@ pub struct AppState {
     pub authorizer: web::Data<Authorizer>,
     pub site: web::Data<http::browser::BrowserSite>,
     pub users: web::Data<http::userinfo::Users>,
+    /// Dynamic client registration and its management (RFC 7591, RFC 7592).
+    pub registration: web::Data<http::Registration>,
     pub clock: web::Data<Clock>,
     pub ops: Ops,
     /// For readiness and the background tasks; no handler receives the stores.
@@ -184,7 +187,12 @@ impl AppState {
                 realm: "admin",
             },
         };
+        let registration = http::Registration {
+            registrar: Registrar::new(&settings.registration, &server),
+            ops: ops.clone(),
+        };
         Ok(Self {
+            registration: web::Data::new(registration),
             server: web::Data::from(server),
             authorizer: web::Data::new(authorizer),
             site: web::Data::new(http::browser::BrowserSite::new(
@@ -223,6 +231,7 @@ impl AppState {
                 .app_data(self.authorizer.clone())
                 .app_data(self.site.clone())
                 .app_data(self.users.clone())
+                .app_data(self.registration.clone())
                 .app_data(self.clock.clone());
             http::configure(&self.context_path)(cfg);
         }

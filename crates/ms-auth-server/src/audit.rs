@@ -17,10 +17,17 @@ pub enum Actor {
     Client(String),
     /// A signed-in user, acting on their own account (by user id).
     User(String),
+    /// Whoever called the registration endpoint (RFC 7591 §3): their address, and the client
+    /// whose initial access token they presented, if registration asks for one.
+    Registrant {
+        source: Option<std::net::IpAddr>,
+        via: Option<String>,
+    },
 }
 
 impl Actor {
-    /// The stored form: `system`, `cli`, `admin_token`, `client:<id>`.
+    /// The stored form: `system`, `cli`, `admin_token`, `client:<id>`, `user:<id>`,
+    /// `registrant:<address>` (and `,client:<id>` with an initial access token).
     pub fn stored(&self) -> String {
         match self {
             Self::System => "system".to_owned(),
@@ -28,6 +35,13 @@ impl Actor {
             Self::AdminToken => "admin_token".to_owned(),
             Self::Client(id) => format!("client:{id}"),
             Self::User(id) => format!("user:{id}"),
+            Self::Registrant { source, via } => {
+                let source = source.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+                match via {
+                    Some(client) => format!("registrant:{source},client:{client}"),
+                    None => format!("registrant:{source}"),
+                }
+            }
         }
     }
 }
@@ -51,6 +65,21 @@ pub enum Event {
     },
     /// A client managed by the config is no longer listed there.
     ClientDisabled { client_id: String, reason: String },
+    /// A client registered itself (RFC 7591): how it authenticates, what it may use.
+    ClientRegistered {
+        client_id: String,
+        method: &'static str,
+        grant_types: String,
+        scope: String,
+    },
+    /// A registered client replaced its registration (RFC 7592 §2.2); its registration
+    /// access token rotated, and its secret when a new one was issued.
+    ClientUpdated { client_id: String, new_secret: bool },
+    /// A registered client deleted its registration (RFC 7592 §2.3), and its token families.
+    ClientDeleted {
+        client_id: String,
+        families_revoked: u64,
+    },
     /// RFC 7009: an access token's `jti` is denied until its `exp`.
     AccessTokenRevoked { client_id: String, jti: String },
     /// RFC 7009 §2.1: a refresh token's whole family was revoked.
@@ -123,6 +152,9 @@ impl Event {
             Self::SigningKeyRotationStarted { .. } => "signing_key_rotation_started",
             Self::SigningKeyRevoked { .. } => "signing_key_revoked",
             Self::ClientDisabled { .. } => "client_disabled",
+            Self::ClientRegistered { .. } => "client_registered",
+            Self::ClientUpdated { .. } => "client_updated",
+            Self::ClientDeleted { .. } => "client_deleted",
             Self::AccessTokenRevoked { .. } => "access_token_revoked",
             Self::RefreshFamilyRevoked { .. } => "refresh_family_revoked",
             Self::SignInSucceeded { .. } => "sign_in_succeeded",
@@ -169,6 +201,36 @@ impl Event {
             Self::ClientDisabled { client_id, reason } => {
                 (Some(client_id.clone()), None, reason.clone())
             }
+            Self::ClientRegistered {
+                client_id,
+                method,
+                grant_types,
+                scope,
+            } => (
+                Some(client_id.clone()),
+                None,
+                format!("{method}; grant types {grant_types}; scope {scope}"),
+            ),
+            Self::ClientUpdated {
+                client_id,
+                new_secret,
+            } => (
+                Some(client_id.clone()),
+                None,
+                if *new_secret {
+                    "registration access token rotated; a new secret issued".to_owned()
+                } else {
+                    "registration access token rotated".to_owned()
+                },
+            ),
+            Self::ClientDeleted {
+                client_id,
+                families_revoked,
+            } => (
+                Some(client_id.clone()),
+                None,
+                format!("{families_revoked} token famil(ies) revoked"),
+            ),
             Self::AccessTokenRevoked { client_id, jti } => {
                 (Some(client_id.clone()), None, format!("jti {jti}"))
             }
@@ -285,6 +347,14 @@ mod tests {
     #[test]
     fn stored_forms_are_stable() {
         assert_eq!(Actor::Client("a".into()).stored(), "client:a");
+        let source = Some(std::net::IpAddr::from([203, 0, 113, 5]));
+        let open = Actor::Registrant { source, via: None };
+        assert_eq!(open.stored(), "registrant:203.0.113.5");
+        let via = Actor::Registrant {
+            source: None,
+            via: Some("admin-app".into()),
+        };
+        assert_eq!(via.stored(), "registrant:unknown,client:admin-app");
         let e = Event::AccessTokenRevoked {
             client_id: "c".into(),
             jti: "j".into(),

@@ -34,7 +34,12 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | ErrorCode::InteractionRequired
         | ErrorCode::RequestNotSupported
         | ErrorCode::RequestUriNotSupported
-        | ErrorCode::RegistrationNotSupported => StatusCode::BAD_REQUEST,
+        | ErrorCode::RegistrationNotSupported
+        // RFC 7591 §3.2.2: "HTTP 400 status code unless otherwise specified".
+        | ErrorCode::InvalidRedirectUri
+        | ErrorCode::InvalidClientMetadata
+        | ErrorCode::InvalidSoftwareStatement
+        | ErrorCode::UnapprovedSoftwareStatement => StatusCode::BAD_REQUEST,
         ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
         // "The authorization server MAY return an HTTP 401 (Unauthorized) status code to
         // indicate which HTTP authentication schemes are supported" — we always do.
@@ -82,7 +87,11 @@ pub fn oauth_error_with_status(status: StatusCode, error: &OAuthError) -> HttpRe
         | ErrorCode::RequestNotSupported
         | ErrorCode::RequestUriNotSupported
         | ErrorCode::RegistrationNotSupported
-        | ErrorCode::InvalidToken => {}
+        | ErrorCode::InvalidToken
+        | ErrorCode::InvalidRedirectUri
+        | ErrorCode::InvalidClientMetadata
+        | ErrorCode::InvalidSoftwareStatement
+        | ErrorCode::UnapprovedSoftwareStatement => {}
     }
     res.json(error)
 }

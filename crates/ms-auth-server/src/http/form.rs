@@ -37,6 +37,8 @@ pub enum BodyError {
     Unreadable,
     #[error("Content-Type must be application/x-www-form-urlencoded")]
     NotAForm,
+    #[error("Content-Type must be application/json")]
+    NotJson,
     #[error("more than one Authorization header")]
     TwoAuthorizations,
 }
@@ -47,7 +49,9 @@ impl ResponseError for BodyError {
         match self {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Slow => StatusCode::REQUEST_TIMEOUT,
-            Self::Unreadable | Self::NotAForm | Self::TwoAuthorizations => StatusCode::BAD_REQUEST,
+            Self::Unreadable | Self::NotAForm | Self::NotJson | Self::TwoAuthorizations => {
+                StatusCode::BAD_REQUEST
+            }
         }
     }
 
@@ -57,7 +61,7 @@ impl ResponseError for BodyError {
             Self::TooLarge { .. } | Self::Slow => {
                 oauth_error_with_status(self.status_code(), &error)
             }
-            Self::Unreadable | Self::NotAForm | Self::TwoAuthorizations => {
+            Self::Unreadable | Self::NotAForm | Self::NotJson | Self::TwoAuthorizations => {
                 oauth_error_response(&error)
             }
         }
@@ -98,12 +102,7 @@ pub struct ClientForm {
 
 impl ClientForm {
     async fn read(req: HttpRequest, payload: web::Payload) -> Result<Self, BodyError> {
-        let limit = req
-            .app_data::<web::Data<RequestLimits>>()
-            .map_or(crate::settings::DEFAULT_MAX_BODY_BYTES, |l| {
-                l.max_body_bytes
-            });
-        let body = read_form_body(&req, payload, limit).await?;
+        let body = read_form_body(&req, payload, body_limit(&req)).await?;
         let mut authorization = req.headers().get_all(header::AUTHORIZATION);
         let first = authorization.next().map(|v| v.as_bytes().to_vec());
         if authorization.next().is_some() {
@@ -148,6 +147,31 @@ impl FromRequest for ClientForm {
 /// content type: the docs' Basic example sends its parameters in the query string.
 pub(super) async fn read_form_body(
     req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, BodyError> {
+    let body = read_body(req, payload, limit).await?;
+    if !body.is_empty() && !has_content_type(req, "application/x-www-form-urlencoded") {
+        return Err(BodyError::NotAForm);
+    }
+    Ok(body)
+}
+
+/// The request body, if it is JSON (RFC 7591 §3.1) of at most `limit` bytes.
+pub(super) async fn read_json_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, BodyError> {
+    if !has_content_type(req, "application/json") {
+        return Err(BodyError::NotJson);
+    }
+    read_body(req, payload, limit).await
+}
+
+/// At most `limit` bytes of body, refused early when the declared length is beyond it.
+async fn read_body(
+    req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
 ) -> Result<Vec<u8>, BodyError> {
@@ -173,20 +197,22 @@ pub(super) async fn read_form_body(
         }
         body.extend_from_slice(&chunk);
     }
-    if !body.is_empty() && !is_form(req) {
-        return Err(BodyError::NotAForm);
-    }
     Ok(body)
 }
 
-fn is_form(req: &HttpRequest) -> bool {
+fn has_content_type(req: &HttpRequest, expected: &str) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| {
-            mime.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case(expected))
+}
+
+/// The body limit the app was configured with (`server.max_body_bytes`).
+pub(super) fn body_limit(req: &HttpRequest) -> usize {
+    req.app_data::<web::Data<RequestLimits>>()
+        .map_or(crate::settings::DEFAULT_MAX_BODY_BYTES, |l| {
+            l.max_body_bytes
         })
 }
 

@@ -15,6 +15,7 @@ mod logout;
 mod metadata;
 pub mod outbound;
 mod pages;
+mod register;
 mod revoke;
 mod token;
 pub mod userinfo;
@@ -30,6 +31,7 @@ pub use jwks::JwksMaxAge;
 pub use pages::{
     assets_form_post, assets_style, page_response, page_response_with_form_action, render_page,
 };
+pub use register::Registration;
 
 /// `Cache-Control: no-store` and `Pragma: no-cache` on a response that carries token data
 /// (RFC 6749 §5.1).
@@ -99,6 +101,20 @@ pub fn configure(context_path: &str) -> impl FnOnce(&mut web::ServiceConfig) + C
                 )
                 .service(endpoint(endpoints::CONSENT, Method::POST, consent::submit))
                 .service(get_and_post(endpoints::LOGOUT, logout::logout))
+                .service(endpoint(
+                    endpoints::REGISTER,
+                    Method::POST,
+                    register::register,
+                ))
+                .service(
+                    web::resource(endpoints::REGISTRATION)
+                        .route(web::get().to(register::read))
+                        .route(web::put().to(register::update))
+                        .route(web::delete().to(register::delete))
+                        .default_service(web::to(|| async {
+                            method_not_allowed("GET, PUT, DELETE")
+                        })),
+                )
                 .service(endpoint(
                     endpoints::ACCOUNT_CONSENTS,
                     Method::GET,

@@ -19,6 +19,10 @@ pub const LOGIN: &str = "/login";
 pub const CONSENT: &str = "/consent";
 /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2): `end_session_endpoint`.
 pub const LOGOUT: &str = "/connect/logout";
+/// Dynamic client registration (RFC 7591 §3) and a registration's client configuration
+/// endpoint (RFC 7592 §2: `registration_client_uri`).
+pub const REGISTER: &str = "/connect/register";
+pub const REGISTRATION: &str = "/connect/register/{client_id}";
 /// The signed-in user's consents (JSON), and one of them by client id.
 pub const ACCOUNT_CONSENTS: &str = "/account/consents";
 pub const ACCOUNT_CONSENT: &str = "/account/consents/{client_id}";

@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::{keys::KeyError, store::StoreError};
 
-/// Every error code this server sends (RFC 6749 §5.2 and §4.1.2.1, RFC 8628 §3.5). Serde names
+/// Every error code this server sends (RFC 6749 §5.2 and §4.1.2.1, RFC 8628 §3.5, RFC 7591
+/// §3.2.2). Serde names
 /// are the wire strings. A code is added here when a feature first sends it, and each
 /// delivery must then decide what it means for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,11 +49,19 @@ pub enum ErrorCode {
     RegistrationNotSupported,
     /// RFC 6750 §3.1: the bearer token presented (userinfo) is not valid.
     InvalidToken,
+    /// RFC 7591 §3.2.2: a redirect URI of a registration is refused.
+    InvalidRedirectUri,
+    /// RFC 7591 §3.2.2: another metadata value of a registration is refused.
+    InvalidClientMetadata,
+    /// RFC 7591 §3.2.2: the software statement is not a valid signed JWT.
+    InvalidSoftwareStatement,
+    /// RFC 7591 §3.2.2: the software statement is not one this server accepts.
+    UnapprovedSoftwareStatement,
 }
 
 impl ErrorCode {
     /// Every code, for tests that pin the vocabulary.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 22] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -71,6 +80,10 @@ impl ErrorCode {
         Self::RequestUriNotSupported,
         Self::RegistrationNotSupported,
         Self::InvalidToken,
+        Self::InvalidRedirectUri,
+        Self::InvalidClientMetadata,
+        Self::InvalidSoftwareStatement,
+        Self::UnapprovedSoftwareStatement,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +106,10 @@ impl ErrorCode {
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::RegistrationNotSupported => "registration_not_supported",
             Self::InvalidToken => "invalid_token",
+            Self::InvalidRedirectUri => "invalid_redirect_uri",
+            Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::InvalidSoftwareStatement => "invalid_software_statement",
+            Self::UnapprovedSoftwareStatement => "unapproved_software_statement",
         }
     }
 }

@@ -21,6 +21,9 @@ pub struct Metadata {
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub jwks_uri: String,
+    /// RFC 8414 §2 (RFC 7591 §3): only while dynamic registration is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
     pub userinfo_endpoint: String,
     pub scopes_supported: Vec<Scope>,
     pub response_types_supported: Vec<&'static str>,
@@ -68,6 +71,8 @@ pub struct Advertised {
     pub implicit: bool,
     /// Some registered client may use the password grant (discouraged: off unless configured).
     pub password: bool,
+    /// Dynamic client registration is on (`[registration] policy` other than `off`).
+    pub registration: bool,
 }
 
 impl Metadata {
@@ -106,6 +111,7 @@ impl Metadata {
             authorization_endpoint: at.url(endpoints::AUTHORIZE),
             token_endpoint: at.url(endpoints::TOKEN),
             jwks_uri: at.url(endpoints::JWKS),
+            registration_endpoint: advertised.registration.then(|| at.url(endpoints::REGISTER)),
             userinfo_endpoint: at.url(endpoints::USERINFO),
             issuer: issuer.to_owned(),
             scopes_supported: registry.names(),

@@ -16,6 +16,7 @@ pub mod metadata;
 pub mod params;
 pub mod pkce;
 pub mod random;
+pub mod registration;
 pub mod resources;
 pub mod revocation;
 pub mod scope;

@@ -83,6 +83,8 @@ impl AuthorizationServer {
                     .clients
                     .iter()
                     .any(|c| c.metadata.grant_types.contains(&GrantType::Password)),
+                registration: settings.registration.policy
+                    != crate::settings::RegistrationMode::Off,
             },
         );
         Self {
@@ -240,7 +242,13 @@ impl AuthorizationServer {
                 |e| matches!(e, AuthenticateError::Rejected(_)),
             )
             .await?;
-        Ok(outcome?)
+        let client = outcome?;
+        // RFC 7591 §3.2.1: a registered secret is good until its `client_secret_expires_at`.
+        if client.secret_expired(now) {
+            tracing::info!(client_id = %client.id, reason = "secret_expired", "client authentication failed");
+            return Err(OAuthError::invalid_client().into());
+        }
+        Ok(client)
     }
 
     /// The token endpoint: parse, authenticate the client, check the grant is allowed, dispatch.

@@ -76,7 +76,7 @@ impl Actor {
         match (self, right) {
             (Actor::System | Actor::Cli | Actor::AdminToken, _) => true,
             (
-                Actor::Client(_) | Actor::User(_),
+                Actor::Client(_) | Actor::User(_) | Actor::Registrant { .. },
                 Right::ManageKeys | Right::ManageClients | Right::ManageUsers,
             ) => false,
         }

@@ -10,6 +10,7 @@ mod clients;
 mod issuer;
 mod keys;
 mod logout;
+mod registration;
 mod scopes;
 mod server;
 mod sessions;
@@ -28,6 +29,7 @@ pub use client_auth::ClientAuthSettings;
 pub use clients::ClientSettings;
 pub use keys::KeySettings;
 pub use logout::LogoutSettings;
+pub use registration::{RegistrationMode, RegistrationSettings};
 pub use server::{DEFAULT_MAX_BODY_BYTES, ServerSettings};
 pub use sessions::SessionSettings;
 pub use tokens::{
@@ -85,6 +87,8 @@ pub struct Settings {
     /// description and the resource it belongs to.
     pub scopes: Vec<ScopeDefinition>,
     pub clients: Vec<ClientSettings>,
+    /// Dynamic client registration (`[registration]`): off unless configured.
+    pub registration: RegistrationSettings,
     /// How user passwords are hashed (`[passwords]`).
     pub passwords: PasswordSettings,
     /// The accounts the config manages (`[[users]]`); there may be none.
@@ -113,6 +117,7 @@ impl Default for Settings {
             telemetry: TraceSettings::default(),
             scopes: Vec::new(),
             clients: Vec::new(),
+            registration: RegistrationSettings::default(),
             passwords: PasswordSettings::default(),
             users: Vec::new(),
         }
@@ -171,6 +176,7 @@ impl Settings {
             &self.clients,
             &self.registration_policy(&registry),
         )?;
+        self.registration.validate(&registry)?;
         self.passwords.validate("passwords")?;
         users::validate("users", &self.users, self.playground)
     }
@@ -212,12 +218,13 @@ impl Settings {
         Ok(())
     }
 
-    /// What the config's clients are checked against (and, later, dynamic registration).
+    /// What the config's clients are checked against (dynamic registration adds its limits).
     pub fn registration_policy<'a>(&self, scopes: &'a ScopeRegistry) -> RegistrationPolicy<'a> {
         RegistrationPolicy {
             playground: self.playground,
             max_access_token_ttl_secs: MAX_ACCESS_TOKEN_TTL_SECS,
             scopes,
+            dynamic: None,
         }
     }
 

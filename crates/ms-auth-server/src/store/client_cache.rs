@@ -214,21 +214,55 @@ impl<S: ClientStore> ClientStore for CachedClientStore<S> {
 
     async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
         self.inner.upsert(client).await?;
+        self.changed(client.id.as_str()).await;
+        Ok(())
+    }
+
+    /// Created here: announced like a change, so a replica that has just answered "unknown
+    /// client" for this id drops that answer and finds the client at once.
+    async fn create(&self, client: &Client) -> Result<bool, StoreError> {
+        let created = self.inner.create(client).await?;
+        if created {
+            self.changed(client.id.as_str()).await;
+        }
+        Ok(created)
+    }
+
+    async fn replace_registration(
+        &self,
+        client: &Client,
+        token_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let replaced = self.inner.replace_registration(client, token_hash).await?;
+        if replaced {
+            self.changed(client.id.as_str()).await;
+        }
+        Ok(replaced)
+    }
+
+    async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
+        let deleted = self.inner.delete(client_id).await?;
+        if deleted {
+            self.changed(client_id).await;
+        }
+        Ok(deleted)
+    }
+}
+
+impl<S: ClientStore> CachedClientStore<S> {
+    /// Drops this replica's copies of `client_id` and tells the others to drop theirs.
+    async fn changed(&self, client_id: &str) {
         if let Ok(mut map) = self.entries.write() {
-            map.known.remove(client.id.as_str());
-            map.unknown.remove(&id_hash(client.id.as_str()));
+            map.known.remove(client_id);
+            map.unknown.remove(&id_hash(client_id));
         }
         // Stored already: if the notice cannot go out, the others' copies expire with the TTL
         // or are dropped when their listener reconnects.
-        if let Err(e) = self
-            .hot
-            .publish(&Notice::ClientChanged {
-                client_id: client.id.as_str().to_owned(),
-            })
-            .await
-        {
-            tracing::warn!(client_id = %client.id, error = %e, "client change not published");
+        let notice = Notice::ClientChanged {
+            client_id: client_id.to_owned(),
+        };
+        if let Err(e) = self.hot.publish(&notice).await {
+            tracing::warn!(client_id, error = %e, "client change not published");
         }
-        Ok(())
     }
 }

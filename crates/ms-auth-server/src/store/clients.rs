@@ -1,4 +1,6 @@
-//! Registered clients, looked up by `client_id` (RFC 6749 §2).
+//! Registered clients, looked up by `client_id` (RFC 6749 §2), and the writes registration
+//! needs settled in the store (RFC 7591, RFC 7592): create without overwriting, replace while
+//! the registration access token is still current, delete.
 use std::sync::Arc;
 
 use super::StoreError;
@@ -14,6 +16,22 @@ pub trait ClientStore: Send + Sync {
 
     /// Creates the client or replaces its registration (the config's clients at start-up).
     async fn upsert(&self, client: &Client) -> Result<(), StoreError>;
+
+    /// Creates the client unless its id is taken: whether it was stored. An existing client
+    /// is never overwritten.
+    async fn create(&self, client: &Client) -> Result<bool, StoreError>;
+
+    /// Replaces the registration of `client.id` with `client` if its registration access
+    /// token's hash is still `token_hash`: whether it was replaced. Of two updates presenting
+    /// one token, one wins; an update never brings a deleted client back.
+    async fn replace_registration(
+        &self,
+        client: &Client,
+        token_hash: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Removes the client: whether it existed.
+    async fn delete(&self, client_id: &str) -> Result<bool, StoreError>;
 }
 
 #[async_trait::async_trait]
@@ -28,5 +46,21 @@ impl<S: ClientStore + ?Sized> ClientStore for Arc<S> {
 
     async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
         (**self).upsert(client).await
+    }
+
+    async fn create(&self, client: &Client) -> Result<bool, StoreError> {
+        (**self).create(client).await
+    }
+
+    async fn replace_registration(
+        &self,
+        client: &Client,
+        token_hash: &str,
+    ) -> Result<bool, StoreError> {
+        (**self).replace_registration(client, token_hash).await
+    }
+
+    async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
+        (**self).delete(client_id).await
     }
 }

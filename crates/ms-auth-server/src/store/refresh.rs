@@ -146,6 +146,14 @@ pub trait RefreshTokenStore: Send + Sync {
         now: UnixTime,
     ) -> Result<FamilyRevoked, StoreError>;
 
+    /// Revokes every family issued to `client_id`, for any user (a deleted registration: RFC
+    /// 7592 §2.3). `access` as for [`Self::revoke_user_families`].
+    async fn revoke_client_families(
+        &self,
+        client_id: &str,
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError>;
+
     /// Revokes every family issued in the session `session_id` (logout: OIDC Back-Channel
     /// Logout §2.7 lets the families issued there end with it). Offline families are stored
     /// with no session and survive it. `access` as for [`Self::revoke_user_families`].

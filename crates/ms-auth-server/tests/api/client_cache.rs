@@ -44,6 +44,22 @@ impl<S: ClientStore> ClientStore for Counted<S> {
     async fn upsert(&self, client: &Client) -> Result<(), StoreError> {
         self.inner.upsert(client).await
     }
+
+    async fn create(&self, client: &Client) -> Result<bool, StoreError> {
+        self.inner.create(client).await
+    }
+
+    async fn replace_registration(
+        &self,
+        client: &Client,
+        token_hash: &str,
+    ) -> Result<bool, StoreError> {
+        self.inner.replace_registration(client, token_hash).await
+    }
+
+    async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
+        self.inner.delete(client_id).await
+    }
 }
 
 type Cache = CachedClientStore<Counted<Arc<dyn ClientStore>>>;

@@ -23,6 +23,7 @@ mod oidc;
 mod oidc_client;
 mod outage;
 mod pages;
+mod registration;
 mod rotation;
 mod servers;
 mod store;

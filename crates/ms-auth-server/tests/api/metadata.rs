@@ -36,6 +36,8 @@ async fn metadata_lists_what_is_implemented() {
             "authorization_endpoint": "http://localhost:8085/ms-auth-server/oauth2/authorize",
             "token_endpoint": "http://localhost:8085/ms-auth-server/oauth2/token",
             "jwks_uri": "http://localhost:8085/ms-auth-server/oauth2/jwks",
+            // The playground's registration is open.
+            "registration_endpoint": "http://localhost:8085/ms-auth-server/connect/register",
             "userinfo_endpoint": "http://localhost:8085/ms-auth-server/userinfo",
             "scopes_supported": ["country.read", "customer.read", "customer.write", "email", "offline_access", "openid", "profile"],
             // The playground registers playground-legacy, to show the legacy flows.

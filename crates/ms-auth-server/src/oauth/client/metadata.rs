@@ -61,6 +61,17 @@ pub struct ClientMetadata {
     pub require_pkce: bool,
     /// Accept `code_challenge_method=plain` from this client (refused otherwise).
     pub allow_plain_pkce: bool,
+    /// Who to contact about this client, usually e-mail addresses (RFC 7591 §2).
+    pub contacts: Vec<String>,
+    /// Web pages about the client (RFC 7591 §2): its home page, its logo, its terms of
+    /// service, its privacy policy.
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    /// The software it is an instance of, and its version (RFC 7591 §2).
+    pub software_id: Option<String>,
+    pub software_version: Option<String>,
 }
 
 impl Default for ClientMetadata {
@@ -85,6 +96,13 @@ impl Default for ClientMetadata {
             backchannel_logout_uri: None,
             require_pkce: true,
             allow_plain_pkce: false,
+            contacts: Vec::new(),
+            client_uri: None,
+            logo_uri: None,
+            tos_uri: None,
+            policy_uri: None,
+            software_id: None,
+            software_version: None,
         }
     }
 }

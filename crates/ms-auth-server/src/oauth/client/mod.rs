@@ -1,8 +1,9 @@
 //! Registered clients (RFC 6749 §2): who they are, how they authenticate, what they registered.
 //!
 //! A client is its identifier, its credential, its metadata in RFC 7591 §2's words (one type
-//! for the config's `[[clients]]`, the store's metadata column and, later, registration and
-//! the admin API), where the registration came from, and whether it is active.
+//! for the config's `[[clients]]`, the store's metadata column, dynamic registration and, later,
+//! the admin API), where the registration came from, whether it is active, and what dynamic
+//! registration issued with it.
 
 mod credential;
 mod metadata;
@@ -20,9 +21,10 @@ pub use metadata::{ClientMetadata, DEFAULT_ACCESS_TOKEN_TTL_SECS};
 pub use redirect_uri::{InvalidRedirectUri, RedirectUri};
 pub use registrable::{AuthMethod, GrantType, ResponseType};
 pub use stored::{ClientRow, RowError};
-pub use validate::{MetadataError, RegistrationPolicy};
+pub use validate::{DynamicLimits, MetadataError, RegistrationPolicy};
 
 use super::{error::OAuthError, scope::ScopeSet};
+use crate::clock::UnixTime;
 
 /// A client identifier (RFC 6749 §2.2). Public, but never to be confused with other strings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
@@ -75,6 +77,22 @@ pub struct Client {
     pub metadata: ClientMetadata,
     pub origin: ClientOrigin,
     pub status: ClientStatus,
+    /// What dynamic registration issued (RFC 7591 §3.2.1); none for every other origin.
+    pub registration: Option<Registration>,
+}
+
+/// What dynamic registration issued with a client (RFC 7591 §3.2.1), kept for the management
+/// protocol (RFC 7592).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// `client_id_issued_at`.
+    pub issued_at: UnixTime,
+    /// `client_secret_expires_at`: none when there is no secret or it never expires (`0` on
+    /// the wire).
+    pub secret_expires_at: Option<UnixTime>,
+    /// The registration access token's [`credential_hash`](crate::store::credential_hash):
+    /// the token itself is never stored.
+    pub access_token_hash: String,
 }
 
 impl Client {
@@ -86,7 +104,17 @@ impl Client {
             metadata,
             origin: ClientOrigin::Config,
             status: ClientStatus::Active,
+            registration: None,
         }
+    }
+
+    /// Whether its registered secret has expired at `now` (RFC 7591 §3.2.1
+    /// `client_secret_expires_at`): it then authenticates nowhere.
+    pub fn secret_expired(&self, now: UnixTime) -> bool {
+        self.registration
+            .as_ref()
+            .and_then(|r| r.secret_expires_at)
+            .is_some_and(|at| now >= at)
     }
 
     /// The name the pages show: its `client_name`, else its id.

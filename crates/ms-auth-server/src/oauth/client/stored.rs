@@ -1,9 +1,12 @@
-//! A client's stored form, whatever the store: the `clients` row's credential column and its
-//! metadata column (the [`ClientMetadata`] JSON, with the origin and status beside it).
+//! A client's stored form, whatever the store: the `clients` row's credential column, its
+//! metadata column (the [`ClientMetadata`] JSON, with the origin, the status and the dates
+//! dynamic registration issued beside it) and its registration access token's hash, in a
+//! column of its own so that a store can swap it atomically (RFC 7592 §2.2's rotation).
 //!
 //! Rows written since migration 0001 read unchanged: the credential column has always held a
 //! `$hmac-sha256$…` hash, which stays its form for a hashed secret, and every metadata field
-//! added since has a default. Rows keep the names older replicas read (`scope`,
+//! added since has a default (a row without a registration reads as a client the config or an
+//! administrator registered). Rows keep the names older replicas read (`scope`,
 //! `default_scope`, `enabled`), so a replica not yet upgraded reads what a new one wrote.
 
 use std::borrow::Cow;
@@ -12,8 +15,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Client, ClientCredential, ClientId, ClientMetadata, ClientOrigin, ClientStatus, JwksSource,
+    Registration,
 };
-use crate::oauth::secret::{SecretHash, SecretHashError};
+use crate::{
+    clock::UnixTime,
+    oauth::secret::{SecretHash, SecretHashError},
+};
 
 /// The credential column of a public client.
 const NONE: &str = "none";
@@ -23,13 +30,15 @@ const SEALED: &str = "sealed:";
 /// metadata's `jwks` or `jwks_uri` (RFC 7591 §2).
 const JWKS: &str = "jwks";
 
-/// The two columns a client is stored in.
+/// The columns a client is stored in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRow {
     /// `$hmac-sha256$v=1$…`, `none`, `sealed:…` or `jwks`: never a secret in the clear.
     pub credential: String,
-    /// The metadata, origin and status, as JSON.
+    /// The metadata, origin, status and registration dates, as JSON.
     pub metadata: String,
+    /// The registration access token's hash, for a dynamically registered client.
+    pub registration_token_hash: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +57,8 @@ struct Write<'a> {
     metadata: &'a ClientMetadata,
     origin: ClientOrigin,
     enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registration: Option<Dates>,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +69,16 @@ struct Read {
     origin: ClientOrigin,
     #[serde(default = "active")]
     enabled: bool,
+    #[serde(default)]
+    registration: Option<Dates>,
+}
+
+/// What RFC 7591 §3.2.1 dates, in its names.
+#[derive(Serialize, Deserialize)]
+struct Dates {
+    client_id_issued_at: UnixTime,
+    #[serde(default)]
+    client_secret_expires_at: Option<UnixTime>,
 }
 
 fn active() -> bool {
@@ -86,21 +107,25 @@ impl Client {
             metadata: &metadata,
             origin: self.origin,
             enabled: self.status == ClientStatus::Active,
+            registration: self.registration.as_ref().map(|r| Dates {
+                client_id_issued_at: r.issued_at,
+                client_secret_expires_at: r.secret_expires_at,
+            }),
         })?;
         Ok(ClientRow {
             credential,
             metadata,
+            registration_token_hash: self
+                .registration
+                .as_ref()
+                .map(|r| r.access_token_hash.clone()),
         })
     }
 
-    /// The client stored as `credential` and `metadata` under `id`.
-    pub fn from_row(
-        id: impl Into<String>,
-        credential: &str,
-        metadata: &str,
-    ) -> Result<Self, RowError> {
-        let read: Read = serde_json::from_str(metadata)?;
-        let credential = match credential {
+    /// The client stored as `row` under `id`.
+    pub fn from_row(id: impl Into<String>, row: &ClientRow) -> Result<Self, RowError> {
+        let read: Read = serde_json::from_str(&row.metadata)?;
+        let credential = match row.credential.as_str() {
             NONE => ClientCredential::None,
             JWKS => ClientCredential::Jwks(match (&read.metadata.jwks_uri, &read.metadata.jwks) {
                 (Some(uri), _) => JwksSource::Uri(uri.clone()),
@@ -122,7 +147,27 @@ impl Client {
             } else {
                 ClientStatus::Disabled
             },
+            // Both halves or neither: a registration whose token is lost cannot be managed.
+            registration: match (read.registration, &row.registration_token_hash) {
+                (Some(dates), Some(hash)) => Some(Registration {
+                    issued_at: dates.client_id_issued_at,
+                    secret_expires_at: dates.client_secret_expires_at,
+                    access_token_hash: hash.clone(),
+                }),
+                _ => None,
+            },
         })
+    }
+}
+
+impl ClientRow {
+    /// The row of a client stored before registration access tokens (no hash column value).
+    pub fn new(credential: impl Into<String>, metadata: impl Into<String>) -> Self {
+        Self {
+            credential: credential.into(),
+            metadata: metadata.into(),
+            registration_token_hash: None,
+        }
     }
 }
 
@@ -151,7 +196,7 @@ mod tests {
 
     #[test]
     fn a_row_written_before_client_metadata_reads_as_it_was_meant() {
-        let c = Client::from_row("service-client-jwt", HASH, ROW_BEFORE).unwrap();
+        let c = Client::from_row("service-client-jwt", &ClientRow::new(HASH, ROW_BEFORE)).unwrap();
         assert_eq!(c.id.as_str(), "service-client-jwt");
         assert!(c.credential.secret_hash().unwrap().verify(b"secret"));
         assert_eq!(c.metadata.grant_types, [GrantType::ClientCredentials]);
@@ -180,7 +225,7 @@ mod tests {
 
     #[test]
     fn a_row_of_the_first_schema_reads_with_defaults() {
-        let c = Client::from_row("a", HASH, ROW_0001).unwrap();
+        let c = Client::from_row("a", &ClientRow::new(HASH, ROW_0001)).unwrap();
         assert_eq!(c.scopes(), &scopes("country.read"));
         assert_eq!(c.default_scopes(), None);
         assert_eq!(c.audience(), ["api://x"]);
@@ -211,7 +256,7 @@ mod tests {
 
     #[test]
     fn a_replica_not_yet_upgraded_reads_what_a_new_one_writes() {
-        let mut c = Client::from_row("a", HASH, ROW_BEFORE).unwrap();
+        let mut c = Client::from_row("a", &ClientRow::new(HASH, ROW_BEFORE)).unwrap();
         c.status = ClientStatus::Disabled;
         let old: OlderReplica = serde_json::from_str(&c.to_row().unwrap().metadata).unwrap();
         assert_eq!(old.default_scope.as_ref(), c.default_scopes());
@@ -221,7 +266,7 @@ mod tests {
     #[test]
     fn a_row_with_a_field_from_a_newer_replica_still_reads() {
         let newer = ROW_0001.replace('}', r#","pkce_required":true}"#);
-        assert!(Client::from_row("a", HASH, &newer).is_ok());
+        assert!(Client::from_row("a", &ClientRow::new(HASH, &newer)).is_ok());
     }
 
     #[test]
@@ -253,7 +298,7 @@ mod tests {
             c.origin = ClientOrigin::Registration;
             c.status = ClientStatus::Disabled;
             let row = c.to_row().unwrap();
-            let back = Client::from_row("web", &row.credential, &row.metadata).unwrap();
+            let back = Client::from_row("web", &row).unwrap();
             assert_eq!(back.to_row().unwrap(), row);
             assert_eq!((back.origin, back.status), (c.origin, c.status));
             match (&c.credential, &back.credential) {
@@ -278,13 +323,45 @@ mod tests {
     }
 
     #[test]
+    fn a_registration_round_trips_and_needs_both_halves() {
+        let mut c = Client::from_row("r", &ClientRow::new(HASH, ROW_0001)).unwrap();
+        assert_eq!(c.registration, None, "rows before registration have none");
+        c.origin = ClientOrigin::Registration;
+        c.registration = Some(Registration {
+            issued_at: UnixTime::from_secs(1_700_000_000),
+            secret_expires_at: Some(UnixTime::from_secs(1_700_003_600)),
+            access_token_hash: "token-hash".to_owned(),
+        });
+        let row = c.to_row().unwrap();
+        assert_eq!(row.registration_token_hash.as_deref(), Some("token-hash"));
+        assert!(
+            !row.metadata.contains("token-hash"),
+            "the hash has its own column: {}",
+            row.metadata
+        );
+        let back = Client::from_row("r", &row).unwrap();
+        assert_eq!(back.registration, c.registration);
+        assert!(!back.secret_expired(UnixTime::from_secs(1_700_003_599)));
+        assert!(back.secret_expired(UnixTime::from_secs(1_700_003_600)));
+        // Without its token's hash, a registration cannot be managed: read as none.
+        let lost = ClientRow {
+            registration_token_hash: None,
+            ..row.clone()
+        };
+        assert_eq!(Client::from_row("r", &lost).unwrap().registration, None);
+        // An older replica reads the row, ignoring what it does not know.
+        let old: OlderReplica = serde_json::from_str(&row.metadata).unwrap();
+        assert_eq!(old.origin, ClientOrigin::Registration);
+    }
+
+    #[test]
     fn unreadable_credentials_are_refused_without_echoing_them() {
-        let e = Client::from_row("a", "hunter2", ROW_0001).unwrap_err();
+        let e = Client::from_row("a", &ClientRow::new("hunter2", ROW_0001)).unwrap_err();
         assert!(!e.to_string().contains("hunter2"), "{e}");
         assert!(matches!(
-            Client::from_row("a", "jwks", ROW_0001),
+            Client::from_row("a", &ClientRow::new("jwks", ROW_0001)),
             Err(RowError::MissingJwks)
         ));
-        assert!(Client::from_row("a", HASH, "{").is_err());
+        assert!(Client::from_row("a", &ClientRow::new(HASH, "{")).is_err());
     }
 }

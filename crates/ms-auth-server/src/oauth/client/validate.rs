@@ -1,8 +1,8 @@
-//! What a registration must satisfy, whoever registers it: the config now, later dynamic
-//! registration (RFC 7591 §2, §3.2.2) and the admin API, under one policy.
+//! What a registration must satisfy, whoever registers it: the config, dynamic registration
+//! (RFC 7591 §2, §3.2.2) and later the admin API, under one policy.
 
 use super::{AuthMethod, ClientMetadata, GrantType, RedirectUri, ResponseType};
-use crate::oauth::{client_assertion, client_auth, resources::ScopeRegistry, uri};
+use crate::oauth::{client_assertion, client_auth, resources::ScopeRegistry, scope::ScopeSet, uri};
 
 /// The rules a registration is checked against.
 #[derive(Debug, Clone, Copy)]
@@ -13,6 +13,17 @@ pub struct RegistrationPolicy<'a> {
     pub max_access_token_ttl_secs: u64,
     /// Every scope a client may register.
     pub scopes: &'a ScopeRegistry,
+    /// What a dynamic registration (RFC 7591) is further held to; none for the config.
+    pub dynamic: Option<DynamicLimits<'a>>,
+}
+
+/// The bounds of dynamic registration (`[registration]`).
+#[derive(Debug, Clone, Copy)]
+pub struct DynamicLimits<'a> {
+    /// `[registration] scopes`: the scopes anyone registering may ask for.
+    pub scopes: &'a ScopeSet,
+    /// The grant types the server advertises (the legacy ones only where configured).
+    pub grant_types: &'a [GrantType],
 }
 
 /// A metadata value refused, by its field's name (the config's key where it differs from
@@ -64,6 +75,9 @@ impl ClientMetadata {
                 ),
             );
         }
+        if let Some(limits) = &policy.dynamic {
+            self.validate_dynamic(limits)?;
+        }
         self.validate_public()?;
         if self.grant_types.contains(&GrantType::AuthorizationCode) && self.redirect_uris.is_empty()
         {
@@ -114,14 +128,13 @@ impl ClientMetadata {
             return refuse("audience", "must not hold an empty value");
         }
         for r in &self.redirect_uris {
-            redirect_uri_allowed(r, policy.playground).or_else(|m| refuse("redirect_uris", m))?;
+            redirect_uri_allowed(r, policy).or_else(|m| refuse("redirect_uris", m))?;
         }
         for r in &self.post_logout_redirect_uris {
-            redirect_uri_allowed(r, policy.playground)
-                .or_else(|m| refuse("post_logout_redirect_uris", m))?;
+            redirect_uri_allowed(r, policy).or_else(|m| refuse("post_logout_redirect_uris", m))?;
         }
         if let Some(u) = &self.backchannel_logout_uri {
-            https_url(u, policy.playground).or_else(|m| refuse("backchannel_logout_uri", m))?;
+            https_url(u, policy).or_else(|m| refuse("backchannel_logout_uri", m))?;
             // Stricter than Back-Channel Logout 1.0 §2.2 (an absolute URI, https preferred):
             // as Front-Channel Logout §2 requires of its URI, "the domain, port, and scheme of
             // this URL MUST be the same as that of a registered Redirection URI value". Logout
@@ -140,13 +153,72 @@ impl ClientMetadata {
                 );
             }
         }
+        self.validate_about(policy)?;
         self.validate_keys(policy)
     }
 
+    /// What anyone registering is held to beyond the config: grant types this server
+    /// offers, scopes `[registration]` allows.
+    fn validate_dynamic(&self, limits: &DynamicLimits<'_>) -> Result<(), MetadataError> {
+        if let Some(g) = self
+            .grant_types
+            .iter()
+            .find(|g| !limits.grant_types.contains(g))
+        {
+            let supported: Vec<_> = limits.grant_types.iter().map(|g| g.as_str()).collect();
+            return refuse(
+                "grant_types",
+                format!(
+                    "{} is not offered here (supported: {})",
+                    g.as_str(),
+                    supported.join(", ")
+                ),
+            );
+        }
+        if let Some(s) = self.scope.iter().find(|s| !limits.scopes.contains(s)) {
+            return refuse(
+                "scopes",
+                format!(
+                    "{s} may not be registered (registrable: {})",
+                    limits.scopes.to_param()
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// The pages and people a client names about itself (RFC 7591 §2): web pages the consent
+    /// page may link to, so https (http on loopback), and contacts that say something.
+    fn validate_about(&self, policy: &RegistrationPolicy<'_>) -> Result<(), MetadataError> {
+        for (field, value) in [
+            ("client_uri", &self.client_uri),
+            ("logo_uri", &self.logo_uri),
+            ("tos_uri", &self.tos_uri),
+            ("policy_uri", &self.policy_uri),
+        ] {
+            if let Some(u) = value {
+                https_url(u, policy).or_else(|m| refuse(field, m))?;
+            }
+        }
+        if self.contacts.iter().any(|c| c.trim().is_empty()) {
+            return refuse("contacts", "must not hold an empty value");
+        }
+        Ok(())
+    }
+
     /// RFC 7591 §2.1: "the authorization server SHOULD ensure [grant_types and
-    /// response_types] are consistent" — an implicit response type (`token`, `id_token`,
-    /// `id_token token`) with the `implicit` grant type, and the other way round.
+    /// response_types] are consistent" — `code` with `authorization_code`, an implicit
+    /// response type (`token`, `id_token`, `id_token token`) with the `implicit` grant type,
+    /// and the other way round.
     fn validate_implicit(&self) -> Result<(), MetadataError> {
+        if self.response_types.contains(&ResponseType::Code)
+            && !self.grant_types.contains(&GrantType::AuthorizationCode)
+        {
+            return refuse(
+                "response_types",
+                "code needs grant_types to contain authorization_code (RFC 7591 §2.1)",
+            );
+        }
         let implicit_grant = self.grant_types.contains(&GrantType::Implicit);
         if let Some(r) = self.response_types.iter().find(|r| r.is_implicit())
             && !implicit_grant
@@ -236,7 +308,7 @@ impl ClientMetadata {
             return refuse("jwks", "must be a JWK set: an object with a `keys` array");
         }
         if let Some(u) = &self.jwks_uri {
-            https_url(u, policy.playground).or_else(|m| refuse("jwks_uri", m))?;
+            https_url(u, policy).or_else(|m| refuse("jwks_uri", m))?;
         }
         if self
             .token_endpoint_auth_signing_alg
@@ -315,13 +387,11 @@ impl ClientMetadata {
 /// https; http only on a loopback host (RFC 8252 §7.3, §8.3) or in the playground; or a
 /// private-use scheme in reverse-domain form (RFC 8252 §7.1), which rules out `javascript:`,
 /// `data:` and the like.
-fn redirect_uri_allowed(uri: &RedirectUri, playground: bool) -> Result<(), String> {
+fn redirect_uri_allowed(uri: &RedirectUri, policy: &RegistrationPolicy<'_>) -> Result<(), String> {
     let url = uri.url();
     match url.scheme() {
-        "https" | "http" if uri::is_https_or_local(url, playground) => Ok(()),
-        "https" | "http" => Err(format!(
-            "{uri}: must be https (http only on a loopback host, or with playground = true)"
-        )),
+        "https" | "http" if uri::is_https_or_local(url, policy.playground) => Ok(()),
+        "https" | "http" => Err(format!("{uri}: must be https ({})", plain_http(policy))),
         scheme if scheme.contains('.') => Ok(()),
         _ => Err(format!(
             "{uri}: a private-use scheme must be a reverse domain name (RFC 8252 §7.1)"
@@ -330,19 +400,26 @@ fn redirect_uri_allowed(uri: &RedirectUri, playground: bool) -> Result<(), Strin
 }
 
 /// An absolute https URL without a fragment (http only on loopback or in the playground).
-fn https_url(value: &str, playground: bool) -> Result<(), String> {
+fn https_url(value: &str, policy: &RegistrationPolicy<'_>) -> Result<(), String> {
     let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not a URL: {e}"))?;
     if url.fragment().is_some() || url.host().is_none() {
         return Err(format!(
             "{value:?} must be absolute, with a host and no fragment"
         ));
     }
-    if !uri::is_https_or_local(&url, playground) {
-        return Err(format!(
-            "{value:?} must be https (http only on a loopback host, or with playground = true)"
-        ));
+    if !uri::is_https_or_local(&url, policy.playground) {
+        return Err(format!("{value:?} must be https ({})", plain_http(policy)));
     }
     Ok(())
+}
+
+/// Where plain http is accepted: the playground's exception is the config's to take, never a
+/// registration's.
+fn plain_http(policy: &RegistrationPolicy<'_>) -> &'static str {
+    match policy.dynamic {
+        Some(_) => "http only on a loopback host",
+        None => "http only on a loopback host, or with playground = true",
+    }
 }
 
 #[cfg(test)]
@@ -375,6 +452,7 @@ mod tests {
             playground,
             max_access_token_ttl_secs: 86_400,
             scopes: &scopes,
+            dynamic: None,
         };
         m.validate(&policy).err().map(|e| e.field)
     }
@@ -480,6 +558,29 @@ mod tests {
                 },
                 "token_endpoint_auth_signing_alg",
             ),
+            // RFC 7591 §2.1: `code` is the authorization code grant's.
+            (valid().response_type(ResponseType::Code), "response_types"),
+            (
+                ClientMetadata {
+                    logo_uri: Some("http://app.example/logo.png".to_owned()),
+                    ..valid()
+                },
+                "logo_uri",
+            ),
+            (
+                ClientMetadata {
+                    tos_uri: Some("/tos".to_owned()),
+                    ..valid()
+                },
+                "tos_uri",
+            ),
+            (
+                ClientMetadata {
+                    contacts: vec![" ".to_owned()],
+                    ..valid()
+                },
+                "contacts",
+            ),
         ];
         for (m, field) in &cases {
             assert_eq!(refused(m, false), Some(*field), "{m:?}");
@@ -581,6 +682,7 @@ mod tests {
             playground: false,
             max_access_token_ttl_secs: 86_400,
             scopes: &scopes,
+            dynamic: None,
         };
         let e = valid()
             .access_token_ttl_secs(0)
@@ -650,7 +752,7 @@ mod tests {
         no_grant.grant_types.retain(|g| *g != GrantType::Implicit);
         assert_eq!(refused(&no_grant, false), Some("response_types"));
         let mut no_type = implicit();
-        no_type.response_types = vec![ResponseType::Code];
+        no_type.response_types = Vec::new();
         assert_eq!(refused(&no_type, false), Some("grant_types"));
         let mut no_redirect = implicit();
         no_redirect.redirect_uris.clear();
@@ -660,5 +762,59 @@ mod tests {
             .grant(GrantType::Password)
             .grant(GrantType::RefreshToken);
         assert_eq!(refused(&password, false), None);
+    }
+
+    #[test]
+    fn dynamic_registration_is_held_to_its_limits() {
+        let scopes = registry();
+        let registrable = ScopeSet::parse_param("country.read").unwrap();
+        let dynamic = |grant_types: &'static [GrantType]| RegistrationPolicy {
+            playground: false,
+            max_access_token_ttl_secs: 86_400,
+            scopes: &scopes,
+            dynamic: Some(DynamicLimits {
+                scopes: &registrable,
+                grant_types,
+            }),
+        };
+        let offered = &[GrantType::AuthorizationCode, GrantType::ClientCredentials][..];
+        assert_eq!(valid().validate(&dynamic(offered)), Ok(()));
+        let e = valid()
+            .grant(GrantType::Password)
+            .validate(&dynamic(offered))
+            .unwrap_err();
+        assert_eq!(e.field, "grant_types");
+        assert_eq!(
+            e.message,
+            "password is not offered here (supported: authorization_code, client_credentials)"
+        );
+        // In the registry, but not registrable: named as such, not as unknown.
+        let wider = ScopeRegistry::new(vec![
+            ScopeDefinition {
+                name: crate::oauth::scope::Scope::parse("country.read").unwrap(),
+                description: "d".to_owned(),
+                resource: None,
+            },
+            ScopeDefinition {
+                name: crate::oauth::scope::Scope::parse("admin").unwrap(),
+                description: "d".to_owned(),
+                resource: None,
+            },
+        ]);
+        let policy = RegistrationPolicy {
+            scopes: &wider,
+            ..dynamic(offered)
+        };
+        let e = valid()
+            .scope(ScopeSet::parse_param("country.read admin").unwrap())
+            .validate(&policy)
+            .unwrap_err();
+        assert_eq!(
+            (e.field, e.message.as_str()),
+            (
+                "scopes",
+                "admin may not be registered (registrable: country.read)"
+            )
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! [`ClientStore`] in memory.
 use std::{
-    collections::HashMap,
+    collections::{HashMap, hash_map::Entry},
     sync::{Arc, RwLock},
 };
 
@@ -63,6 +63,55 @@ impl ClientStore for MemoryClientStore {
                 .map_err(poisoned)?
                 .insert(client.id.as_str().to_owned(), Arc::new(client.clone()));
             Ok(())
+        })
+        .await
+    }
+
+    async fn create(&self, client: &Client) -> Result<bool, StoreError> {
+        timed("clients", "create", || {
+            let mut clients = self.clients.write().map_err(poisoned)?;
+            Ok(match clients.entry(client.id.as_str().to_owned()) {
+                Entry::Occupied(_) => false,
+                Entry::Vacant(slot) => {
+                    slot.insert(Arc::new(client.clone()));
+                    true
+                }
+            })
+        })
+        .await
+    }
+
+    async fn replace_registration(
+        &self,
+        client: &Client,
+        token_hash: &str,
+    ) -> Result<bool, StoreError> {
+        timed("clients", "replace_registration", || {
+            let mut clients = self.clients.write().map_err(poisoned)?;
+            let Some(current) = clients.get_mut(client.id.as_str()) else {
+                return Ok(false);
+            };
+            let current_hash = current
+                .registration
+                .as_ref()
+                .map(|r| r.access_token_hash.as_str());
+            if current_hash != Some(token_hash) {
+                return Ok(false);
+            }
+            *current = Arc::new(client.clone());
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
+        timed("clients", "delete", || {
+            Ok(self
+                .clients
+                .write()
+                .map_err(poisoned)?
+                .remove(client_id)
+                .is_some())
         })
         .await
     }

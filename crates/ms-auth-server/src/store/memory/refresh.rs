@@ -98,6 +98,18 @@ impl RefreshTokenStore for MemoryGrants {
         .await
     }
 
+    async fn revoke_client_families(
+        &self,
+        client_id: &str,
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError> {
+        timed("refresh", "revoke_client_families", || {
+            let mut s = self.state.lock().map_err(poisoned)?;
+            Ok(s.revoke_families_where(|_, client, _| client == client_id, now))
+        })
+        .await
+    }
+
     async fn revoke_session_families(
         &self,
         session_id: &str,

@@ -68,6 +68,11 @@ const STEPS: &[service_kit::sql::Step] = &[
         "back-channel logout notices",
         include_str!("migrations/0009_logout_notices.sql"),
     ),
+    (
+        10,
+        "registration access tokens",
+        include_str!("migrations/0010_client_registration.sql"),
+    ),
 ];
 
 pub struct SqlStore {

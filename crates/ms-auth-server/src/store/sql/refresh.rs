@@ -512,6 +512,18 @@ impl RefreshTokenStore for SqlStore {
         .await
     }
 
+    async fn revoke_client_families(
+        &self,
+        client_id: &str,
+        now: UnixTime,
+    ) -> Result<FamilyRevoked, StoreError> {
+        self.run("refresh", "revoke_client_families", async {
+            let found = families_where("client_id = $2");
+            self.revoke_families(&found, &[client_id], now).await
+        })
+        .await
+    }
+
     async fn revoke_session_families(
         &self,
         session_id: &str,

@@ -2,17 +2,25 @@
 
 use std::time::Duration;
 
-use ms_auth_server::oauth::{
-    client::{
-        AuthMethod, Client, ClientCredential, ClientId, ClientMetadata, ClientOrigin, GrantType,
+use ms_auth_server::{
+    clock::UnixTime,
+    oauth::{
+        client::{
+            AuthMethod, Client, ClientCredential, ClientId, ClientMetadata, ClientOrigin,
+            GrantType, Registration,
+        },
+        scope::ScopeSet,
+        secret::{ClientSecret, SecretHash},
     },
-    scope::ScopeSet,
-    secret::{ClientSecret, SecretHash},
 };
 
 use super::{Backend, location, open, raw};
 
-per_backend!(clients_round_trip_and_upsert_replaces);
+per_backend!(
+    clients_round_trip_and_upsert_replaces,
+    create_never_overwrites_and_delete_says_whether_it_existed,
+    a_registration_is_replaced_only_while_its_token_is_current,
+);
 
 per_sql_backend!(a_client_row_written_before_client_metadata_still_reads);
 
@@ -99,4 +107,97 @@ async fn a_client_row_written_before_client_metadata_still_reads(backend: Backen
     assert_eq!(old.access_token_ttl(), Duration::from_secs(14_400));
     assert!(old.enabled() && old.may_use_method(AuthMethod::ClientSecretPost));
     assert_eq!(old.origin, ClientOrigin::Config);
+}
+
+/// A client as dynamic registration stores it, its registration access token hashed as `hash`.
+fn registered(id: &str, secret: &str, scopes: &str, hash: &str) -> Client {
+    let mut c = client(id, secret, scopes);
+    c.origin = ClientOrigin::Registration;
+    c.registration = Some(Registration {
+        issued_at: UnixTime::from_secs(1_700_000_000),
+        secret_expires_at: None,
+        access_token_hash: hash.to_owned(),
+    });
+    c
+}
+
+async fn create_never_overwrites_and_delete_says_whether_it_existed(backend: Backend) {
+    let at = location(backend).await;
+    let stores = open(&at.settings).await.unwrap();
+    let first = registered("r", "s1", "x", "h1");
+    assert!(stores.clients.create(&first).await.unwrap());
+    assert!(
+        !stores
+            .clients
+            .create(&registered("r", "s2", "y", "h2"))
+            .await
+            .unwrap(),
+        "the id is taken"
+    );
+    let stored = stores.clients.client("r").await.unwrap().unwrap();
+    assert!(stored.credential.secret_hash().unwrap().verify(b"s1"));
+    assert_eq!(stored.scopes().to_param(), "x");
+    assert_eq!(stored.origin, ClientOrigin::Registration);
+    assert_eq!(stored.registration, first.registration);
+    assert!(stores.clients.delete("r").await.unwrap());
+    assert!(stores.clients.client("r").await.unwrap().is_none());
+    assert!(!stores.clients.delete("r").await.unwrap(), "gone already");
+    assert!(stores.clients.create(&first).await.unwrap(), "free again");
+    // A config client has no registration: it reads back with none.
+    stores.clients.upsert(&client("c", "s", "x")).await.unwrap();
+    let c = stores.clients.client("c").await.unwrap().unwrap();
+    assert_eq!(
+        (c.origin, c.registration.as_ref()),
+        (ClientOrigin::Config, None)
+    );
+}
+
+async fn a_registration_is_replaced_only_while_its_token_is_current(backend: Backend) {
+    let at = location(backend).await;
+    let stores = open(&at.settings).await.unwrap();
+    let clients = &stores.clients;
+    assert!(
+        clients
+            .create(&registered("r", "s", "x", "h1"))
+            .await
+            .unwrap()
+    );
+    let next = registered("r", "s", "x y", "h2");
+    assert!(!clients.replace_registration(&next, "h0").await.unwrap());
+    assert!(clients.replace_registration(&next, "h1").await.unwrap());
+    let stored = clients.client("r").await.unwrap().unwrap();
+    assert_eq!(stored.scopes().to_param(), "x y");
+    assert_eq!(
+        stored.registration.as_ref().unwrap().access_token_hash,
+        "h2"
+    );
+    // The token it replaced is spent: a second update with it loses.
+    let other = registered("r", "s", "z", "h3");
+    assert!(!clients.replace_registration(&other, "h1").await.unwrap());
+    assert_eq!(
+        clients
+            .client("r")
+            .await
+            .unwrap()
+            .unwrap()
+            .scopes()
+            .to_param(),
+        "x y"
+    );
+    // An update racing a delete never brings the client back.
+    assert!(clients.delete("r").await.unwrap());
+    assert!(!clients.replace_registration(&other, "h2").await.unwrap());
+    assert!(clients.client("r").await.unwrap().is_none());
+    // Nor does it touch a client registered otherwise.
+    clients.upsert(&client("c", "s", "x")).await.unwrap();
+    assert!(
+        !clients
+            .replace_registration(&registered("c", "s", "y", "h"), "")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        clients.client("c").await.unwrap().unwrap().origin,
+        ClientOrigin::Config
+    );
 }

@@ -1,6 +1,7 @@
 //! Refresh families revoked by who they were issued to, on every backend: revoking a consent
 //! takes down the user's families for that client (or for all), logout those of the session
-//! (offline families, stored with no session, survive it). Each names the live access tokens
+//! (offline families, stored with no session, survive it), deleting a registration those of
+//! its client for every user. Each names the live access tokens
 //! of the families it found, for the denylist.
 
 use ms_auth_server::store::{CodeUse, FamilyRevoked, RefreshGrant, Rotation, credential_hash};
@@ -16,6 +17,7 @@ use super::{
 per_backend!(
     revoking_a_users_families_for_a_client_leaves_the_others,
     logout_revokes_the_sessions_families_and_spares_offline_ones,
+    a_deleted_clients_families_are_revoked_for_every_user,
 );
 
 /// A family's first token, issued to `user` for `client` in `session`.
@@ -154,4 +156,47 @@ async fn logout_revokes_the_sessions_families_and_spares_offline_ones(backend: B
             .revoked,
         0
     );
+}
+
+async fn a_deleted_clients_families_are_revoked_for_every_user(backend: Backend) {
+    let at = location(backend).await;
+    let stores = open(&at.settings).await.unwrap();
+    let g = stores.refresh.as_ref();
+    for (token, grant) in [
+        (
+            "alice",
+            issued("fam-alice", "user-1", "gone", Some("sid-1")),
+        ),
+        ("bob", issued("fam-bob", "user-2", "gone", None)),
+        ("other", issued("fam-other", "user-1", "web", Some("sid-1"))),
+    ] {
+        g.put_refresh(&credential_hash(token), &grant)
+            .await
+            .unwrap();
+    }
+    g.record_access("fam-bob", &access("at-bob", 3_000))
+        .await
+        .unwrap();
+    // An exchange that issued no refresh token: the family is known by its code.
+    let mut c = code("fam-code", 2_000);
+    c.client_id = "gone".to_owned();
+    stores
+        .codes
+        .put_code(&credential_hash("code"), &c)
+        .await
+        .unwrap();
+    g.record_access("fam-code", &access("at-code", 3_000))
+        .await
+        .unwrap();
+    let done = g.revoke_client_families("gone", t(1_000)).await.unwrap();
+    assert_eq!(
+        done,
+        FamilyRevoked {
+            revoked: 2,
+            access: vec![access("at-bob", 3_000), access("at-code", 3_000)],
+        }
+    );
+    assert_eq!(live(g, "alice", 1_000).await, None);
+    assert_eq!(live(g, "bob", 1_000).await, None);
+    assert!(live(g, "other", 1_000).await.is_some(), "another client");
 }
