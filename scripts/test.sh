@@ -105,7 +105,8 @@ playground_walkthrough "SQLite"
 playground_walkthrough "cluster" PLAYGROUND_CLUSTER=1 -- \
   docs/playground.md docs/client-secret-post.md docs/client-secret-basic.md docs/resource-services.md \
   docs/revocation-introspection.md docs/authorization-code.md docs/openid-connect.md \
-  docs/logout.md docs/legacy-flows.md docs/client-registration.md
+  docs/logout.md docs/legacy-flows.md docs/client-registration.md \
+  docs/client-secret-jwt.md docs/private-key-jwt.md
 
 # F4: a service nobody scrapes keeps flat memory (200,000 requests, no /metrics read).
 scripts/check-metrics-memory.sh

@@ -19,4 +19,6 @@ exec python3 scripts/lib/walkthrough.py \
   docs/openid-connect.md \
   docs/logout.md \
   docs/legacy-flows.md \
-  docs/client-registration.md
+  docs/client-registration.md \
+  docs/client-secret-jwt.md \
+  docs/private-key-jwt.md
