@@ -104,7 +104,7 @@ impl ClientKey {
         if let Some(kid) = &self.kid {
             args.extend(["--kid", kid.as_str()]);
         }
-        if !extra.iter().any(|a| *a == "--aud") {
+        if !extra.contains(&"--aud") {
             args.extend(["--aud", TOKEN_URL]);
         }
         args.extend_from_slice(extra);
@@ -147,7 +147,7 @@ fn hmac_client() -> ClientSettings {
 
 fn hmac(extra: &[&str]) -> String {
     let mut args = vec!["--client-id", "hmac-client", "--secret", HMAC_SECRET];
-    if !extra.iter().any(|a| *a == "--aud") {
+    if !extra.contains(&"--aud") {
         args.extend(["--aud", TOKEN_URL]);
     }
     args.extend_from_slice(extra);
