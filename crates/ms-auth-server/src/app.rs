@@ -211,9 +211,10 @@ impl AppState {
             ops,
             stores,
             poster: Arc::new(
-                http::outbound::LogoutPoster::new(Duration::from_secs(
-                    settings.logout.backchannel_timeout_secs,
-                ))
+                http::outbound::LogoutPoster::new(
+                    Duration::from_secs(settings.logout.backchannel_timeout_secs),
+                    settings.playground,
+                )
                 .map_err(|e| BuildError::HttpClient(e.to_string()))?,
             ),
             context_path: Arc::from(settings.server.context_path.as_str()),

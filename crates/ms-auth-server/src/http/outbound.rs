@@ -10,46 +10,96 @@
 //!   no redirect followed, no proxy, bounded in time and size. The playground, whose clients
 //!   live on loopback, may fetch over http from anywhere.
 
-use std::{
-    net::{IpAddr, SocketAddr},
-    sync::Arc,
-    time::Duration,
-};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use futures_util::StreamExt;
 
 use crate::{
-    oauth::client_keys::{FetchError, JwksFetcher},
-    oidc::backchannel::{Answer, Poster},
+    oauth::{
+        client_keys::{FetchError, JwksFetcher},
+        uri::is_public,
+    },
+    oidc::backchannel::{Answer, Poster, Reach},
 };
 
 pub struct LogoutPoster {
     http: reqwest::Client,
+    /// For [`Reach::PublicOnly`]: https to public addresses only, no proxy (outside the
+    /// playground).
+    public: reqwest::Client,
+    playground: bool,
 }
 
 impl LogoutPoster {
     /// Each attempt (connect, send, answer) bounded by `timeout`. Fails only when the TLS
     /// stack cannot start: better at start-up than a client without these bounds.
-    pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(timeout: Duration, playground: bool) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self { http })
+        Ok(Self {
+            http,
+            public: strangers_client(timeout, playground)?,
+            playground,
+        })
     }
+}
+
+/// A client for URLs a stranger chose: no redirect, no proxy, https and public addresses only
+/// (outside the playground).
+fn strangers_client(
+    timeout: Duration,
+    playground: bool,
+) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .https_only(!playground)
+        .dns_resolver(Arc::new(PublicAddresses { playground }))
+        .build()
+}
+
+/// Refuses, before anything is sent, a URL of a stranger's naming a non-public address.
+fn refuse_private_literal(url: &url::Url, playground: bool) -> Result<(), &'static str> {
+    if playground {
+        return Ok(());
+    }
+    match url.scheme() {
+        "https" => {}
+        _ => return Err("not https"),
+    }
+    let private = match url.host() {
+        Some(url::Host::Ipv4(ip)) => !is_public(ip.into()),
+        Some(url::Host::Ipv6(ip)) => !is_public(ip.into()),
+        Some(url::Host::Domain(_)) => false,
+        None => true,
+    };
+    if private {
+        return Err("not a public address");
+    }
+    Ok(())
 }
 
 #[async_trait::async_trait]
 impl Poster for LogoutPoster {
-    async fn post_logout_token(&self, uri: &str, token: &str) -> Answer {
-        match self
-            .http
-            .post(uri)
-            .form(&[("logout_token", token)])
-            .send()
-            .await
-        {
+    async fn post_logout_token(&self, uri: &str, token: &str, reach: Reach) -> Answer {
+        let http = match reach {
+            Reach::Anywhere => &self.http,
+            Reach::PublicOnly => {
+                let checked = url::Url::parse(uri)
+                    .map_err(|_| "not a URL")
+                    .and_then(|u| refuse_private_literal(&u, self.playground));
+                if let Err(why) = checked {
+                    return Answer::Unreachable(format!("refused: {why}"));
+                }
+                &self.public
+            }
+        };
+        match http.post(uri).form(&[("logout_token", token)]).send().await {
             Ok(res) => Answer::Status(res.status().as_u16()),
             // Without the URL: a query could carry something the client put there.
             Err(e) => Answer::Unreachable(e.without_url().to_string()),
@@ -72,16 +122,8 @@ impl JwksClient {
         max_bytes: usize,
         playground: bool,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .https_only(!playground)
-            .dns_resolver(Arc::new(PublicAddresses { playground }))
-            .build()?;
         Ok(Self {
-            http,
+            http: strangers_client(timeout, playground)?,
             max_bytes,
             playground,
         })
@@ -92,21 +134,11 @@ impl JwksClient {
 impl JwksFetcher for JwksClient {
     async fn fetch(&self, uri: &str) -> Result<serde_json::Value, FetchError> {
         let url = url::Url::parse(uri).map_err(|_| FetchError::Refused("not a URL"))?;
-        match url.scheme() {
-            "https" => {}
-            "http" if self.playground => {}
-            _ => return Err(FetchError::Refused("not https")),
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(FetchError::Refused("not https"));
         }
         // The resolver sees names only: an address literal is checked here.
-        let literal = match url.host() {
-            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-            Some(url::Host::Domain(_)) => None,
-            None => return Err(FetchError::Refused("no host")),
-        };
-        if literal.is_some_and(|ip| !self.playground && !is_public(ip)) {
-            return Err(FetchError::Refused("not a public address"));
-        }
+        refuse_private_literal(&url, self.playground).map_err(FetchError::Refused)?;
         let res = self
             .http
             .get(url)
@@ -166,80 +198,9 @@ impl reqwest::dns::Resolve for PublicAddresses {
     }
 }
 
-/// Whether `ip` is an address of the public internet: not loopback, private (RFC 1918, RFC
-/// 4193), shared (RFC 6598), link-local (cloud metadata services live there), unspecified,
-/// broadcast, multicast, documentation or reserved.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || a == 0
-                || a >= 240
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 192 && b == 0 && v4.octets()[2] == 0)
-                || (a == 198 && (18..20).contains(&b)))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8
-                || first == 0x0064 && v6.segments()[1] == 0xff9b)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_public_addresses_are_public() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "255.255.255.255",
-            "224.0.0.1",
-            "192.0.2.1",
-            "198.18.0.1",
-            "::1",
-            "::",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "::ffff:10.0.0.1",
-            "2001:db8::1",
-            "64:ff9b::a00:1",
-        ] {
-            assert!(!is_public(private.parse().unwrap()), "{private}");
-        }
-        for public in [
-            "8.8.8.8",
-            "1.1.1.1",
-            "2606:4700:4700::1111",
-            "::ffff:8.8.8.8",
-        ] {
-            assert!(is_public(public.parse().unwrap()), "{public}");
-        }
-    }
 
     #[tokio::test]
     async fn a_loopback_uri_is_never_fetched_outside_the_playground() {

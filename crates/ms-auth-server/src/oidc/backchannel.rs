@@ -12,6 +12,7 @@ use super::logout_token::LogoutFacts;
 use crate::{
     audit::{self, Actor, Event},
     clock::{Clock, UnixTime},
+    oauth::client::ClientOrigin,
     oauth::{random, server::AuthorizationServer},
     settings::LogoutSettings,
     store::{LogoutNotice, LogoutOutbox, StoreError},
@@ -64,7 +65,19 @@ pub enum Answer {
 /// bounded in time, following no redirect. The HTTP layer implements it.
 #[async_trait::async_trait]
 pub trait Poster: Send + Sync {
-    async fn post_logout_token(&self, uri: &str, token: &str) -> Answer;
+    async fn post_logout_token(&self, uri: &str, token: &str, reach: Reach) -> Answer;
+}
+
+/// Where a client's logout URI may lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// A client the operator registered (the config, the admin API): its URI may be on the
+    /// operator's own network.
+    Anywhere,
+    /// A client that registered itself (RFC 7591): its URI is a stranger's, so only public
+    /// addresses over https are reached (as for `jwks_uri`), or the server's POSTs could be
+    /// aimed at its own network.
+    PublicOnly,
 }
 
 /// Delivers logout notices.
@@ -96,10 +109,16 @@ impl Delivery {
 
     async fn deliver(&self, notice: &LogoutNotice) -> Result<Outcome, StoreError> {
         let client = self.server.clients.client(&notice.client_id).await?;
-        let Some(uri) = client
-            .filter(|c| c.enabled())
-            .and_then(|c| c.metadata.backchannel_logout_uri.clone())
-        else {
+        let Some((uri, reach)) = client.filter(|c| c.enabled()).and_then(|c| {
+            let reach = match c.origin {
+                ClientOrigin::Registration => Reach::PublicOnly,
+                ClientOrigin::Config | ClientOrigin::Administration => Reach::Anywhere,
+            };
+            c.metadata
+                .backchannel_logout_uri
+                .clone()
+                .map(|u| (u, reach))
+        }) else {
             self.outbox
                 .settle_notice(&notice.sid, &notice.client_id)
                 .await?;
@@ -108,7 +127,7 @@ impl Delivery {
         let give_up_at = notice
             .created_at
             .plus_secs(self.settings.backchannel_give_up_after_secs as i64);
-        let delivered = self.attempt(notice, &uri).await;
+        let delivered = self.attempt(notice, &uri, reach).await;
         let now = self.clock.now();
         match delivered {
             Ok(()) => {
@@ -154,7 +173,7 @@ impl Delivery {
     }
 
     /// One POST of a fresh logout token.
-    async fn attempt(&self, notice: &LogoutNotice, uri: &str) -> Result<(), Failure> {
+    async fn attempt(&self, notice: &LogoutNotice, uri: &str, reach: Reach) -> Result<(), Failure> {
         let jti = random::token().map_err(|e| Failure::Unreachable(e.to_string()))?;
         let facts = LogoutFacts {
             subject: &notice.subject,
@@ -167,7 +186,7 @@ impl Delivery {
             .issuer
             .logout_token(&facts, self.clock.now())
             .map_err(|e| Failure::Unreachable(e.to_string()))?;
-        match self.poster.post_logout_token(uri, &token).await {
+        match self.poster.post_logout_token(uri, &token, reach).await {
             Answer::Status(status) if (200..300).contains(&status) => Ok(()),
             // 408 and 429 say "later"; any other 4xx that this token is refused.
             Answer::Status(status)

@@ -322,6 +322,29 @@ async fn each_kind_of_bad_metadata_is_refused_naming_its_field() {
             "invalid_software_statement",
             "software_statement",
         ),
+        // The playground offers the legacy grants (its legacy client), but never to a
+        // registration.
+        (
+            json!({"grant_types": ["password", "refresh_token"]}),
+            "invalid_client_metadata",
+            "grant_types",
+        ),
+        (
+            json!({"redirect_uris": cb, "grant_types": ["implicit"], "response_types": ["token"]}),
+            "invalid_client_metadata",
+            "grant_types",
+        ),
+        (
+            json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt",
+                   "jwks": {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "TMs4-rAq-oGxcmrnOOjWkVEuuSVoWcgy51SYFOFVsl4", "d": "c2VjcmV0"}]}}),
+            "invalid_client_metadata",
+            "jwks",
+        ),
+        (
+            json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt"}),
+            "invalid_client_metadata",
+            "jwks_uri",
+        ),
     ];
     for (body, code, field) in &cases {
         let res = post(&app, body, None).await;

@@ -4,6 +4,9 @@
 use super::{AuthMethod, ClientMetadata, GrantType, RedirectUri, ResponseType};
 use crate::oauth::{client_assertion, client_auth, resources::ScopeRegistry, scope::ScopeSet, uri};
 
+/// The most keys a registered JWK set may hold (rotation needs two or three).
+const MAX_JWKS_KEYS: usize = 16;
+
 /// The rules a registration is checked against.
 #[derive(Debug, Clone, Copy)]
 pub struct RegistrationPolicy<'a> {
@@ -76,7 +79,7 @@ impl ClientMetadata {
             );
         }
         if let Some(limits) = &policy.dynamic {
-            self.validate_dynamic(limits)?;
+            self.validate_dynamic(limits, policy.playground)?;
         }
         self.validate_public()?;
         if self.grant_types.contains(&GrantType::AuthorizationCode) && self.redirect_uris.is_empty()
@@ -159,7 +162,32 @@ impl ClientMetadata {
 
     /// What anyone registering is held to beyond the config: grant types this server
     /// offers, scopes `[registration]` allows.
-    fn validate_dynamic(&self, limits: &DynamicLimits<'_>) -> Result<(), MetadataError> {
+    fn validate_dynamic(
+        &self,
+        limits: &DynamicLimits<'_>,
+        playground: bool,
+    ) -> Result<(), MetadataError> {
+        // The URLs this server itself sends to (key sets fetched, logout tokens posted): a
+        // stranger's, so never the server's own network (the fetch and the POST check every
+        // address again; this refuses at once what can never work). The playground's clients
+        // live on loopback.
+        if !playground {
+            for (field, value) in [
+                ("jwks_uri", &self.jwks_uri),
+                ("backchannel_logout_uri", &self.backchannel_logout_uri),
+            ] {
+                if value
+                    .as_deref()
+                    .and_then(|u| url::Url::parse(u).ok())
+                    .is_some_and(|u| uri::names_a_private_host(&u))
+                {
+                    return refuse(
+                        field,
+                        "names a loopback or private address, which this server does not send to",
+                    );
+                }
+            }
+        }
         if let Some(g) = self
             .grant_types
             .iter()
@@ -302,10 +330,25 @@ impl ClientMetadata {
             // RFC 7591 §2: "The "jwks_uri" and "jwks" parameters MUST NOT both be present".
             return refuse("jwks", "give jwks or jwks_uri, not both (RFC 7591 §2)");
         }
-        if let Some(jwks) = &self.jwks
-            && !jwks.get("keys").is_some_and(serde_json::Value::is_array)
-        {
-            return refuse("jwks", "must be a JWK set: an object with a `keys` array");
+        if let Some(jwks) = &self.jwks {
+            let Some(keys) = jwks.get("keys").and_then(serde_json::Value::as_array) else {
+                return refuse("jwks", "must be a JWK set: an object with a `keys` array");
+            };
+            if keys.len() > MAX_JWKS_KEYS {
+                return refuse("jwks", format!("holds more than {MAX_JWKS_KEYS} keys"));
+            }
+            // RFC 7517 §4/§6: public keys only. A private or symmetric member would be kept
+            // and shown back at every read of the registration.
+            const PRIVATE: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
+            if keys
+                .iter()
+                .any(|k| PRIVATE.iter().any(|m| k.get(m).is_some()))
+            {
+                return refuse(
+                    "jwks",
+                    "holds private or symmetric key material: register public keys only",
+                );
+            }
         }
         if let Some(u) = &self.jwks_uri {
             https_url(u, policy).or_else(|m| refuse("jwks_uri", m))?;
@@ -642,6 +685,53 @@ mod tests {
         for (m, field) in &cases {
             assert_eq!(refused(m, false), Some(*field), "{m:?}");
         }
+    }
+
+    #[test]
+    fn a_registration_names_no_private_host_for_the_server_to_send_to() {
+        let scopes = registry();
+        let registrable = ScopeSet::parse_param("country.read").unwrap();
+        let policy = |playground| RegistrationPolicy {
+            playground,
+            max_access_token_ttl_secs: 86_400,
+            scopes: &scopes,
+            dynamic: Some(DynamicLimits {
+                scopes: &registrable,
+                grant_types: &[GrantType::ClientCredentials, GrantType::AuthorizationCode],
+            }),
+        };
+        let keyed = |uri: &str| ClientMetadata {
+            token_endpoint_auth_methods: vec![AuthMethod::PrivateKeyJwt],
+            jwks_uri: Some(uri.to_owned()),
+            ..valid()
+        };
+        for uri in [
+            "https://127.0.0.1/jwks",
+            "https://localhost/jwks",
+            "https://10.0.0.8/jwks",
+            "https://[::1]/jwks",
+            "https://169.254.169.254/latest",
+        ] {
+            let e = keyed(uri).validate(&policy(false)).unwrap_err();
+            assert_eq!(e.field, "jwks_uri", "{uri}");
+            assert!(
+                keyed(uri).validate(&policy(true)).is_ok(),
+                "the playground: {uri}"
+            );
+        }
+        assert!(
+            keyed("https://app.example/jwks")
+                .validate(&policy(false))
+                .is_ok()
+        );
+        let logout = ClientMetadata {
+            backchannel_logout_uri: Some("https://10.0.0.8/logout".to_owned()),
+            ..valid().redirect_uri(uri("https://10.0.0.8/cb"))
+        };
+        assert_eq!(
+            logout.validate(&policy(false)).unwrap_err().field,
+            "backchannel_logout_uri"
+        );
     }
 
     #[test]

@@ -135,9 +135,13 @@ impl Registrar {
             initial_access_scope: settings.initial_access_scope.clone(),
             scopes: settings.scopes.clone(),
             registry: Arc::clone(&server.issuer.scopes),
+            // The legacy grants stay the operator's to give: a self-registered client with the
+            // password grant would be a ready-made phishing client (RFC 9700 §2.4: "MUST NOT
+            // be used"), and the implicit flows put tokens in URLs (§2.1.2).
             grant_types: GrantType::ALL
                 .iter()
                 .copied()
+                .filter(|g| !matches!(g, GrantType::Password | GrantType::Implicit))
                 .filter(|g| offered.contains(&g.as_str()))
                 .collect(),
             max_per_source_per_minute: settings.max_per_source_per_minute,
