@@ -60,8 +60,10 @@ pub struct KeySetTimes {
 struct Entry {
     /// The last set fetched, and when.
     keys: Option<(Arc<Vec<Jwk>>, Instant)>,
-    /// The last fetch started (successful or not).
-    attempted: Instant,
+    /// When the last fetch started (successful or not), if one did.
+    attempted: Option<Instant>,
+    /// Held while the set is fetched: one fetch per URI at a time, the others wait for it.
+    fetching: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Every client's `jwks_uri` key set, as this replica last fetched it.
@@ -87,67 +89,70 @@ impl ClientKeys {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The key set at `uri`: the cached one while fresh, else fetched.
-    pub async fn keys(&self, uri: &str) -> Result<Arc<Vec<Jwk>>, FetchError> {
-        let now = Instant::now();
+    /// The cached set while fresh.
+    fn fresh(&self, uri: &str, now: Instant) -> Option<Arc<Vec<Jwk>>> {
+        let entries = self.entries();
+        let (keys, at) = entries.get(uri)?.keys.as_ref()?;
+        (now.duration_since(*at) < self.times.cache).then(|| Arc::clone(keys))
+    }
+
+    /// The URI's fetch lock, its entry made (the least recently fetched dropped when full).
+    fn fetch_lock(&self, uri: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut entries = self.entries();
+        if !entries.contains_key(uri)
+            && entries.len() >= CAPACITY
+            && let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, e)| e.attempted)
+                .map(|(k, _)| k.clone())
         {
-            let entries = self.entries();
-            if let Some(e) = entries.get(uri) {
-                match &e.keys {
-                    Some((keys, at)) if now.duration_since(*at) < self.times.cache => {
-                        return Ok(Arc::clone(keys));
-                    }
-                    // A failed fetch is not retried within the interval.
-                    None if now.duration_since(e.attempted) < self.times.refetch_interval => {
-                        return Err(FetchError::TooSoon);
-                    }
-                    _ => {}
-                }
-            }
+            entries.remove(&oldest);
         }
-        self.fetch(uri, now, false).await
+        let entry = entries.entry(uri.to_owned()).or_insert_with(|| Entry {
+            keys: None,
+            attempted: None,
+            fetching: Arc::new(tokio::sync::Mutex::new(())),
+        });
+        Arc::clone(&entry.fetching)
+    }
+
+    /// The key set at `uri`: the cached one while fresh; else fetched, unless it was fetched
+    /// within the refetch interval (then the set it has, stale or none).
+    pub async fn keys(&self, uri: &str) -> Result<Arc<Vec<Jwk>>, FetchError> {
+        if let Some(keys) = self.fresh(uri, Instant::now()) {
+            return Ok(keys);
+        }
+        self.fetch_unless_recent(uri).await
     }
 
     /// The key set at `uri` fetched again, after an assertion named a `kid` the cached set
-    /// lacks: [`FetchError::TooSoon`] within the refetch interval of the last fetch.
+    /// lacks — unless it was fetched within the refetch interval: then the set as it is
+    /// (another caller's fetch may just have brought the new key).
     pub async fn refetch(&self, uri: &str) -> Result<Arc<Vec<Jwk>>, FetchError> {
-        self.fetch(uri, Instant::now(), true).await
+        self.fetch_unless_recent(uri).await
     }
 
-    async fn fetch(
-        &self,
-        uri: &str,
-        now: Instant,
-        only_after_interval: bool,
-    ) -> Result<Arc<Vec<Jwk>>, FetchError> {
-        {
+    async fn fetch_unless_recent(&self, uri: &str) -> Result<Arc<Vec<Jwk>>, FetchError> {
+        let lock = self.fetch_lock(uri);
+        // Waiting here for a fetch in flight, whose result the check below then sees.
+        let _fetching = lock.lock().await;
+        let now = Instant::now();
+        let stale = {
             let mut entries = self.entries();
-            if let Some(e) = entries.get_mut(uri) {
-                if only_after_interval
-                    && now.duration_since(e.attempted) < self.times.refetch_interval
-                {
-                    return Err(FetchError::TooSoon);
-                }
-                // Marked before the fetch, so that concurrent callers do not fetch too.
-                e.attempted = now;
-            } else {
-                if entries.len() >= CAPACITY
-                    && let Some(oldest) = entries
-                        .iter()
-                        .min_by_key(|(_, e)| e.attempted)
-                        .map(|(k, _)| k.clone())
-                {
-                    entries.remove(&oldest);
-                }
-                entries.insert(
-                    uri.to_owned(),
-                    Entry {
-                        keys: None,
-                        attempted: now,
-                    },
-                );
+            let Some(e) = entries.get_mut(uri) else {
+                return Err(FetchError::TooSoon);
+            };
+            let current = e.keys.as_ref().map(|(k, _)| Arc::clone(k));
+            // Fetched within the interval (perhaps by the caller this one waited for): the
+            // set as it is.
+            if e.attempted
+                .is_some_and(|at| now.duration_since(at) < self.times.refetch_interval)
+            {
+                return current.ok_or(FetchError::TooSoon);
             }
-        }
+            e.attempted = Some(now);
+            current
+        };
         let fetched = self.fetcher.fetch(uri).await.and_then(|set| {
             if set.get("keys").is_some_and(serde_json::Value::is_array) {
                 Ok(Arc::new(parse_key_set(&set)))
@@ -165,13 +170,23 @@ impl ClientKeys {
             (Ok(keys), None) => Ok(keys),
             (Err(error), entry) => {
                 tracing::warn!(%error, "a client's jwks_uri could not be fetched");
-                // The set fetched before serves on while it is not too old.
-                match entry.and_then(|e| e.keys.clone()) {
-                    Some((keys, at)) if now.duration_since(at) < self.times.cache * 2 => Ok(keys),
+                // The set fetched before serves on while it is not too old: the client's
+                // keys did not change because its server is down.
+                let kept = entry.and_then(|e| e.keys.clone()).map(|(k, _)| k);
+                match (stale, kept) {
+                    (Some(keys), _) => Ok(keys),
+                    (None, Some(keys)) if !self.too_old(uri, &entries, now) => Ok(keys),
                     _ => Err(error),
                 }
             }
         }
+    }
+
+    fn too_old(&self, uri: &str, entries: &HashMap<String, Entry>, now: Instant) -> bool {
+        entries
+            .get(uri)
+            .and_then(|e| e.keys.as_ref())
+            .is_none_or(|(_, at)| now.duration_since(*at) >= self.times.cache * 2)
     }
 }
 
@@ -220,8 +235,8 @@ mod tests {
         assert_eq!(keys.keys(uri).await.unwrap().len(), 1);
         assert_eq!(keys.keys(uri).await.unwrap().len(), 1);
         assert_eq!(fetcher.calls.load(Ordering::SeqCst), 1, "cached");
-        // An unknown kid: the fetch just happened, so no refetch now.
-        assert_eq!(keys.refetch(uri).await, Err(FetchError::TooSoon));
+        // An unknown kid: the fetch just happened, so no refetch now; the set as it is.
+        assert_eq!(keys.refetch(uri).await.unwrap().len(), 1);
         assert_eq!(fetcher.calls.load(Ordering::SeqCst), 1);
     }
 
@@ -235,6 +250,58 @@ mod tests {
         );
         assert_eq!(keys.keys(uri).await, Err(FetchError::TooSoon));
         assert_eq!(fetcher.calls.load(Ordering::SeqCst), 1);
+    }
+
+    /// A fetcher that answers after a while, counting.
+    struct Slow(AtomicUsize);
+
+    #[async_trait::async_trait]
+    impl JwksFetcher for Slow {
+        async fn fetch(&self, _uri: &str) -> Result<serde_json::Value, FetchError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok(serde_json::json!({"keys": [key("a")]}))
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_wait_for_the_one_fetch_in_flight() {
+        let fetcher = Arc::new(Slow(AtomicUsize::new(0)));
+        let keys = ClientKeys::new(
+            fetcher.clone(),
+            KeySetTimes {
+                cache: Duration::from_secs(300),
+                refetch_interval: Duration::from_secs(60),
+            },
+        );
+        let uri = "https://client.example/jwks";
+        let all = futures_util::future::join_all((0..8).map(|_| keys.keys(uri))).await;
+        assert!(
+            all.iter().all(|r| r.as_ref().is_ok_and(|k| k.len() == 1)),
+            "{all:?}"
+        );
+        assert_eq!(fetcher.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_stale_set_is_fetched_again_at_most_once_an_interval() {
+        let (fetcher, keys) = setup(Ok(serde_json::json!({"keys": [key("a")]})));
+        let keys = ClientKeys {
+            times: KeySetTimes {
+                cache: Duration::ZERO,
+                refetch_interval: Duration::from_secs(60),
+            },
+            ..keys
+        };
+        let uri = "https://client.example/jwks";
+        for _ in 0..5 {
+            assert_eq!(keys.keys(uri).await.unwrap().len(), 1);
+        }
+        assert_eq!(
+            fetcher.calls.load(Ordering::SeqCst),
+            1,
+            "stale at once, but served, not fetched, within the interval"
+        );
     }
 
     #[tokio::test]
