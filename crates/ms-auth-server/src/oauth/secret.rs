@@ -32,7 +32,17 @@ impl ClientSecret {
 
     /// A new secret of 256 random bits, base64url (43 characters).
     pub fn generate() -> Result<Self, SecretHashError> {
-        let mut bytes = [0u8; 32];
+        Self::generate_bytes::<32>()
+    }
+
+    /// A new secret of 512 random bits, base64url (86 characters): an HMAC key for HS512 too
+    /// (RFC 7518 §3.2: "A key of the same size as the hash output … or larger MUST be used").
+    pub fn generate_hmac_key() -> Result<Self, SecretHashError> {
+        Self::generate_bytes::<64>()
+    }
+
+    fn generate_bytes<const N: usize>() -> Result<Self, SecretHashError> {
+        let mut bytes = [0u8; N];
         aws_lc_rs::rand::SystemRandom::new()
             .fill(&mut bytes)
             .map_err(|_| SecretHashError::Random)?;

@@ -151,6 +151,10 @@ impl Ops {
         now: UnixTime,
     ) -> Result<ClientInformation, RegistrationError> {
         registrar.ensure_on()?;
+        // An update may re-aim the URLs this server sends to (`jwks_uri`): counted with the
+        // registrations, so that a loop of them is bounded too.
+        self.limit_registrations(registrar, call.source, now)
+            .await?;
         let token = call.bearer?;
         let current = Registrar::managed(self.stores.clients.client(client_id).await?, token)?;
         let request = registrar.update_request(call.body, &current)?;
@@ -238,7 +242,13 @@ impl Ops {
         source: Option<IpAddr>,
         now: UnixTime,
     ) -> Result<(), RegistrationError> {
-        let key = match source {
+        // An IPv6 host usually holds a whole /64: counted per /64, or each of its addresses
+        // would be a fresh bucket.
+        let key = match source.map(|ip| ip.to_canonical()) {
+            Some(IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                format!("register:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
             Some(ip) => format!("register:{ip}"),
             None => "register:unknown".to_owned(),
         };

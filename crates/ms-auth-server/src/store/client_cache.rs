@@ -31,6 +31,9 @@ use crate::oauth::client::Client;
 /// id's length).
 pub const UNKNOWN_CAPACITY: usize = 10_000;
 
+/// How many known clients each replica keeps at most.
+pub const KNOWN_CAPACITY: usize = 10_000;
+
 #[derive(Default)]
 struct Entries {
     /// Each known client with when it was read and under which subscription.
@@ -192,6 +195,17 @@ impl<S: ClientStore> ClientStore for CachedClientStore<S> {
             match &found {
                 Some(client) => {
                     map.unknown.remove(&id_hash(client_id));
+                    // Registration lets anyone add clients: the known ones are bounded too.
+                    // Past the bound, those past their time go first, then any.
+                    if map.known.len() >= KNOWN_CAPACITY && !map.known.contains_key(client_id) {
+                        let ttl = self.ttl;
+                        map.known.retain(|_, (_, at, _)| at.elapsed() < ttl);
+                        if map.known.len() >= KNOWN_CAPACITY
+                            && let Some(any) = map.known.keys().next().cloned()
+                        {
+                            map.known.remove(&any);
+                        }
+                    }
                     map.known.insert(
                         client_id.to_owned(),
                         (Arc::clone(client), now, subscription),

@@ -307,7 +307,8 @@ impl Registrar {
             AuthMethod::ClientSecretJwt => match kept {
                 Some(c @ ClientCredential::SealedSecret(_)) => (c.clone(), None),
                 _ => {
-                    let secret = new_secret()?;
+                    // Its octets key the HMAC: as long as HS512's hash.
+                    let secret = ClientSecret::generate_hmac_key().map_err(|_| RandomError)?;
                     let sealed = ClientCredential::seal_secret(&self.sealer, id, &secret)?;
                     (sealed, Some(secret))
                 }

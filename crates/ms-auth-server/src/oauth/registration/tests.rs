@@ -348,7 +348,13 @@ fn a_client_secret_jwt_secret_is_sealed_for_its_client() {
     let id = ClientId::new("c");
     let (credential, secret) = r.credential(&id, &request, None).unwrap();
     let opened = credential.open_secret(&r.sealer, &id).unwrap().unwrap();
-    assert_eq!(opened.expose(), secret.unwrap().expose());
+    let secret = secret.unwrap();
+    assert_eq!(opened.expose(), secret.expose());
+    assert_eq!(
+        secret.expose().len(),
+        86,
+        "512 bits: an HMAC key for HS512 too (RFC 7518 §3.2)"
+    );
     let keys = RegistrationRequest {
         method: AuthMethod::PrivateKeyJwt,
         metadata: ClientMetadata {
