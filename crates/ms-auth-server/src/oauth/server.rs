@@ -227,8 +227,13 @@ impl AuthorizationServer {
     ) -> Result<Arc<Client>, EndpointError> {
         let presented = client_auth::extract(input.authorization, params)?;
         let endpoint_url = Endpoints::new(&self.issuer.iss).url(endpoint);
-        // The id only: the secret is not copied.
-        let client_id = presented.as_ref().map(|p| p.client_id.clone());
+        // The id only: the secret is not copied. An assertion's failures are counted per source
+        // only: a signature (or a 512-bit HMAC key) cannot be guessed, so counting them under
+        // the client id it names would only let anyone slow down or lock out that client.
+        let client_id = presented
+            .as_ref()
+            .filter(|p| !matches!(p.proof, client_auth::Proof::Assertion { .. }))
+            .map(|p| p.client_id.clone());
         let attempt = Attempt {
             source: input.source,
             client_id: client_id.as_deref(),

@@ -19,8 +19,8 @@ pub use response::ClientInformation;
 
 use super::{
     client::{
-        AuthMethod, Client, ClientCredential, ClientId, ClientOrigin, ClientStatus, DynamicLimits,
-        GrantType, JwksSource, MetadataError, Registration, RegistrationPolicy,
+        AuthMethod, Client, ClientCredential, ClientId, ClientOrigin, DynamicLimits, GrantType,
+        JwksSource, MetadataError, Registration, RegistrationPolicy,
     },
     endpoints::{self, Endpoints},
     error::{EndpointError, ErrorCode, OAuthError},
@@ -263,7 +263,8 @@ impl Registrar {
             credential,
             metadata: request.metadata,
             origin: ClientOrigin::Registration,
-            status: ClientStatus::Active,
+            // An update never changes whether the client may act (only an active one gets here).
+            status: current.status,
             registration: Some(Registration {
                 issued_at: previous.map_or(now, |r| r.issued_at),
                 secret_expires_at,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::oauth::client::ClientStatus;
 use crate::oauth::{
     client::{ClientMetadata, ResponseType},
     resources::ScopeDefinition,
