@@ -61,6 +61,16 @@ fn answer(status: StatusCode, information: &ClientInformation) -> HttpResponse {
     no_store(HttpResponse::build(status)).json(information)
 }
 
+/// What a registration or an update hands the operation: the caller's address, its bearer
+/// token, the JSON body.
+fn call<'a>(req: &'a HttpRequest, body: &'a [u8]) -> RegistrationCall<'a> {
+    RegistrationCall {
+        source: source(req),
+        bearer: auth_middleware::bearer_token(req.headers()),
+        body,
+    }
+}
+
 /// The request's body as JSON. Off, the endpoint does not exist, whatever was sent.
 async fn json_body(
     req: &HttpRequest,
@@ -79,11 +89,7 @@ pub async fn register(
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let body = json_body(&req, payload, &registration).await?;
-    let call = RegistrationCall {
-        source: source(&req),
-        bearer: auth_middleware::bearer_token(req.headers()),
-        body: &body,
-    };
+    let call = call(&req, &body);
     let information = registration
         .ops
         .register_client(&registration.registrar, &server.issuer, call, clock.now())
@@ -112,11 +118,7 @@ pub async fn update(
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let body = json_body(&req, payload, &registration).await?;
-    let call = RegistrationCall {
-        source: source(&req),
-        bearer: auth_middleware::bearer_token(req.headers()),
-        body: &body,
-    };
+    let call = call(&req, &body);
     let information = registration
         .ops
         .update_registration(&registration.registrar, &client_id, call, clock.now())

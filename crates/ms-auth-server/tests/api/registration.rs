@@ -85,6 +85,24 @@ async fn manage(
     req.send().await.unwrap()
 }
 
+/// `created`'s registration replaced at `app` by a machine client with `scope` (RFC 7592
+/// §2.2), which must succeed: the Client Information Response.
+async fn put_machine(app: &TestApp, created: &Value, scope: &str) -> Value {
+    let mut update = machine(scope);
+    update["client_id"] = created["client_id"].clone();
+    let res = manage(
+        app,
+        reqwest::Method::PUT,
+        &path_of(created),
+        Some(&token_of(created)),
+        Some(&update),
+    )
+    .await;
+    let (status, _, updated) = parts(res).await;
+    assert_eq!(status, 200, "{updated}");
+    updated
+}
+
 /// RFC 7592 §2.1 and RFC 6750 §3.1: 401 with the Bearer challenge; `invalid_token` when a
 /// token was presented.
 async fn assert_refused_token(res: reqwest::Response) {
@@ -500,19 +518,7 @@ async fn a_client_registered_at_one_replica_works_at_the_other_at_once() {
     let token = b.access_token(&id_secret(&created)).await;
     assert_eq!(claims_of(&token)["client_id"], created["client_id"]);
     // b caches it now; an update at a reaches b at once (its copy dropped by the notice).
-    let path = path_of(&created);
-    let mut update = machine("customer.read");
-    update["client_id"] = created["client_id"].clone();
-    let res = manage(
-        &a,
-        reqwest::Method::PUT,
-        &path,
-        Some(&token_of(&created)),
-        Some(&update),
-    )
-    .await;
-    let (status, _, updated) = parts(res).await;
-    assert_eq!(status, 200, "{updated}");
+    let updated = put_machine(&a, &created, "customer.read").await;
     let at_b = |scope: &'static str| {
         let b = &b;
         let id_secret = id_secret(&created);
@@ -531,7 +537,7 @@ async fn a_client_registered_at_one_replica_works_at_the_other_at_once() {
     let res = manage(
         &b,
         reqwest::Method::DELETE,
-        &path,
+        &path_of(&created),
         Some(&token_of(&updated)),
         None,
     )
@@ -707,19 +713,7 @@ async fn an_expired_secret_is_refused_and_an_update_issues_a_new_one() {
         .await;
     assert_oauth_error(res, 401, "invalid_client").await;
     // RFC 7592 §2.2: the update may issue a new secret; past its expiry, it does.
-    let mut update = machine("country.read");
-    update["client_id"] = created["client_id"].clone();
-    let path = path_of(&created);
-    let res = manage(
-        &app,
-        reqwest::Method::PUT,
-        &path,
-        Some(&token_of(&created)),
-        Some(&update),
-    )
-    .await;
-    let (status, _, updated) = parts(res).await;
-    assert_eq!(status, 200, "{updated}");
+    let updated = put_machine(&app, &created, "country.read").await;
     assert_ne!(updated["client_secret"], created["client_secret"]);
     assert_eq!(updated["client_secret_expires_at"], issued_at + 120);
     app.access_token(&id_secret(&updated)).await;
@@ -734,17 +728,7 @@ async fn registrations_updates_and_deletions_are_audited_with_their_actor() {
     let created = register(&app, &machine("country.read")).await;
     let id = created["client_id"].as_str().unwrap().to_owned();
     let path = path_of(&created);
-    let mut update = machine("country.read");
-    update["client_id"] = json!(id);
-    let res = manage(
-        &app,
-        reqwest::Method::PUT,
-        &path,
-        Some(&token_of(&created)),
-        Some(&update),
-    )
-    .await;
-    let updated = parts(res).await.2;
+    let updated = put_machine(&app, &created, "country.read").await;
     let res = manage(
         &app,
         reqwest::Method::DELETE,

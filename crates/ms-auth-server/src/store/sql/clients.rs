@@ -49,43 +49,42 @@ impl SqlStore {
     }
 
     async fn upsert_row(&self, client: &Client) -> Result<(), StoreError> {
-        let row = client.to_row().map_err(corrupt)?;
-        sqlx::query(
-            "INSERT INTO clients (client_id, secret_hash, metadata, registration_token_hash, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
-             ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
-             metadata = excluded.metadata, \
+        self.insert_row(
+            client,
+            "DO UPDATE SET secret_hash = excluded.secret_hash, metadata = excluded.metadata, \
              registration_token_hash = excluded.registration_token_hash, \
              updated_at = excluded.updated_at",
         )
-        .bind(client.id.as_str())
-        .bind(row.credential)
-        .bind(row.metadata)
-        .bind(row.registration_token_hash)
-        // Row bookkeeping, not protocol time.
-        .bind(Clock::system().now())
-        .execute(&self.pool)
         .await
-        .map_err(unavailable)?;
-        Ok(())
+        .map(|_| ())
     }
 
     async fn create_row(&self, client: &Client) -> Result<bool, StoreError> {
+        self.insert_row(client, "DO NOTHING")
+            .await
+            .map(|rows| rows == 1)
+    }
+
+    /// Inserts `client`'s row, `on_conflict` deciding what an existing one becomes: the rows
+    /// written.
+    async fn insert_row(&self, client: &Client, on_conflict: &str) -> Result<u64, StoreError> {
         let row = client.to_row().map_err(corrupt)?;
-        let done = sqlx::query(
+        let sql = format!(
             "INSERT INTO clients (client_id, secret_hash, metadata, registration_token_hash, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
-             ON CONFLICT (client_id) DO NOTHING",
-        )
-        .bind(client.id.as_str())
-        .bind(row.credential)
-        .bind(row.metadata)
-        .bind(row.registration_token_hash)
-        .bind(Clock::system().now())
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(done.rows_affected() == 1)
+             ON CONFLICT (client_id) {on_conflict}"
+        );
+        let done = sqlx::query(&sql)
+            .bind(client.id.as_str())
+            .bind(row.credential)
+            .bind(row.metadata)
+            .bind(row.registration_token_hash)
+            // Row bookkeeping, not protocol time.
+            .bind(Clock::system().now())
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(done.rows_affected())
     }
 
     async fn replace_registration_row(
