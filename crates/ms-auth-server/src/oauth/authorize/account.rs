@@ -109,6 +109,9 @@ impl Authorizer {
             }
             sessions.push((session, clients));
         }
+        // This browser's own session first, then the others, the newest first (the store's
+        // order; sessions started within one second are otherwise in no telling order).
+        sessions.sort_by_key(|(session, _)| session.sid != current.sid);
         Ok(Some(OwnSessions {
             user,
             current: current.sid,
