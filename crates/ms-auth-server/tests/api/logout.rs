@@ -555,6 +555,8 @@ async fn the_account_api_lists_the_sessions_and_ending_one_notifies_its_clients(
         1,
         "{listed}"
     );
+    // The laptop's own session first, though the phone's is the newer.
+    assert_eq!(sessions[0]["current"], true, "{listed}");
     let phones = sessions
         .iter()
         .find(|s| s["sid"] == phone_sid.as_str())
