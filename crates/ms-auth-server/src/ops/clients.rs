@@ -196,8 +196,13 @@ impl Ops {
     ) -> Result<(), RegistrationError> {
         registrar.ensure_on()?;
         let token = bearer?;
-        Registrar::managed(self.stores.clients.client(client_id).await?, token)?;
-        if !self.stores.clients.delete(client_id).await? {
+        let current = Registrar::managed(self.stores.clients.client(client_id).await?, token)?;
+        let spent = current
+            .registration
+            .as_ref()
+            .map(|r| r.access_token_hash.as_str())
+            .unwrap_or_default();
+        if !self.stores.clients.delete(client_id, spent).await? {
             return Err(Registrar::token_spent());
         }
         // The client is gone: its refresh tokens are refused with it (it cannot authenticate),

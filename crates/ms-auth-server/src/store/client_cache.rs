@@ -254,8 +254,8 @@ impl<S: ClientStore> ClientStore for CachedClientStore<S> {
         Ok(replaced)
     }
 
-    async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
-        let deleted = self.inner.delete(client_id).await?;
+    async fn delete(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+        let deleted = self.inner.delete(client_id, token_hash).await?;
         if deleted {
             self.changed(client_id).await;
         }

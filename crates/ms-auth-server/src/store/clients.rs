@@ -30,8 +30,10 @@ pub trait ClientStore: Send + Sync {
         token_hash: &str,
     ) -> Result<bool, StoreError>;
 
-    /// Removes the client: whether it existed.
-    async fn delete(&self, client_id: &str) -> Result<bool, StoreError>;
+    /// Removes the registered client `client_id` if its registration access token's hash is
+    /// still `token_hash`: whether it did. A delete with a token an update just rotated loses,
+    /// as a second update with it would.
+    async fn delete(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError>;
 }
 
 #[async_trait::async_trait]
@@ -60,7 +62,7 @@ impl<S: ClientStore + ?Sized> ClientStore for Arc<S> {
         (**self).replace_registration(client, token_hash).await
     }
 
-    async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
-        (**self).delete(client_id).await
+    async fn delete(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+        (**self).delete(client_id, token_hash).await
     }
 }

@@ -57,8 +57,8 @@ impl<S: ClientStore> ClientStore for Counted<S> {
         self.inner.replace_registration(client, token_hash).await
     }
 
-    async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
-        self.inner.delete(client_id).await
+    async fn delete(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+        self.inner.delete(client_id, token_hash).await
     }
 }
 

@@ -104,14 +104,14 @@ impl ClientStore for MemoryClientStore {
         .await
     }
 
-    async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
+    async fn delete(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError> {
         timed("clients", "delete", || {
-            Ok(self
-                .clients
-                .write()
-                .map_err(poisoned)?
-                .remove(client_id)
-                .is_some())
+            let mut clients = self.clients.write().map_err(poisoned)?;
+            let current = clients
+                .get(client_id)
+                .and_then(|c| c.registration.as_ref())
+                .is_some_and(|r| r.access_token_hash == token_hash);
+            Ok(current && clients.remove(client_id).is_some())
         })
         .await
     }

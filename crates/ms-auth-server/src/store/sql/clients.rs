@@ -110,12 +110,15 @@ impl SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn delete_row(&self, client_id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
-            .bind(client_id)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
+    async fn delete_row(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM clients WHERE client_id = $1 AND registration_token_hash = $2",
+        )
+        .bind(client_id)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
         Ok(done.rows_affected() == 1)
     }
 }
@@ -151,8 +154,8 @@ impl ClientStore for SqlStore {
         .await
     }
 
-    async fn delete(&self, client_id: &str) -> Result<bool, StoreError> {
-        self.run("clients", "delete", self.delete_row(client_id))
+    async fn delete(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+        self.run("clients", "delete", self.delete_row(client_id, token_hash))
             .await
     }
 }

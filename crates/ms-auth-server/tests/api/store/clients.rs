@@ -139,9 +139,16 @@ async fn create_never_overwrites_and_delete_says_whether_it_existed(backend: Bac
     assert_eq!(stored.scopes().to_param(), "x");
     assert_eq!(stored.origin, ClientOrigin::Registration);
     assert_eq!(stored.registration, first.registration);
-    assert!(stores.clients.delete("r").await.unwrap());
+    assert!(
+        !stores.clients.delete("r", "h0").await.unwrap(),
+        "not with a spent token"
+    );
+    assert!(stores.clients.delete("r", "h1").await.unwrap());
     assert!(stores.clients.client("r").await.unwrap().is_none());
-    assert!(!stores.clients.delete("r").await.unwrap(), "gone already");
+    assert!(
+        !stores.clients.delete("r", "h1").await.unwrap(),
+        "gone already"
+    );
     assert!(stores.clients.create(&first).await.unwrap(), "free again");
     // A config client has no registration: it reads back with none.
     stores.clients.upsert(&client("c", "s", "x")).await.unwrap();
@@ -185,7 +192,11 @@ async fn a_registration_is_replaced_only_while_its_token_is_current(backend: Bac
         "x y"
     );
     // An update racing a delete never brings the client back.
-    assert!(clients.delete("r").await.unwrap());
+    assert!(
+        !clients.delete("r", "h1").await.unwrap(),
+        "a delete with the rotated token loses too"
+    );
+    assert!(clients.delete("r", "h2").await.unwrap());
     assert!(!clients.replace_registration(&other, "h2").await.unwrap());
     assert!(clients.client("r").await.unwrap().is_none());
     // Nor does it touch a client registered otherwise.
