@@ -12,7 +12,7 @@ use crate::{
     clock::UnixTime,
     oauth::{
         client::{Client, ClientOrigin, ClientStatus},
-        error::OAuthError,
+        error::{ErrorCode, OAuthError},
         issuer::Issuer,
         registration::{ClientInformation, Registrar, RegistrationError},
     },
@@ -102,6 +102,16 @@ impl Ops {
         registrar.ensure_on()?;
         self.limit_registrations(registrar, call.source, now)
             .await?;
+        // Counted before the insert: concurrent registrations may pass the bound by as many
+        // as race, no more.
+        if self.stores.clients.count_registered().await? >= registrar.max_clients {
+            metrics::counter!("registrations_refused_full_total").increment(1);
+            return Err(OAuthError::new(
+                ErrorCode::AccessDenied,
+                "this server holds as many registered clients as it allows (registration.max_clients)",
+            )
+            .into());
+        }
         let via = registrar
             .registrant(issuer, self.stores.hot.as_ref(), call.bearer, now)
             .await?;

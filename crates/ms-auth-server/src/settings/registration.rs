@@ -37,6 +37,9 @@ pub struct RegistrationSettings {
     /// How long a registered client secret lives; 0: it never expires
     /// (`client_secret_expires_at: 0`).
     pub client_secret_ttl_secs: u64,
+    /// The most registered clients the store holds: anyone may register while the policy is
+    /// open, so the total is bounded too.
+    pub max_clients: u64,
 }
 
 impl Default for RegistrationSettings {
@@ -49,6 +52,7 @@ impl Default for RegistrationSettings {
             initial_access_scope,
             max_per_source_per_minute: 10,
             client_secret_ttl_secs: 0,
+            max_clients: 10_000,
         }
     }
 }
@@ -59,6 +63,12 @@ impl RegistrationSettings {
             return Err(invalid(
                 "registration.scopes",
                 format!("{unknown} is not in the scope registry: add a [[scopes]] entry for it"),
+            ));
+        }
+        if self.max_clients == 0 {
+            return Err(invalid(
+                "registration.max_clients",
+                "must be at least 1 (turn registration off with policy = \"off\")",
             ));
         }
         if self.max_per_source_per_minute == 0 {

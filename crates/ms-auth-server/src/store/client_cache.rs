@@ -254,6 +254,10 @@ impl<S: ClientStore> ClientStore for CachedClientStore<S> {
         Ok(replaced)
     }
 
+    async fn count_registered(&self) -> Result<u64, StoreError> {
+        self.inner.count_registered().await
+    }
+
     async fn delete(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError> {
         let deleted = self.inner.delete(client_id, token_hash).await?;
         if deleted {

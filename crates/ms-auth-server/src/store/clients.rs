@@ -30,6 +30,9 @@ pub trait ClientStore: Send + Sync {
         token_hash: &str,
     ) -> Result<bool, StoreError>;
 
+    /// How many clients dynamic registration created (RFC 7591).
+    async fn count_registered(&self) -> Result<u64, StoreError>;
+
     /// Removes the registered client `client_id` if its registration access token's hash is
     /// still `token_hash`: whether it did. A delete with a token an update just rotated loses,
     /// as a second update with it would.
@@ -64,5 +67,9 @@ impl<S: ClientStore + ?Sized> ClientStore for Arc<S> {
 
     async fn delete(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError> {
         (**self).delete(client_id, token_hash).await
+    }
+
+    async fn count_registered(&self) -> Result<u64, StoreError> {
+        (**self).count_registered().await
     }
 }

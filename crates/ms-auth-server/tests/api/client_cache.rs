@@ -57,6 +57,10 @@ impl<S: ClientStore> ClientStore for Counted<S> {
         self.inner.replace_registration(client, token_hash).await
     }
 
+    async fn count_registered(&self) -> Result<u64, StoreError> {
+        self.inner.count_registered().await
+    }
+
     async fn delete(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError> {
         self.inner.delete(client_id, token_hash).await
     }

@@ -502,6 +502,36 @@ async fn registrations_are_limited_per_source_address() {
     assert_eq!(res.status(), 429);
 }
 
+#[tokio::test]
+async fn the_registered_clients_are_bounded_in_number() {
+    let mut settings = playground_settings();
+    settings.registration.max_clients = 2;
+    let app = TestApp::spawn(settings).await;
+    let first = register(&app, &machine("country.read")).await;
+    register(&app, &machine("country.read")).await;
+    let description = assert_oauth_error(
+        post(&app, &machine("country.read"), None).await,
+        400,
+        "access_denied",
+    )
+    .await;
+    assert!(
+        description.contains("registration.max_clients"),
+        "{description}"
+    );
+    // A deletion makes room; the config's own clients never counted.
+    let res = manage(
+        &app,
+        reqwest::Method::DELETE,
+        &path_of(&first),
+        Some(&token_of(&first)),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    register(&app, &machine("country.read")).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_registered_at_one_replica_works_at_the_other_at_once() {
     let at = crate::store::location(crate::store::Backend::Postgres).await;

@@ -118,6 +118,8 @@ pub struct Registrar {
     pub grant_types: Vec<GrantType>,
     /// Registrations one source address may make per minute.
     pub max_per_source_per_minute: u64,
+    /// `[registration] max_clients`.
+    pub max_clients: u64,
     /// 0: a registered secret never expires.
     pub secret_ttl_secs: u64,
     endpoints: Endpoints,
@@ -145,6 +147,7 @@ impl Registrar {
                 .filter(|g| offered.contains(&g.as_str()))
                 .collect(),
             max_per_source_per_minute: settings.max_per_source_per_minute,
+            max_clients: settings.max_clients,
             secret_ttl_secs: settings.client_secret_ttl_secs,
             endpoints: Endpoints::new(&server.issuer.iss),
             sealer: Arc::clone(&server.sealer),

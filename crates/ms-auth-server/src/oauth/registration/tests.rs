@@ -27,6 +27,7 @@ fn registrar(grant_types: &[GrantType]) -> Registrar {
         ])),
         grant_types: grant_types.to_vec(),
         max_per_source_per_minute: 10,
+        max_clients: 100,
         secret_ttl_secs: 0,
         endpoints: Endpoints::new("http://localhost:8085/ms-auth-server"),
         sealer: Arc::new(Sealer::random().unwrap()),

@@ -104,6 +104,17 @@ impl ClientStore for MemoryClientStore {
         .await
     }
 
+    async fn count_registered(&self) -> Result<u64, StoreError> {
+        timed("clients", "count_registered", || {
+            let clients = self.clients.read().map_err(poisoned)?;
+            Ok(clients
+                .values()
+                .filter(|c| c.origin == crate::oauth::client::ClientOrigin::Registration)
+                .count() as u64)
+        })
+        .await
+    }
+
     async fn delete(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError> {
         timed("clients", "delete", || {
             let mut clients = self.clients.write().map_err(poisoned)?;

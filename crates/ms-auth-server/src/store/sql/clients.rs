@@ -110,6 +110,18 @@ impl SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Registered clients are the rows with a registration access token (migration 0010).
+    async fn count_registered_rows(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM clients WHERE registration_token_hash IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let n: i64 = row.try_get("n").map_err(corrupt)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn delete_row(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "DELETE FROM clients WHERE client_id = $1 AND registration_token_hash = $2",
@@ -152,6 +164,11 @@ impl ClientStore for SqlStore {
             self.replace_registration_row(client, token_hash),
         )
         .await
+    }
+
+    async fn count_registered(&self) -> Result<u64, StoreError> {
+        self.run("clients", "count_registered", self.count_registered_rows())
+            .await
     }
 
     async fn delete(&self, client_id: &str, token_hash: &str) -> Result<bool, StoreError> {

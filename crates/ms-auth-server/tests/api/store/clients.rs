@@ -139,6 +139,7 @@ async fn create_never_overwrites_and_delete_says_whether_it_existed(backend: Bac
     assert_eq!(stored.scopes().to_param(), "x");
     assert_eq!(stored.origin, ClientOrigin::Registration);
     assert_eq!(stored.registration, first.registration);
+    assert_eq!(stores.clients.count_registered().await.unwrap(), 1);
     assert!(
         !stores.clients.delete("r", "h0").await.unwrap(),
         "not with a spent token"
@@ -150,8 +151,9 @@ async fn create_never_overwrites_and_delete_says_whether_it_existed(backend: Bac
         "gone already"
     );
     assert!(stores.clients.create(&first).await.unwrap(), "free again");
-    // A config client has no registration: it reads back with none.
+    // A config client has no registration: it reads back with none, and is not counted.
     stores.clients.upsert(&client("c", "s", "x")).await.unwrap();
+    assert_eq!(stores.clients.count_registered().await.unwrap(), 1);
     let c = stores.clients.client("c").await.unwrap().unwrap();
     assert_eq!(
         (c.origin, c.registration.as_ref()),
