@@ -103,6 +103,20 @@ async fn put_machine(app: &TestApp, created: &Value, scope: &str) -> Value {
     updated
 }
 
+/// `created`'s registration deleted at `app` with the registration access token of `current`
+/// (the Client Information Response that issued the token now current), which must succeed.
+async fn delete_registration(app: &TestApp, created: &Value, current: &Value) {
+    let res = manage(
+        app,
+        reqwest::Method::DELETE,
+        &path_of(created),
+        Some(&token_of(current)),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+}
+
 /// RFC 7592 §2.1 and RFC 6750 §3.1: 401 with the Bearer challenge; `invalid_token` when a
 /// token was presented.
 async fn assert_refused_token(res: reqwest::Response) {
@@ -520,15 +534,7 @@ async fn the_registered_clients_are_bounded_in_number() {
         "{description}"
     );
     // A deletion makes room; the config's own clients never counted.
-    let res = manage(
-        &app,
-        reqwest::Method::DELETE,
-        &path_of(&first),
-        Some(&token_of(&first)),
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), 204);
+    delete_registration(&app, &first, &first).await;
     register(&app, &machine("country.read")).await;
 }
 
@@ -564,15 +570,7 @@ async fn a_client_registered_at_one_replica_works_at_the_other_at_once() {
     };
     eventually("b grants the updated scope", || at_b("customer.read"), 200).await;
     // The management protocol answers at b with the rotated token too.
-    let res = manage(
-        &b,
-        reqwest::Method::DELETE,
-        &path_of(&created),
-        Some(&token_of(&updated)),
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), 204);
+    delete_registration(&b, &created, &updated).await;
     eventually(
         "a refuses the deleted client",
         || async {
@@ -757,17 +755,8 @@ async fn registrations_updates_and_deletions_are_audited_with_their_actor() {
     let app = TestApp::spawn(settings).await;
     let created = register(&app, &machine("country.read")).await;
     let id = created["client_id"].as_str().unwrap().to_owned();
-    let path = path_of(&created);
     let updated = put_machine(&app, &created, "country.read").await;
-    let res = manage(
-        &app,
-        reqwest::Method::DELETE,
-        &path,
-        Some(&token_of(&updated)),
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), 204);
+    delete_registration(&app, &created, &updated).await;
     let audit = crate::store::open(&at.settings)
         .await
         .unwrap()
@@ -845,15 +834,7 @@ async fn deleting_a_registration_ends_the_grants_it_was_given() {
         true
     );
 
-    let res = manage(
-        &app,
-        reqwest::Method::DELETE,
-        &path_of(&created),
-        Some(&token_of(&created)),
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), 204);
+    delete_registration(&app, &created, &created).await;
     // RFC 7592 §2.3: its grants and live tokens end with it.
     assert_eq!(
         app.introspect(COUNTRY_SERVICE, access).await["active"],
