@@ -388,7 +388,7 @@ impl ClientAuthenticator {
             _ => Rejection::KeysUnavailable,
         };
         let keys = match source {
-            JwksSource::Inline(set) => Arc::new(assertion::parse_key_set(set)),
+            JwksSource::Inline(inline) => inline.keys(),
             JwksSource::Uri(uri) => self.keys.keys(uri).await.map_err(|e| match e {
                 FetchError::TooSoon => Rejection::KeysUnavailable,
                 e => unavailable(e),

@@ -9,7 +9,7 @@ use super::{SettingsError, invalid};
 use crate::{
     oauth::{
         client::{
-            AuthMethod, Client, ClientCredential, ClientId, ClientMetadata, JwksSource,
+            AuthMethod, Client, ClientCredential, ClientId, ClientMetadata, InlineKeys, JwksSource,
             RegistrationPolicy,
         },
         secret::{ClientSecret, SecretHash},
@@ -160,7 +160,7 @@ impl ClientSettings {
         if self.uses_keys() {
             let source = match (&self.metadata.jwks_uri, &self.metadata.jwks) {
                 (Some(uri), _) => JwksSource::Uri(uri.clone()),
-                (None, Some(jwks)) => JwksSource::Inline(jwks.clone()),
+                (None, Some(jwks)) => JwksSource::Inline(InlineKeys::new(jwks.clone())),
                 (None, None) => {
                     return Err(invalid(
                         format!("{prefix}.jwks_uri"),

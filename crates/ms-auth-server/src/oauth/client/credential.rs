@@ -29,8 +29,39 @@ pub enum ClientCredential {
 /// `jwks_uri`; "MUST NOT both be present").
 #[derive(Debug, Clone, PartialEq)]
 pub enum JwksSource {
-    Inline(serde_json::Value),
+    Inline(InlineKeys),
     Uri(String),
+}
+
+/// A JWK set registered by value: as registered (stored and shown back), and its keys read
+/// once, when the client is loaded, rather than at each assertion.
+#[derive(Debug, Clone)]
+pub struct InlineKeys {
+    set: serde_json::Value,
+    keys: std::sync::Arc<Vec<jsonwebtoken::jwk::Jwk>>,
+}
+
+impl InlineKeys {
+    pub fn new(set: serde_json::Value) -> Self {
+        let keys = std::sync::Arc::new(crate::oauth::client_assertion::parse_key_set(&set));
+        Self { set, keys }
+    }
+
+    /// The set as registered.
+    pub fn set(&self) -> &serde_json::Value {
+        &self.set
+    }
+
+    /// The keys of it this server can read.
+    pub fn keys(&self) -> std::sync::Arc<Vec<jsonwebtoken::jwk::Jwk>> {
+        std::sync::Arc::clone(&self.keys)
+    }
+}
+
+impl PartialEq for InlineKeys {
+    fn eq(&self, other: &Self) -> bool {
+        self.set == other.set
+    }
 }
 
 impl ClientCredential {

@@ -16,7 +16,7 @@ use std::{fmt, time::Duration};
 
 use serde::{Deserialize, Serialize};
 
-pub use credential::{ClientCredential, JwksSource};
+pub use credential::{ClientCredential, InlineKeys, JwksSource};
 pub use metadata::{ClientMetadata, DEFAULT_ACCESS_TOKEN_TTL_SECS};
 pub use redirect_uri::{InvalidRedirectUri, RedirectUri};
 pub use registrable::{AuthMethod, GrantType, ResponseType};

@@ -14,8 +14,8 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Client, ClientCredential, ClientId, ClientMetadata, ClientOrigin, ClientStatus, JwksSource,
-    Registration,
+    Client, ClientCredential, ClientId, ClientMetadata, ClientOrigin, ClientStatus, InlineKeys,
+    JwksSource, Registration,
 };
 use crate::{
     clock::UnixTime,
@@ -97,7 +97,7 @@ impl Client {
                 // The keys are stored where RFC 7591 registers them, once.
                 let m = metadata.to_mut();
                 (m.jwks, m.jwks_uri) = match source {
-                    JwksSource::Inline(jwks) => (Some(jwks.clone()), None),
+                    JwksSource::Inline(jwks) => (Some(jwks.set().clone()), None),
                     JwksSource::Uri(uri) => (None, Some(uri.clone())),
                 };
                 JWKS.to_owned()
@@ -129,7 +129,7 @@ impl Client {
             NONE => ClientCredential::None,
             JWKS => ClientCredential::Jwks(match (&read.metadata.jwks_uri, &read.metadata.jwks) {
                 (Some(uri), _) => JwksSource::Uri(uri.clone()),
-                (None, Some(jwks)) => JwksSource::Inline(jwks.clone()),
+                (None, Some(jwks)) => JwksSource::Inline(InlineKeys::new(jwks.clone())),
                 (None, None) => return Err(RowError::MissingJwks),
             }),
             sealed if sealed.starts_with(SEALED) => {
@@ -292,7 +292,7 @@ mod tests {
             ClientCredential::SecretHash(SecretHash::parse(HASH).unwrap()),
             ClientCredential::SealedSecret("v1.abc".to_owned()),
             ClientCredential::Jwks(JwksSource::Uri("https://app.example/jwks".to_owned())),
-            ClientCredential::Jwks(JwksSource::Inline(jwks.clone())),
+            ClientCredential::Jwks(JwksSource::Inline(InlineKeys::new(jwks.clone()))),
         ] {
             let mut c = Client::new(ClientId::new("web"), credential, metadata.clone());
             c.origin = ClientOrigin::Registration;
@@ -314,7 +314,7 @@ mod tests {
             }
             let mut expected = metadata.clone();
             (expected.jwks, expected.jwks_uri) = match &c.credential {
-                ClientCredential::Jwks(JwksSource::Inline(j)) => (Some(j.clone()), None),
+                ClientCredential::Jwks(JwksSource::Inline(j)) => (Some(j.set().clone()), None),
                 ClientCredential::Jwks(JwksSource::Uri(u)) => (None, Some(u.clone())),
                 _ => (None, None),
             };

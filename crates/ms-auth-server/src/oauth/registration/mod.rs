@@ -20,7 +20,7 @@ pub use response::ClientInformation;
 use super::{
     client::{
         AuthMethod, Client, ClientCredential, ClientId, ClientOrigin, DynamicLimits, GrantType,
-        JwksSource, MetadataError, Registration, RegistrationPolicy,
+        InlineKeys, JwksSource, MetadataError, Registration, RegistrationPolicy,
     },
     endpoints::{self, Endpoints},
     error::{EndpointError, ErrorCode, OAuthError},
@@ -320,7 +320,7 @@ impl Registrar {
             AuthMethod::PrivateKeyJwt => {
                 let m = &request.metadata;
                 let source = match (&m.jwks, &m.jwks_uri) {
-                    (Some(jwks), None) => JwksSource::Inline(jwks.clone()),
+                    (Some(jwks), None) => JwksSource::Inline(InlineKeys::new(jwks.clone())),
                     (None, Some(uri)) => JwksSource::Uri(uri.clone()),
                     // Both: validate has refused it already.
                     _ => return Err(refused("jwks", "private_key_jwt needs jwks or jwks_uri")),
