@@ -383,16 +383,11 @@ impl ClientAuthenticator {
         alg: jsonwebtoken::Algorithm,
         kid: Option<&str>,
     ) -> Result<assertion::AssertionClaims, Rejection> {
-        let unavailable = |e: FetchError| match e {
-            FetchError::TooSoon => Rejection::UnknownKid,
-            _ => Rejection::KeysUnavailable,
-        };
+        // A refetch within its interval answers the set it has: no set at all is a failure.
+        let unavailable = |_: FetchError| Rejection::KeysUnavailable;
         let keys = match source {
             JwksSource::Inline(inline) => inline.keys(),
-            JwksSource::Uri(uri) => self.keys.keys(uri).await.map_err(|e| match e {
-                FetchError::TooSoon => Rejection::KeysUnavailable,
-                e => unavailable(e),
-            })?,
+            JwksSource::Uri(uri) => self.keys.keys(uri).await.map_err(unavailable)?,
         };
         let found = assertion::candidates(&keys, kid, alg);
         if !found.is_empty() {

@@ -137,21 +137,24 @@ impl ClientKeys {
         // Waiting here for a fetch in flight, whose result the check below then sees.
         let _fetching = lock.lock().await;
         let now = Instant::now();
-        let stale = {
+        let before = {
             let mut entries = self.entries();
             let Some(e) = entries.get_mut(uri) else {
                 return Err(FetchError::TooSoon);
             };
-            let current = e.keys.as_ref().map(|(k, _)| Arc::clone(k));
             // Fetched within the interval (perhaps by the caller this one waited for): the
             // set as it is.
             if e.attempted
                 .is_some_and(|at| now.duration_since(at) < self.times.refetch_interval)
             {
-                return current.ok_or(FetchError::TooSoon);
+                return e
+                    .keys
+                    .as_ref()
+                    .map(|(k, _)| Arc::clone(k))
+                    .ok_or(FetchError::TooSoon);
             }
             e.attempted = Some(now);
-            current
+            e.keys.clone()
         };
         let fetched = self.fetcher.fetch(uri).await.and_then(|set| {
             if set.get("keys").is_some_and(serde_json::Value::is_array) {
@@ -160,33 +163,23 @@ impl ClientKeys {
                 Err(FetchError::NotAKeySet)
             }
         });
-        let mut entries = self.entries();
-        let entry = entries.get_mut(uri);
-        match (fetched, entry) {
-            (Ok(keys), Some(e)) => {
-                e.keys = Some((Arc::clone(&keys), Instant::now()));
+        match fetched {
+            Ok(keys) => {
+                if let Some(e) = self.entries().get_mut(uri) {
+                    e.keys = Some((Arc::clone(&keys), Instant::now()));
+                }
                 Ok(keys)
             }
-            (Ok(keys), None) => Ok(keys),
-            (Err(error), entry) => {
+            Err(error) => {
                 tracing::warn!(%error, "a client's jwks_uri could not be fetched");
                 // The set fetched before serves on while it is not too old: the client's
                 // keys did not change because its server is down.
-                let kept = entry.and_then(|e| e.keys.clone()).map(|(k, _)| k);
-                match (stale, kept) {
-                    (Some(keys), _) => Ok(keys),
-                    (None, Some(keys)) if !self.too_old(uri, &entries, now) => Ok(keys),
+                match before {
+                    Some((keys, at)) if now.duration_since(at) < self.times.cache * 2 => Ok(keys),
                     _ => Err(error),
                 }
             }
         }
-    }
-
-    fn too_old(&self, uri: &str, entries: &HashMap<String, Entry>, now: Instant) -> bool {
-        entries
-            .get(uri)
-            .and_then(|e| e.keys.as_ref())
-            .is_none_or(|(_, at)| now.duration_since(*at) >= self.times.cache * 2)
     }
 }
 
@@ -302,6 +295,30 @@ mod tests {
             1,
             "stale at once, but served, not fetched, within the interval"
         );
+    }
+
+    #[tokio::test]
+    async fn a_set_serves_on_while_its_uri_is_down_until_it_is_twice_its_age() {
+        let (fetcher, keys) = setup(Ok(serde_json::json!({"keys": [key("a")]})));
+        let keys = ClientKeys {
+            times: KeySetTimes {
+                cache: Duration::from_millis(100),
+                refetch_interval: Duration::ZERO,
+            },
+            ..keys
+        };
+        let uri = "https://client.example/jwks";
+        assert_eq!(keys.keys(uri).await.unwrap().len(), 1);
+        *fetcher.answer.lock().unwrap() = Err(FetchError::Status(503));
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert_eq!(keys.keys(uri).await.unwrap().len(), 1, "stale, served");
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert_eq!(
+            keys.keys(uri).await,
+            Err(FetchError::Status(503)),
+            "too old"
+        );
+        assert_eq!(fetcher.calls.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]

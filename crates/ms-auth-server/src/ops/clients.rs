@@ -99,9 +99,7 @@ impl Ops {
         call: RegistrationCall<'_>,
         now: UnixTime,
     ) -> Result<ClientInformation, RegistrationError> {
-        registrar.ensure_on()?;
-        self.limit_registrations(registrar, call.source, now)
-            .await?;
+        self.admit(registrar, call.source, now).await?;
         // Counted before the insert: concurrent registrations may pass the bound by as many
         // as race, no more.
         if self.stores.clients.count_registered().await? >= registrar.max_clients {
@@ -160,20 +158,14 @@ impl Ops {
         call: RegistrationCall<'_>,
         now: UnixTime,
     ) -> Result<ClientInformation, RegistrationError> {
-        registrar.ensure_on()?;
         // An update may re-aim the URLs this server sends to (`jwks_uri`): counted with the
         // registrations, so that a loop of them is bounded too.
-        self.limit_registrations(registrar, call.source, now)
-            .await?;
+        self.admit(registrar, call.source, now).await?;
         let token = call.bearer?;
         let current = Registrar::managed(self.stores.clients.client(client_id).await?, token)?;
         let request = registrar.update_request(call.body, &current)?;
         let next = registrar.update(&current, request, now)?;
-        let spent = current
-            .registration
-            .as_ref()
-            .map(|r| r.access_token_hash.as_str())
-            .unwrap_or_default();
+        let spent = current.registration_token_hash().unwrap_or_default();
         if !self
             .stores
             .clients
@@ -207,11 +199,7 @@ impl Ops {
         registrar.ensure_on()?;
         let token = bearer?;
         let current = Registrar::managed(self.stores.clients.client(client_id).await?, token)?;
-        let spent = current
-            .registration
-            .as_ref()
-            .map(|r| r.access_token_hash.as_str())
-            .unwrap_or_default();
+        let spent = current.registration_token_hash().unwrap_or_default();
         if !self.stores.clients.delete(client_id, spent).await? {
             return Err(Registrar::token_spent());
         }
@@ -249,14 +237,16 @@ impl Ops {
         Ok(revoked.revoked)
     }
 
-    /// At most `max_per_source_per_minute` registrations from one address, counted across
-    /// replicas. A hot state that cannot count refuses: registering is never urgent.
-    async fn limit_registrations(
+    /// Registration on, and at most `max_per_source_per_minute` registrations (and updates)
+    /// from one address, counted across replicas. A hot state that cannot count refuses:
+    /// registering is never urgent.
+    async fn admit(
         &self,
         registrar: &Registrar,
         source: Option<IpAddr>,
         now: UnixTime,
     ) -> Result<(), RegistrationError> {
+        registrar.ensure_on()?;
         // An IPv6 host usually holds a whole /64: counted per /64, or each of its addresses
         // would be a fresh bucket.
         let key = match source.map(|ip| ip.to_canonical()) {

@@ -108,6 +108,13 @@ impl Client {
         }
     }
 
+    /// The hash of its current registration access token (RFC 7592), if it registered itself.
+    pub fn registration_token_hash(&self) -> Option<&str> {
+        self.registration
+            .as_ref()
+            .map(|r| r.access_token_hash.as_str())
+    }
+
     /// Whether its registered secret has expired at `now` (RFC 7591 §3.2.1
     /// `client_secret_expires_at`): it then authenticates nowhere.
     pub fn secret_expired(&self, now: UnixTime) -> bool {

@@ -91,11 +91,7 @@ impl ClientStore for MemoryClientStore {
             let Some(current) = clients.get_mut(client.id.as_str()) else {
                 return Ok(false);
             };
-            let current_hash = current
-                .registration
-                .as_ref()
-                .map(|r| r.access_token_hash.as_str());
-            if current_hash != Some(token_hash) {
+            if current.registration_token_hash() != Some(token_hash) {
                 return Ok(false);
             }
             *current = Arc::new(client.clone());
@@ -120,8 +116,7 @@ impl ClientStore for MemoryClientStore {
             let mut clients = self.clients.write().map_err(poisoned)?;
             let current = clients
                 .get(client_id)
-                .and_then(|c| c.registration.as_ref())
-                .is_some_and(|r| r.access_token_hash == token_hash);
+                .is_some_and(|c| c.registration_token_hash() == Some(token_hash));
             Ok(current && clients.remove(client_id).is_some())
         })
         .await
