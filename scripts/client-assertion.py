@@ -7,6 +7,7 @@ the client's private key).
     scripts/client-assertion.py --client-id ID --aud URL --key key.pem --alg RS256 [--kid KID]
     scripts/client-assertion.py --key key.pem --alg ES256 --kid KID --print-jwk
 
+Give a value that may start with `-` (a base64url secret may) as `--secret=VALUE`.
 `--print-jwk` prints the public JWK of `--key` instead (with `--kid` and `--alg`), for the
 client's `jwks` at registration. The claims are `iss` = `sub` = the client id, `aud`, `iat`,
 `exp` (`--lifetime` seconds later, 60 by default) and a random `jti`; `--iat-offset`, `--exp`,
